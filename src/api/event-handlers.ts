@@ -1,0 +1,93 @@
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { Event } from "../../gen/sessiond/v1/session_pb.js";
+import type { EventFilter as EventFilterMessage, SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
+import { decodeEventToken, encodeEventToken, queryFingerprint } from "../core/cursor.js";
+import { invalidArgument } from "../core/errors.js";
+import { nowUs } from "../core/time.js";
+import type { AssignedEvent, EventFilter, SessionKey } from "../core/types.js";
+import type { Store } from "../stores/store.js";
+import { assignedToProto, eventToProto } from "./convert.js";
+import { checkText, nonNegative, pageSize, pendingEvents, sessionKeyOf, timeUs } from "./validate.js";
+
+type EventHandlers = Pick<ServiceImpl<typeof SessionService>, "appendEvent" | "appendEvents" | "listEvents">;
+
+/** Called after events were stored, so same-process followers wake at once. */
+export type AppendListener = (key: SessionKey, lastSequence: number) => void;
+
+/** Handlers that write and page events. */
+export function eventHandlers(store: Store, onAppended: AppendListener): EventHandlers {
+  async function append(key: SessionKey, field: string, events: Event[], expected: bigint | undefined) {
+    const now = nowUs();
+    const { pending, partialIndexes } = pendingEvents(field, events, now);
+    const expectedLastSequence = expected === undefined ? undefined : nonNegative("expected_last_sequence", expected);
+    const durable = pending.filter((_, i) => !partialIndexes.has(i));
+    let assigned: AssignedEvent[] = [];
+    let lastSequence: number;
+    if (durable.length > 0) {
+      const outcome = await store.appendEvents(key, { events: durable, expectedLastSequence, nowUs: now });
+      assigned = outcome.events;
+      lastSequence = outcome.lastSequence;
+      onAppended(key, lastSequence);
+    } else {
+      // Only partial events: nothing is written, but the session must exist.
+      lastSequence = (await store.getSession(key, { numRecentEvents: 0 })).view.session.lastSequence;
+    }
+    let next = 0;
+    const replies = pending.map(({ event }, i) =>
+      partialIndexes.has(i)
+        ? { ...assignedToProto({ id: event.id, sequence: 0, timestampUs: event.timestampUs }, key.sessionId), partial: true }
+        : assignedToProto(assigned[next++]!, key.sessionId),
+    );
+    return { replies, lastSequence: BigInt(lastSequence) };
+  }
+
+  return {
+    async appendEvent(req) {
+      const key = sessionKeyOf(req);
+      const { replies, lastSequence } = await append(key, "event", req.event ? [req.event] : [], req.expectedLastSequence);
+      if (replies.length === 0) throw missingEvent();
+      return { event: replies[0], sessionLastSequence: lastSequence };
+    },
+
+    async appendEvents(req) {
+      const key = sessionKeyOf(req);
+      if (req.events.length === 0) throw missingEvent("events");
+      const { replies, lastSequence } = await append(key, "events", req.events, req.expectedLastSequence);
+      return { events: replies, sessionLastSequence: lastSequence };
+    },
+
+    async listEvents(req) {
+      const key = sessionKeyOf(req);
+      const { filter, afterSequence } = eventFilterOf(req.filter);
+      const limit = pageSize("page_size", req.pageSize);
+      const fingerprint = queryFingerprint([key, filter, afterSequence]);
+      const after = req.pageToken === "" ? afterSequence : decodeEventToken(req.pageToken, fingerprint);
+      const events = await store.readEvents(key, { filter, afterSequence: after, limit: limit + 1 });
+      const page = events.slice(0, limit);
+      const more = events.length > limit;
+      return {
+        events: page.map((e) => eventToProto(e, key.sessionId)),
+        nextPageToken: more ? encodeEventToken(page.at(-1)!.sequence, fingerprint) : "",
+      };
+    },
+  };
+}
+
+/** Domain filter and start cursor of a request's EventFilter. */
+export function eventFilterOf(message: EventFilterMessage | undefined): { filter: EventFilter; afterSequence: number } {
+  if (!message) return { filter: {}, afterSequence: 0 };
+  const filter: EventFilter = {};
+  if (message.invocationId !== undefined) filter.invocationId = checkText("filter.invocation_id", message.invocationId);
+  if (message.agentId !== undefined) filter.agentId = checkText("filter.agent_id", message.agentId);
+  if (message.author !== undefined) filter.author = checkText("filter.author", message.author);
+  if (message.branch !== undefined) filter.branch = checkText("filter.branch", message.branch);
+  const start = timeUs("filter.start_time", message.startTime);
+  if (start !== undefined) filter.startTimeUs = start;
+  const end = timeUs("filter.end_time", message.endTime);
+  if (end !== undefined) filter.endTimeUs = end;
+  return { filter, afterSequence: nonNegative("filter.after_sequence", message.afterSequence) };
+}
+
+function missingEvent(field = "event") {
+  return invalidArgument(field, "is required");
+}

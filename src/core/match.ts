@@ -1,0 +1,43 @@
+import type { EventFilter, SessionCursor, SessionListQuery, SessionRecord, StoredEvent } from "./types.js";
+
+/**
+ * Filter and ordering rules for stores that evaluate queries in process
+ * (memory, Redis). SQL stores express the same rules in their queries.
+ */
+
+/** Whether an event passes every predicate of the filter. */
+export function eventMatches(event: StoredEvent, filter: EventFilter): boolean {
+  return (
+    (filter.invocationId === undefined || event.invocationId === filter.invocationId) &&
+    (filter.agentId === undefined || event.agentId === filter.agentId) &&
+    (filter.author === undefined || event.author === filter.author) &&
+    (filter.branch === undefined || event.branch === filter.branch) &&
+    (filter.startTimeUs === undefined || event.timestampUs >= filter.startTimeUs) &&
+    (filter.endTimeUs === undefined || event.timestampUs < filter.endTimeUs)
+  );
+}
+
+/** Whether a session passes the listing's filters (not its cursor). */
+export function sessionMatches(session: SessionRecord, query: SessionListQuery): boolean {
+  return (
+    session.appName === query.appName &&
+    (query.userId === undefined || session.userId === query.userId) &&
+    (query.agentId === undefined || session.agentId === query.agentId) &&
+    (query.status === undefined || session.status === query.status) &&
+    (query.createTimeStartUs === undefined || session.createTimeUs >= query.createTimeStartUs) &&
+    (query.createTimeEndUs === undefined || session.createTimeUs < query.createTimeEndUs)
+  );
+}
+
+/** Ascending order of (update time, user id, id): the listing's keyset. */
+export function compareSessionKeys(a: SessionCursor, b: SessionCursor): number {
+  if (a.updateTimeUs !== b.updateTimeUs) return a.updateTimeUs < b.updateTimeUs ? -1 : 1;
+  if (a.userId !== b.userId) return a.userId < b.userId ? -1 : 1;
+  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
+  return 0;
+}
+
+/** The keyset position of a session. */
+export function sessionCursor(session: SessionRecord): SessionCursor {
+  return { updateTimeUs: session.updateTimeUs, userId: session.userId, id: session.id };
+}

@@ -1,0 +1,83 @@
+import type { JsonObject, ScopedDelta, SessionView } from "./types.js";
+
+/** Prefix of keys shared by every session of an app. */
+export const APP_PREFIX = "app:";
+/** Prefix of keys shared by every session of one user of an app. */
+export const USER_PREFIX = "user:";
+/** Prefix of keys that live only for the current invocation and are never stored. */
+export const TEMP_PREFIX = "temp:";
+
+/** A delta routed to its scopes, plus what the stored event keeps of it. */
+export interface SplitDelta {
+  scoped: ScopedDelta;
+  /** The delta without `temp:` keys; undefined when nothing is left. */
+  stored: JsonObject | undefined;
+}
+
+/**
+ * Routes a state delta to app, user and session scope (ADK semantics).
+ * App and user keys lose their prefix: scoped state is stored without it and
+ * {@link mergedState} puts it back.
+ */
+export function splitDelta(delta: JsonObject | undefined): SplitDelta {
+  const scoped: ScopedDelta = { app: null, user: null, session: null };
+  if (!delta) return { scoped, stored: undefined };
+  let stored: JsonObject | undefined;
+  for (const key in delta) {
+    if (key.startsWith(TEMP_PREFIX)) continue;
+    const value = delta[key]!;
+    (stored ??= {})[key] = value;
+    if (key.startsWith(APP_PREFIX)) (scoped.app ??= {})[key.slice(APP_PREFIX.length)] = value;
+    else if (key.startsWith(USER_PREFIX)) (scoped.user ??= {})[key.slice(USER_PREFIX.length)] = value;
+    else (scoped.session ??= {})[key] = value;
+  }
+  return { scoped, stored };
+}
+
+/** Returns `state` with `delta` applied; a null value deletes the key. */
+export function applyDelta(state: JsonObject, delta: JsonObject | null): JsonObject {
+  if (!delta) return state;
+  const next: JsonObject = { ...state };
+  for (const key in delta) {
+    const value = delta[key]!;
+    if (value === null) delete next[key];
+    else next[key] = value;
+  }
+  return next;
+}
+
+/** Combines two deltas into one with the same effect as applying both in order. */
+export function combineDeltas(first: JsonObject | null, second: JsonObject | null): JsonObject | null {
+  if (!first) return second;
+  if (!second) return first;
+  return { ...first, ...second };
+}
+
+/** Combines the scoped deltas of several events, in order. */
+export function combineScopedDeltas(deltas: Iterable<ScopedDelta>): ScopedDelta {
+  let result: ScopedDelta = { app: null, user: null, session: null };
+  for (const delta of deltas) {
+    result = {
+      app: combineDeltas(result.app, delta.app),
+      user: combineDeltas(result.user, delta.user),
+      session: combineDeltas(result.session, delta.session),
+    };
+  }
+  return result;
+}
+
+/** The state a client sees: session keys plus prefixed app and user keys. */
+export function mergedState(view: SessionView): JsonObject {
+  return { ...view.session.state, ...prefixed(APP_PREFIX, view.appState), ...prefixed(USER_PREFIX, view.userState) };
+}
+
+/** The shared state of a user: prefixed app and user keys. */
+export function sharedState(appState: JsonObject, userState: JsonObject): JsonObject {
+  return { ...prefixed(APP_PREFIX, appState), ...prefixed(USER_PREFIX, userState) };
+}
+
+function prefixed(prefix: string, state: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const key in state) out[prefix + key] = state[key]!;
+  return out;
+}

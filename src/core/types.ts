@@ -1,0 +1,191 @@
+/**
+ * Domain types shared by the API layer and every store. They carry plain
+ * JSON values and integer microsecond times so that stores never see
+ * protobuf messages.
+ */
+
+/** A JSON value as stored in state, content and metadata. */
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Lifecycle of a session. */
+export type SessionStatus = "active" | "completed" | "failed";
+
+/** Identifies one session: the same id under two users is two sessions. */
+export interface SessionKey {
+  appName: string;
+  userId: string;
+  sessionId: string;
+}
+
+/** A session row, with only its own (session-scoped) state. */
+export interface SessionRecord {
+  appName: string;
+  userId: string;
+  id: string;
+  agentId: string;
+  status: SessionStatus;
+  state: JsonObject;
+  metadata: JsonObject;
+  createTimeUs: number;
+  updateTimeUs: number;
+  lastSequence: number;
+}
+
+/** A session together with the app and user state it shares. */
+export interface SessionView {
+  session: SessionRecord;
+  appState: JsonObject;
+  userState: JsonObject;
+}
+
+/** Side effects of an event, as stored. `stateDelta` never holds `temp:` keys. */
+export interface EventActions {
+  stateDelta?: JsonObject;
+  artifactDelta?: { [key: string]: number };
+  transferToAgent?: string;
+  escalate?: boolean;
+  skipSummarization?: boolean;
+  custom?: JsonObject;
+}
+
+/** The fields of an event that a client supplies. */
+export interface EventData {
+  id: string;
+  invocationId: string;
+  agentId: string;
+  author: string;
+  branch: string;
+  timestampUs: number;
+  content: JsonObject | null;
+  actions: EventActions | null;
+  metadata: JsonObject | null;
+  turnComplete: boolean;
+  errorCode: string;
+  errorMessage: string;
+  longRunningToolIds: string[];
+  interrupted: boolean;
+}
+
+/** An event as stored, with the sequence the server assigned. */
+export interface StoredEvent extends EventData {
+  sequence: number;
+}
+
+/** State changes split by scope; each is applied with {@link applyDelta}. */
+export interface ScopedDelta {
+  app: JsonObject | null;
+  user: JsonObject | null;
+  session: JsonObject | null;
+}
+
+/** An event ready to be appended: validated, id and time assigned, delta split by scope. */
+export interface PendingEvent {
+  event: EventData;
+  delta: ScopedDelta;
+}
+
+/** What a store needs to create a session. */
+export interface NewSession {
+  appName: string;
+  userId: string;
+  id: string;
+  agentId: string;
+  metadata: JsonObject;
+  delta: ScopedDelta;
+  nowUs: number;
+}
+
+/** Fields to change on a session; undefined fields stay as they are. */
+export interface SessionPatch {
+  status?: SessionStatus;
+  metadata?: JsonObject;
+  agentId?: string;
+  expectedLastSequence?: number;
+  nowUs: number;
+}
+
+/** Which events GetSession returns. */
+export interface RecentEventsQuery {
+  /** Undefined: all. Otherwise the newest N by sequence. */
+  numRecentEvents?: number;
+  /** Only events whose timestamp is at or after this time. */
+  afterTimeUs?: number;
+}
+
+/** Predicates on events; undefined fields match everything. */
+export interface EventFilter {
+  invocationId?: string;
+  agentId?: string;
+  author?: string;
+  branch?: string;
+  startTimeUs?: number;
+  endTimeUs?: number;
+}
+
+/** One page of a session's events in sequence order. */
+export interface EventPageQuery {
+  filter: EventFilter;
+  /** Exclusive: only events with a greater sequence. */
+  afterSequence: number;
+  limit: number;
+  /** Matching events to skip before the page starts. */
+  offset?: number;
+}
+
+/** Keyset position in a session listing. */
+export interface SessionCursor {
+  updateTimeUs: number;
+  userId: string;
+  id: string;
+}
+
+/** One page of an app's sessions, ordered by (update time, user id, id). */
+export interface SessionListQuery {
+  appName: string;
+  userId?: string;
+  agentId?: string;
+  status?: SessionStatus;
+  createTimeStartUs?: number;
+  createTimeEndUs?: number;
+  order: "asc" | "desc";
+  after?: SessionCursor;
+  offset: number;
+  limit: number;
+}
+
+/** An append request: events in order, with an optional concurrency check. */
+export interface AppendBatch {
+  events: PendingEvent[];
+  expectedLastSequence?: number;
+  nowUs: number;
+}
+
+/** The server-assigned fields of one appended (or already stored) event. */
+export interface AssignedEvent {
+  id: string;
+  sequence: number;
+  timestampUs: number;
+}
+
+/** Result of an append: one entry per batch event, in order. */
+export interface AppendOutcome {
+  events: AssignedEvent[];
+  lastSequence: number;
+}
+
+/** Which sessions a bulk delete removes. */
+export interface DeleteScope {
+  appName: string;
+  userId?: string;
+  /** Also delete the app's and/or user's shared state. */
+  purgeState: boolean;
+}

@@ -1,0 +1,11 @@
+export { startServer } from "./server.js";
+export type { HttpRoute, ServerLogger, ServerOptions, SessiondServer } from "./server.js";
+export { sessionService } from "./api/service.js";
+export type { SessionServiceOptions } from "./api/service.js";
+export { openStore, DEFAULT_STORE_URL } from "./stores/open.js";
+export type { OpenStoreOptions } from "./stores/open.js";
+export type { Store, PoolStats } from "./stores/store.js";
+export { MemoryStore } from "./stores/memory.js";
+export { SessiondError } from "./core/errors.js";
+export { limits } from "./core/limits.js";
+export * from "./core/types.js";

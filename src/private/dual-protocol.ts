@@ -1,0 +1,88 @@
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+
+/** A request listener usable for both HTTP/1.1 and HTTP/2 requests. */
+export type DualHandler = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
+
+/** A cleartext listener serving HTTP/2 (prior knowledge) and HTTP/1.1 on one port. */
+export interface DualProtocolServer {
+  readonly address: net.AddressInfo;
+  /**
+   * Stops accepting connections, lets in-flight requests finish for up to
+   * `graceMs`, then destroys what is left.
+   */
+  close(graceMs: number): Promise<void>;
+}
+
+const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0");
+
+/**
+ * Node's cleartext HTTP/2 server cannot fall back to HTTP/1.1 (that needs
+ * ALPN, i.e. TLS), yet gRPC clients speak h2c while browsers and curl speak
+ * HTTP/1.1. So each connection's first bytes are read: the HTTP/2 preface
+ * goes to an HTTP/2 server, anything else to an HTTP/1.1 server.
+ */
+export async function listenDualProtocol(
+  handler: DualHandler,
+  host: string,
+  port: number,
+  options: { maxHeaderBytes?: number } = {},
+): Promise<DualProtocolServer> {
+  const h1 = http.createServer({ maxHeaderSize: options.maxHeaderBytes }, handler);
+  const h2 = http2.createServer({}, handler);
+  const sessions = new Set<http2.Http2Session>();
+  h2.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    sniff(socket, (isHttp2) => (isHttp2 ? h2 : h1).emit("connection", socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return {
+    address: server.address() as net.AddressInfo,
+    async close(graceMs) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const session of sessions) session.close();
+      const deadline = Date.now() + graceMs;
+      while (sockets.size > 0 && Date.now() < deadline) {
+        h1.closeIdleConnections();
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      for (const session of sessions) session.destroy();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+function sniff(socket: net.Socket, route: (isHttp2: boolean) => void) {
+  let seen = Buffer.alloc(0);
+  const onData = (chunk: Buffer) => {
+    seen = Buffer.concat([seen, chunk]);
+    const n = Math.min(seen.length, HTTP2_PREFACE.length);
+    const isPrefix = seen.subarray(0, n).equals(HTTP2_PREFACE.subarray(0, n));
+    if (isPrefix && n < HTTP2_PREFACE.length) return; // need more bytes to decide
+    socket.off("data", onData);
+    socket.pause();
+    socket.unshift(seen);
+    route(isPrefix);
+    // The HTTP/2 session drains the buffered bytes itself on the next tick;
+    // resuming would hand them to a 'data' event nobody listens to.
+    if (!isPrefix) socket.resume();
+  };
+  socket.on("data", onData);
+}

@@ -1,0 +1,146 @@
+import type http from "node:http";
+import type http2 from "node:http2";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { cors as connectCors } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { SessionService } from "../gen/sessiond/v1/session_service_pb.js";
+import { errorInterceptor } from "./api/errors.js";
+import { sessionService } from "./api/service.js";
+import { limits } from "./core/limits.js";
+import { type DualProtocolServer, listenDualProtocol } from "./private/dual-protocol.js";
+import type { Store } from "./stores/store.js";
+
+/** A request or response of either HTTP version. */
+export type HttpRequest = http.IncomingMessage | http2.Http2ServerRequest;
+export type HttpResponse = http.ServerResponse | http2.Http2ServerResponse;
+
+/** A plain HTTP endpoint served beside the API, such as /metrics. */
+export interface HttpRoute {
+  /** Exact path, or a prefix when it ends with "/". */
+  path: string;
+  handle(req: HttpRequest, res: HttpResponse): void | Promise<void>;
+}
+
+/** Minimal logger the server reports through. */
+export interface ServerLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** How to run a server. */
+export interface ServerOptions {
+  store: Store;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 50051; 0 picks a free port. */
+  port?: number;
+  /** Origins allowed to call from browsers; "*" allows any. */
+  corsOrigins?: string[];
+  logger?: ServerLogger;
+  /** Additional interceptors, run before the error mapping. */
+  interceptors?: Interceptor[];
+  /** Registers more Connect services next to SessionService. */
+  services?: (router: ConnectRouter) => void;
+  /** Plain HTTP endpoints. */
+  httpRoutes?: HttpRoute[];
+}
+
+/** A running server. */
+export interface SessiondServer {
+  readonly port: number;
+  readonly host: string;
+  /** Base URL, e.g. http://127.0.0.1:50051. */
+  readonly url: string;
+  /**
+   * Drains: stops accepting connections, ends follow streams, lets in-flight
+   * calls finish for up to `graceMs`, then cancels the rest and closes the store.
+   */
+  close(graceMs?: number): Promise<void>;
+  /** Aborted when the server starts draining; long-lived streams end on it. */
+  readonly draining: AbortSignal;
+}
+
+const silentLogger: ServerLogger = { info() {}, error() {} };
+
+/** Starts serving gRPC, gRPC-Web and Connect on one port over HTTP/2 cleartext and HTTP/1.1. */
+export async function startServer(options: ServerOptions): Promise<SessiondServer> {
+  const logger = options.logger ?? silentLogger;
+  const draining = new AbortController();
+  const shutdown = new AbortController();
+  const adapter = connectNodeAdapter({
+    grpc: true,
+    grpcWeb: true,
+    connect: true,
+    readMaxBytes: limits.maxMessageBytes,
+    writeMaxBytes: limits.maxMessageBytes,
+    shutdownSignal: shutdown.signal,
+    interceptors: [
+      ...(options.interceptors ?? []),
+      errorInterceptor((error, procedure) => logger.error("internal error", { procedure, error: String(error) })),
+    ],
+    routes(router) {
+      router.service(SessionService, sessionService({ store: options.store, draining: draining.signal }));
+      options.services?.(router);
+    },
+  });
+  const routes = options.httpRoutes ?? [];
+  const allowOrigin = originPolicy(options.corsOrigins ?? []);
+  const handler = (req: HttpRequest, res: HttpResponse) => {
+    if (applyCors(req, res, allowOrigin)) return;
+    const path = (req.url ?? "/").split("?")[0]!;
+    const route = routes.find((r) => (r.path.endsWith("/") ? path.startsWith(r.path) : path === r.path));
+    if (route) {
+      Promise.resolve(route.handle(req, res)).catch((error) => {
+        logger.error("http route failed", { path, error: String(error) });
+        if (!res.headersSent) res.statusCode = 500;
+        res.end();
+      });
+      return;
+    }
+    adapter(req, res);
+  };
+  const host = options.host ?? "127.0.0.1";
+  const listener: DualProtocolServer = await listenDualProtocol(handler, host, options.port ?? 50051);
+  const port = listener.address.port;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    host,
+    url: `http://${urlHost}:${port}`,
+    draining: draining.signal,
+    close(graceMs = 10_000) {
+      closing ??= (async () => {
+        draining.abort();
+        const timer = setTimeout(() => shutdown.abort(), graceMs);
+        await listener.close(graceMs);
+        clearTimeout(timer);
+        shutdown.abort();
+        await options.store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function originPolicy(origins: string[]): (origin: string) => boolean {
+  if (origins.includes("*")) return () => true;
+  const allowed = new Set(origins);
+  return (origin) => allowed.has(origin);
+}
+
+/** Sets CORS headers for allowed origins; answers preflights. Returns true when the request is done. */
+function applyCors(req: HttpRequest, res: HttpResponse, allowOrigin: (origin: string) => boolean): boolean {
+  const origin = req.headers.origin;
+  if (typeof origin !== "string" || !allowOrigin(origin)) return false;
+  res.setHeader("Access-Control-Allow-Origin", origin);
+  res.setHeader("Vary", "Origin");
+  res.setHeader("Access-Control-Expose-Headers", connectCors.exposedHeaders.join(", "));
+  if (req.method !== "OPTIONS") return false;
+  res.setHeader("Access-Control-Allow-Methods", connectCors.allowedMethods.join(", "));
+  res.setHeader("Access-Control-Allow-Headers", [...connectCors.allowedHeaders, "Authorization"].join(", "));
+  res.setHeader("Access-Control-Max-Age", "7200");
+  res.statusCode = 204;
+  res.end();
+  return true;
+}

@@ -1,0 +1,196 @@
+import { planAppend } from "../core/append.js";
+import { sessionExists, sessionNotFound, sequenceConflict } from "../core/errors.js";
+import { compareSessionKeys, eventMatches, sessionCursor, sessionMatches } from "../core/match.js";
+import { applyDelta } from "../core/state.js";
+import type {
+  AppendBatch,
+  AppendOutcome,
+  AssignedEvent,
+  DeleteScope,
+  EventPageQuery,
+  JsonObject,
+  NewSession,
+  RecentEventsQuery,
+  ScopedDelta,
+  SessionKey,
+  SessionListQuery,
+  SessionPatch,
+  SessionRecord,
+  SessionView,
+  StoredEvent,
+} from "../core/types.js";
+import type { Store } from "./store.js";
+
+interface Entry {
+  record: SessionRecord;
+  /** Sorted by sequence; sequences are 1..n so index = sequence - 1. */
+  events: StoredEvent[];
+  byId: Map<string, StoredEvent>;
+}
+
+/**
+ * Keeps everything in process memory; for development and tests. All
+ * operations run synchronously between awaits, so each one is atomic.
+ */
+export class MemoryStore implements Store {
+  readonly kind = "memory";
+  private readonly sessions = new Map<string, Entry>();
+  private readonly appStates = new Map<string, JsonObject>();
+  private readonly userStates = new Map<string, JsonObject>();
+
+  async createSession(input: NewSession): Promise<SessionView> {
+    const key = { appName: input.appName, userId: input.userId, sessionId: input.id };
+    const id = entryId(key);
+    if (this.sessions.has(id)) throw sessionExists(key);
+    const record: SessionRecord = {
+      appName: input.appName,
+      userId: input.userId,
+      id: input.id,
+      agentId: input.agentId,
+      status: "active",
+      state: applyDelta({}, input.delta.session),
+      metadata: input.metadata,
+      createTimeUs: input.nowUs,
+      updateTimeUs: input.nowUs,
+      lastSequence: 0,
+    };
+    this.applyShared(input.appName, input.userId, input.delta);
+    this.sessions.set(id, { record, events: [], byId: new Map() });
+    return this.view(record);
+  }
+
+  async getSession(key: SessionKey, query: RecentEventsQuery) {
+    const entry = this.entry(key);
+    let events = entry.events;
+    if (query.numRecentEvents !== undefined) events = events.slice(Math.max(0, events.length - query.numRecentEvents));
+    if (query.afterTimeUs !== undefined) events = events.filter((e) => e.timestampUs >= query.afterTimeUs!);
+    return { view: this.view(entry.record), events: query.numRecentEvents === 0 ? [] : events.slice() };
+  }
+
+  async updateSession(key: SessionKey, patch: SessionPatch): Promise<SessionView> {
+    const entry = this.entry(key);
+    const record = entry.record;
+    if (patch.expectedLastSequence !== undefined && patch.expectedLastSequence !== record.lastSequence) {
+      throw sequenceConflict(patch.expectedLastSequence, record.lastSequence);
+    }
+    entry.record = {
+      ...record,
+      status: patch.status ?? record.status,
+      metadata: patch.metadata ?? record.metadata,
+      agentId: patch.agentId ?? record.agentId,
+      updateTimeUs: patch.nowUs,
+    };
+    return this.view(entry.record);
+  }
+
+  async deleteSession(key: SessionKey): Promise<void> {
+    if (!this.sessions.delete(entryId(key))) throw sessionNotFound(key);
+  }
+
+  async listSessions(query: SessionListQuery): Promise<SessionView[]> {
+    const direction = query.order === "asc" ? 1 : -1;
+    const matches = [...this.sessions.values()]
+      .map((e) => e.record)
+      .filter((s) => sessionMatches(s, query))
+      .filter((s) => !query.after || compareSessionKeys(sessionCursor(s), query.after) * direction > 0)
+      .sort((a, b) => compareSessionKeys(sessionCursor(a), sessionCursor(b)) * direction);
+    return matches.slice(query.offset, query.offset + query.limit).map((s) => this.view(s));
+  }
+
+  async appendEvents(key: SessionKey, batch: AppendBatch): Promise<AppendOutcome> {
+    const entry = this.entry(key);
+    const stored = new Map<string, AssignedEvent>();
+    for (const { event } of batch.events) {
+      const hit = entry.byId.get(event.id);
+      if (hit) stored.set(hit.id, hit);
+    }
+    const plan = planAppend(batch, entry.record.lastSequence, stored);
+    if (plan.inserts.length === 0) return plan.outcome;
+    for (const event of plan.inserts) {
+      entry.events.push(event);
+      entry.byId.set(event.id, event);
+    }
+    this.applyShared(key.appName, key.userId, plan.delta);
+    entry.record = {
+      ...entry.record,
+      state: applyDelta(entry.record.state, plan.delta.session),
+      lastSequence: plan.outcome.lastSequence,
+      updateTimeUs: batch.nowUs,
+    };
+    return plan.outcome;
+  }
+
+  async readEvents(key: SessionKey, query: EventPageQuery): Promise<StoredEvent[]> {
+    const events = this.entry(key).events;
+    const page: StoredEvent[] = [];
+    let skip = query.offset ?? 0;
+    for (let i = Math.max(0, query.afterSequence); i < events.length && page.length < query.limit; i++) {
+      const event = events[i]!;
+      if (!eventMatches(event, query.filter)) continue;
+      if (skip > 0) skip--;
+      else page.push(event);
+    }
+    return page;
+  }
+
+  async deleteSessions(scope: DeleteScope): Promise<number> {
+    let count = 0;
+    for (const [id, entry] of this.sessions) {
+      const r = entry.record;
+      if (r.appName !== scope.appName || (scope.userId !== undefined && r.userId !== scope.userId)) continue;
+      this.sessions.delete(id);
+      count++;
+    }
+    if (scope.purgeState) {
+      if (scope.userId === undefined) {
+        this.appStates.delete(scope.appName);
+        const prefix = userStateId(scope.appName, "");
+        for (const id of this.userStates.keys()) if (id.startsWith(prefix)) this.userStates.delete(id);
+      } else {
+        this.userStates.delete(userStateId(scope.appName, scope.userId));
+      }
+    }
+    return count;
+  }
+
+  async getSharedState(appName: string, userId: string) {
+    return {
+      appState: this.appStates.get(appName) ?? {},
+      userState: this.userStates.get(userStateId(appName, userId)) ?? {},
+    };
+  }
+
+  async close(): Promise<void> {
+    this.sessions.clear();
+  }
+
+  private entry(key: SessionKey): Entry {
+    const entry = this.sessions.get(entryId(key));
+    if (!entry) throw sessionNotFound(key);
+    return entry;
+  }
+
+  private view(record: SessionRecord): SessionView {
+    return {
+      session: record,
+      appState: this.appStates.get(record.appName) ?? {},
+      userState: this.userStates.get(userStateId(record.appName, record.userId)) ?? {},
+    };
+  }
+
+  private applyShared(appName: string, userId: string, delta: ScopedDelta): void {
+    if (delta.app) this.appStates.set(appName, applyDelta(this.appStates.get(appName) ?? {}, delta.app));
+    if (delta.user) {
+      const id = userStateId(appName, userId);
+      this.userStates.set(id, applyDelta(this.userStates.get(id) ?? {}, delta.user));
+    }
+  }
+}
+
+function entryId(key: SessionKey): string {
+  return `${key.appName}\u0000${key.userId}\u0000${key.sessionId}`;
+}
+
+function userStateId(appName: string, userId: string): string {
+  return `${appName}\u0000${userId}`;
+}

@@ -1,0 +1,34 @@
+import { SessiondError } from "../core/errors.js";
+import { MemoryStore } from "./memory.js";
+import type { Store } from "./store.js";
+
+/** Options that apply to every store, beside what the URL says. */
+export interface OpenStoreOptions {
+  /** Create or upgrade the schema on open (default true). */
+  autoMigrate?: boolean;
+}
+
+/** The store used when none is configured. */
+export const DEFAULT_STORE_URL = "sqlite:./sessiond.db";
+
+/**
+ * Opens the store a URL names: `memory:`, `sqlite:<path>`, `postgres://…`,
+ * `mysql://…`, `redis://…`, `rediss://…` or `redis+cluster://…`. Drivers are
+ * loaded only when their scheme is used.
+ */
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const scheme = url.slice(0, url.indexOf(":") + 1);
+  switch (scheme) {
+    case "memory:":
+      return new MemoryStore();
+    case "sqlite:": {
+      const { SqliteStore } = await import("./sqlite.js");
+      return SqliteStore.open(url.slice("sqlite:".length), options);
+    }
+    default:
+      throw new SessiondError(
+        "invalid_argument",
+        `store: unsupported URL scheme ${JSON.stringify(scheme || url)}; use memory:, sqlite:<path>, postgres://, mysql:// or redis://`,
+      );
+  }
+}

@@ -1,0 +1,404 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { planAppend } from "../core/append.js";
+import { SessiondError, sessionExists, sessionNotFound, sequenceConflict } from "../core/errors.js";
+import { applyDelta } from "../core/state.js";
+import type {
+  AppendBatch,
+  AppendOutcome,
+  AssignedEvent,
+  DeleteScope,
+  EventFilter,
+  EventPageQuery,
+  JsonObject,
+  NewSession,
+  RecentEventsQuery,
+  ScopedDelta,
+  SessionKey,
+  SessionListQuery,
+  SessionPatch,
+  SessionRecord,
+  SessionView,
+  StoredEvent,
+} from "../core/types.js";
+import {
+  EVENT_COLUMNS,
+  type EventRow,
+  eventFromRow,
+  eventRow,
+  jsonText,
+  parseJson,
+  type SessionRow,
+  sessionFromRow,
+  type TableNames,
+  tableNames,
+} from "./private/sql.js";
+import { sqliteMigrations } from "./private/sqlite-schema.js";
+import type { Store } from "./store.js";
+
+/** Options of the SQLite store, from the URL's query string. */
+export interface SqliteOptions {
+  autoMigrate?: boolean;
+  tablePrefix?: string;
+  /** "full" (default) survives power loss; "normal" is faster and survives process crashes. */
+  synchronous?: "full" | "normal";
+}
+
+const asUs = (value: unknown) => Number(value);
+const asBit = (value: boolean) => (value ? 1 : 0);
+
+/**
+ * Embedded SQLite through node:sqlite: one file in WAL mode. Calls are
+ * synchronous, so each method's transaction runs without interleaving in
+ * this process; BEGIN IMMEDIATE and busy_timeout serialize writers across
+ * processes sharing the file.
+ */
+export class SqliteStore implements Store {
+  readonly kind = "sqlite";
+  private readonly statements = new Map<string, StatementSync>();
+
+  private constructor(
+    private readonly db: DatabaseSync,
+    private readonly t: TableNames,
+  ) {}
+
+  /** Opens (creating when missing) the database file at `location`, e.g. `./sessiond.db?synchronous=normal`. */
+  static async open(location: string, options: SqliteOptions = {}): Promise<SqliteStore> {
+    const [path, query] = splitQuery(location);
+    const params = new URLSearchParams(query);
+    const tables = tableNames(params.get("prefix") ?? options.tablePrefix ?? "");
+    const synchronous = params.get("synchronous") ?? options.synchronous ?? "full";
+    if (synchronous !== "full" && synchronous !== "normal") {
+      throw new SessiondError("invalid_argument", "store: synchronous must be full or normal");
+    }
+    if (path === "") throw new SessiondError("invalid_argument", "store: sqlite URL needs a file path, e.g. sqlite:./sessiond.db");
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    const db = new DatabaseSync(path);
+    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous}; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;`);
+    const store = new SqliteStore(db, tables);
+    const autoMigrate = params.has("auto_migrate") ? params.get("auto_migrate") !== "false" : (options.autoMigrate ?? true);
+    if (autoMigrate) store.migrate();
+    else store.requireSchema();
+    return store;
+  }
+
+  /** Applies the migrations this version has and the database lacks. */
+  migrate(): void {
+    this.tx(() => {
+      this.db.exec(`CREATE TABLE IF NOT EXISTS ${this.t.migrations} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+      const applied = new Set(this.db.prepare(`SELECT version FROM ${this.t.migrations}`).all().map((r) => Number(r.version)));
+      for (const migration of sqliteMigrations(this.t)) {
+        if (applied.has(migration.version)) continue;
+        this.db.exec(migration.sql);
+        this.db
+          .prepare(`INSERT INTO ${this.t.migrations} (version, name, applied_at) VALUES (?, ?, ?)`)
+          .run(migration.version, migration.name, Date.now());
+      }
+    });
+  }
+
+  async createSession(input: NewSession): Promise<SessionView> {
+    return this.tx(() => {
+      const inserted = this.stmt(
+        `INSERT INTO ${this.t.sessions} (app_name, user_id, id, agent_id, status, state, metadata, created_at, updated_at, last_sequence)
+         VALUES (?, ?, ?, ?, 'active', ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING`,
+      ).run(
+        input.appName,
+        input.userId,
+        input.id,
+        input.agentId,
+        JSON.stringify(applyDelta({}, input.delta.session)),
+        JSON.stringify(input.metadata),
+        input.nowUs,
+        input.nowUs,
+      );
+      const key = { appName: input.appName, userId: input.userId, sessionId: input.id };
+      if (inserted.changes === 0) throw sessionExists(key);
+      this.applyShared(input.appName, input.userId, input.delta, input.nowUs);
+      return this.view(this.sessionRow(key)!.record);
+    });
+  }
+
+  async getSession(key: SessionKey, query: RecentEventsQuery) {
+    return this.read(() => {
+      const found = this.requireSession(key);
+      let events: StoredEvent[] = [];
+      if (query.numRecentEvents !== 0) {
+        const cols = EVENT_COLUMNS.join(", ");
+        const after = query.afterTimeUs ?? Number.MIN_SAFE_INTEGER;
+        const rows =
+          query.numRecentEvents === undefined
+            ? this.stmt(`SELECT ${cols} FROM ${this.t.events} WHERE session_pk = ? AND timestamp >= ? ORDER BY sequence`).all(found.pk, after)
+            : this.stmt(
+                `SELECT * FROM (SELECT ${cols} FROM ${this.t.events} WHERE session_pk = ? ORDER BY sequence DESC LIMIT ?)
+                 WHERE timestamp >= ? ORDER BY sequence`,
+              ).all(found.pk, query.numRecentEvents, after);
+        events = rows.map((r) => eventFromRow(r as unknown as EventRow, asUs));
+      }
+      return { view: this.view(found.record), events };
+    });
+  }
+
+  async updateSession(key: SessionKey, patch: SessionPatch): Promise<SessionView> {
+    return this.tx(() => {
+      const { record } = this.requireSession(key);
+      if (patch.expectedLastSequence !== undefined && patch.expectedLastSequence !== record.lastSequence) {
+        throw sequenceConflict(patch.expectedLastSequence, record.lastSequence);
+      }
+      const next: SessionRecord = {
+        ...record,
+        status: patch.status ?? record.status,
+        metadata: patch.metadata ?? record.metadata,
+        agentId: patch.agentId ?? record.agentId,
+        updateTimeUs: patch.nowUs,
+      };
+      this.stmt(
+        `UPDATE ${this.t.sessions} SET status = ?, metadata = ?, agent_id = ?, updated_at = ? WHERE app_name = ? AND user_id = ? AND id = ?`,
+      ).run(next.status, JSON.stringify(next.metadata), next.agentId, next.updateTimeUs, key.appName, key.userId, key.sessionId);
+      return this.view(next);
+    });
+  }
+
+  async deleteSession(key: SessionKey): Promise<void> {
+    this.tx(() => {
+      const result = this.stmt(`DELETE FROM ${this.t.sessions} WHERE app_name = ? AND user_id = ? AND id = ?`).run(
+        key.appName,
+        key.userId,
+        key.sessionId,
+      );
+      if (result.changes === 0) throw sessionNotFound(key);
+    });
+  }
+
+  async listSessions(query: SessionListQuery): Promise<SessionView[]> {
+    const where = ["app_name = ?"];
+    const args: SQLInputValue[] = [query.appName];
+    const add = (clause: string, value: SQLInputValue | undefined) => {
+      if (value === undefined) return;
+      where.push(clause);
+      args.push(value);
+    };
+    add("user_id = ?", query.userId);
+    add("agent_id = ?", query.agentId);
+    add("status = ?", query.status);
+    add("created_at >= ?", query.createTimeStartUs);
+    add("created_at < ?", query.createTimeEndUs);
+    const desc = query.order === "desc";
+    if (query.after) {
+      where.push(`(updated_at, user_id, id) ${desc ? "<" : ">"} (?, ?, ?)`);
+      args.push(query.after.updateTimeUs, query.after.userId, query.after.id);
+    }
+    const dir = desc ? "DESC" : "ASC";
+    const sql = `SELECT * FROM ${this.t.sessions} WHERE ${where.join(" AND ")}
+      ORDER BY updated_at ${dir}, user_id ${dir}, id ${dir} LIMIT ? OFFSET ?`;
+    return this.read(() => {
+      const records = this.stmt(sql)
+        .all(...args, query.limit, query.offset)
+        .map((r) => sessionFromRow(r as unknown as SessionRow, asUs));
+      return this.views(query.appName, records);
+    });
+  }
+
+  async appendEvents(key: SessionKey, batch: AppendBatch): Promise<AppendOutcome> {
+    return this.tx(() => {
+      const { pk, record } = this.requireSession(key);
+      const stored = new Map<string, AssignedEvent>();
+      const ids = JSON.stringify(batch.events.map((p) => p.event.id));
+      for (const row of this.stmt(
+        `SELECT id, sequence, timestamp FROM ${this.t.events} WHERE session_pk = ? AND id IN (SELECT value FROM json_each(?))`,
+      ).all(pk, ids)) {
+        stored.set(String(row.id), { id: String(row.id), sequence: Number(row.sequence), timestampUs: Number(row.timestamp) });
+      }
+      const plan = planAppend(batch, record.lastSequence, stored);
+      if (plan.inserts.length === 0) return plan.outcome;
+      const insert = this.stmt(
+        `INSERT INTO ${this.t.events} (session_pk, ${EVENT_COLUMNS.join(", ")}) VALUES (?${", ?".repeat(EVENT_COLUMNS.length)})`,
+      );
+      for (const event of plan.inserts) {
+        insert.run(pk, ...(eventRow(event, (us) => us, asBit) as SQLInputValue[]));
+      }
+      const state = plan.delta.session ? jsonText(applyDelta(record.state, plan.delta.session)) : null;
+      this.stmt(`UPDATE ${this.t.sessions} SET last_sequence = ?, updated_at = ?, state = COALESCE(?, state) WHERE pk = ?`).run(
+        plan.outcome.lastSequence,
+        batch.nowUs,
+        state,
+        pk,
+      );
+      this.applyShared(key.appName, key.userId, plan.delta, batch.nowUs);
+      return plan.outcome;
+    });
+  }
+
+  async readEvents(key: SessionKey, query: EventPageQuery): Promise<StoredEvent[]> {
+    return this.read(() => {
+      const pk = this.sessionPk(key);
+      if (pk === undefined) throw sessionNotFound(key);
+      const { clauses, args } = filterSql(query.filter);
+      const sql = `SELECT ${EVENT_COLUMNS.join(", ")} FROM ${this.t.events}
+        WHERE session_pk = ? AND sequence > ?${clauses} ORDER BY sequence LIMIT ? OFFSET ?`;
+      return this.stmt(sql)
+        .all(pk, query.afterSequence, ...args, query.limit, query.offset ?? 0)
+        .map((r) => eventFromRow(r as unknown as EventRow, asUs));
+    });
+  }
+
+  async deleteSessions(scope: DeleteScope): Promise<number> {
+    return this.tx(() => {
+      const byUser = scope.userId !== undefined;
+      const result = byUser
+        ? this.stmt(`DELETE FROM ${this.t.sessions} WHERE app_name = ? AND user_id = ?`).run(scope.appName, scope.userId!)
+        : this.stmt(`DELETE FROM ${this.t.sessions} WHERE app_name = ?`).run(scope.appName);
+      if (scope.purgeState) {
+        if (byUser) this.stmt(`DELETE FROM ${this.t.userStates} WHERE app_name = ? AND user_id = ?`).run(scope.appName, scope.userId!);
+        else {
+          this.stmt(`DELETE FROM ${this.t.userStates} WHERE app_name = ?`).run(scope.appName);
+          this.stmt(`DELETE FROM ${this.t.appStates} WHERE app_name = ?`).run(scope.appName);
+        }
+      }
+      return Number(result.changes);
+    });
+  }
+
+  async getSharedState(appName: string, userId: string) {
+    return this.read(() => ({ appState: this.appState(appName), userState: this.userState(appName, userId) }));
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare("SELECT 1").get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  /** Throws when the schema is missing or older than this version (auto_migrate off). */
+  private requireSchema(): void {
+    const latest = Math.max(...sqliteMigrations(this.t).map((m) => m.version));
+    let current = 0;
+    try {
+      current = Number(this.db.prepare(`SELECT MAX(version) AS v FROM ${this.t.migrations}`).get()?.v ?? 0);
+    } catch {
+      current = 0;
+    }
+    if (current < latest) {
+      throw new SessiondError("unavailable", `store: schema is at version ${current}, needs ${latest}; run "sessiond migrate"`);
+    }
+  }
+
+  private stmt(sql: string): StatementSync {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private tx<T>(work: () => T): T {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      this.db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      this.db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  /** A read transaction, so multi-statement reads see one snapshot even with other writer processes. */
+  private read<T>(work: () => T): T {
+    this.db.exec("BEGIN");
+    try {
+      return work();
+    } finally {
+      this.db.exec("COMMIT");
+    }
+  }
+
+  private sessionRow(key: SessionKey): { pk: number; record: SessionRecord } | undefined {
+    const row = this.stmt(`SELECT * FROM ${this.t.sessions} WHERE app_name = ? AND user_id = ? AND id = ?`).get(
+      key.appName,
+      key.userId,
+      key.sessionId,
+    );
+    return row ? { pk: Number(row.pk), record: sessionFromRow(row as unknown as SessionRow, asUs) } : undefined;
+  }
+
+  private requireSession(key: SessionKey) {
+    const found = this.sessionRow(key);
+    if (!found) throw sessionNotFound(key);
+    return found;
+  }
+
+  private sessionPk(key: SessionKey): number | undefined {
+    const row = this.stmt(`SELECT pk FROM ${this.t.sessions} WHERE app_name = ? AND user_id = ? AND id = ?`).get(
+      key.appName,
+      key.userId,
+      key.sessionId,
+    );
+    return row ? Number(row.pk) : undefined;
+  }
+
+  private appState(appName: string): JsonObject {
+    const row = this.stmt(`SELECT state FROM ${this.t.appStates} WHERE app_name = ?`).get(appName);
+    return parseJson(row?.state) ?? {};
+  }
+
+  private userState(appName: string, userId: string): JsonObject {
+    const row = this.stmt(`SELECT state FROM ${this.t.userStates} WHERE app_name = ? AND user_id = ?`).get(appName, userId);
+    return parseJson(row?.state) ?? {};
+  }
+
+  private view(record: SessionRecord): SessionView {
+    return { session: record, appState: this.appState(record.appName), userState: this.userState(record.appName, record.userId) };
+  }
+
+  private views(appName: string, records: SessionRecord[]): SessionView[] {
+    const appState = this.appState(appName);
+    const userStates = new Map<string, JsonObject>();
+    return records.map((session) => {
+      let userState = userStates.get(session.userId);
+      if (!userState) userStates.set(session.userId, (userState = this.userState(appName, session.userId)));
+      return { session, appState, userState };
+    });
+  }
+
+  private applyShared(appName: string, userId: string, delta: ScopedDelta, nowUs: number): void {
+    if (delta.app) {
+      this.stmt(
+        `INSERT INTO ${this.t.appStates} (app_name, state, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (app_name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+      ).run(appName, JSON.stringify(applyDelta(this.appState(appName), delta.app)), nowUs);
+    }
+    if (delta.user) {
+      this.stmt(
+        `INSERT INTO ${this.t.userStates} (app_name, user_id, state, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (app_name, user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+      ).run(appName, userId, JSON.stringify(applyDelta(this.userState(appName, userId), delta.user)), nowUs);
+    }
+  }
+}
+
+function filterSql(filter: EventFilter): { clauses: string; args: SQLInputValue[] } {
+  let clauses = "";
+  const args: SQLInputValue[] = [];
+  const add = (clause: string, value: SQLInputValue | undefined) => {
+    if (value === undefined) return;
+    clauses += ` AND ${clause}`;
+    args.push(value);
+  };
+  add("invocation_id = ?", filter.invocationId);
+  add("agent_id = ?", filter.agentId);
+  add("author = ?", filter.author);
+  add("branch = ?", filter.branch);
+  add("timestamp >= ?", filter.startTimeUs);
+  add("timestamp < ?", filter.endTimeUs);
+  return { clauses, args };
+}
+
+function splitQuery(location: string): [string, string] {
+  const at = location.indexOf("?");
+  return at < 0 ? [location, ""] : [location.slice(0, at), location.slice(at + 1)];
+}

@@ -1,0 +1,88 @@
+import type {
+  AppendBatch,
+  AppendOutcome,
+  DeleteScope,
+  EventPageQuery,
+  JsonObject,
+  NewSession,
+  RecentEventsQuery,
+  SessionKey,
+  SessionListQuery,
+  SessionPatch,
+  SessionView,
+  StoredEvent,
+} from "../core/types.js";
+
+/**
+ * Persistence behind the API. Handlers validate input and call these
+ * methods; a store never sees protobuf messages and never decides API rules
+ * that live in `src/core/` (state scopes, append planning, cursors).
+ *
+ * Errors are {@link SessiondError}s: `not_found` for a missing session,
+ * `already_exists`, `aborted` for sequence conflicts. Every write is atomic:
+ * on failure nothing of it remains.
+ */
+export interface Store {
+  /** Short name of the backend, e.g. "sqlite". */
+  readonly kind: string;
+
+  /** Creates a session and applies the scoped parts of its initial state. */
+  createSession(input: NewSession): Promise<SessionView>;
+
+  /** Reads a session, its shared state and the events the query selects (oldest first). */
+  getSession(key: SessionKey, query: RecentEventsQuery): Promise<{ view: SessionView; events: StoredEvent[] }>;
+
+  /** Changes status, metadata or agent; checks expectedLastSequence first. */
+  updateSession(key: SessionKey, patch: SessionPatch): Promise<SessionView>;
+
+  /** Deletes a session and all its events. */
+  deleteSession(key: SessionKey): Promise<void>;
+
+  /**
+   * Returns up to `query.limit` sessions after `query.after` in the query's
+   * order of (update time, user id, id), with the app and user state they share.
+   */
+  listSessions(query: SessionListQuery): Promise<SessionView[]>;
+
+  /**
+   * Appends a batch in one transaction: locks the session, looks up which of
+   * the batch's ids are stored, lets `planAppend` decide, then writes the new
+   * events, the scoped state changes, last_sequence and update_time.
+   */
+  appendEvents(key: SessionKey, batch: AppendBatch): Promise<AppendOutcome>;
+
+  /**
+   * One page of events with sequence > afterSequence matching the filter, in
+   * sequence order. Throws not_found when the session does not exist (a store
+   * may check that only when the page is empty).
+   */
+  readEvents(key: SessionKey, query: EventPageQuery): Promise<StoredEvent[]>;
+
+  /** Deletes every session in scope (and optionally its shared state); returns how many. */
+  deleteSessions(scope: DeleteScope): Promise<number>;
+
+  /** The app's state and the user's state, without prefixes. */
+  getSharedState(appName: string, userId: string): Promise<{ appState: JsonObject; userState: JsonObject }>;
+
+  /** Releases connections and files. The store is unusable afterwards. */
+  close(): Promise<void>;
+
+  /**
+   * Optional: calls `listener` when events are appended to the session through
+   * any server sharing this store. Stores without it are polled by followers.
+   */
+  subscribe?(key: SessionKey, listener: () => void): Promise<() => Promise<void>>;
+
+  /** Optional: resolves when the backend answers, rejects when it is unreachable. */
+  ping?(): Promise<void>;
+
+  /** Optional: connection pool figures for metrics. */
+  poolStats?(): PoolStats;
+}
+
+/** Connection pool figures a store may report. */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
