@@ -1,4 +1,3 @@
-import { MemoryStore } from "../../src/stores/memory.js";
 import { conformance } from "./suite.js";
 
-conformance("memory", { open: async () => new MemoryStore() });
+conformance("memory");

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe } from "vitest";
-import type { Store } from "../../src/stores/store.js";
+import { openStore } from "../../src/stores/open.js";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { testStores } from "../support/stores.js";
 import type { SuiteContext } from "./context.js";
 import { concurrencyTests } from "./concurrency.js";
 import { errorTests } from "./errors.js";
@@ -10,18 +11,14 @@ import { readTests } from "./reads.js";
 import { sessionTests } from "./sessions.js";
 import { stateTests } from "./state.js";
 
-/** How to get a fresh store for one run of the suite, and how to clean up after it. */
-export interface StoreFixture {
-  open(): Promise<Store>;
-  cleanup?(): Promise<void>;
-}
-
 /**
  * The contract every store meets, checked through a real server on a real
- * port. A store joins with one call in its own test file.
+ * port. A store joins with one line in its own test file, naming its entry
+ * in `test/support/stores.ts`.
  */
-export function conformance(name: string, fixture: StoreFixture): void {
+export function conformance(name: keyof typeof testStores): void {
   describe(`${name} store`, () => {
+    let cleanup: (() => Promise<void>) | undefined;
     let running: TestServer | undefined;
     const ctx: SuiteContext = {
       get client() {
@@ -30,11 +27,13 @@ export function conformance(name: string, fixture: StoreFixture): void {
       },
     };
     beforeAll(async () => {
-      running = await startTestServer(await fixture.open());
+      const isolated = await testStores[name]!();
+      cleanup = isolated.cleanup;
+      running = await startTestServer(await openStore(isolated.url));
     });
     afterAll(async () => {
       await running?.close();
-      await fixture.cleanup?.();
+      await cleanup?.();
     });
     sessionTests(ctx);
     eventTests(ctx);
