@@ -1,4 +1,4 @@
-import type { EventFilter, SessionCursor, SessionListQuery, SessionRecord, StoredEvent } from "./types.js";
+import type { DeleteScope, EventFilter, SessionCursor, SessionKey, SessionListQuery, SessionRecord, StoredEvent } from "./types.js";
 
 /**
  * Filter and ordering rules for stores that evaluate queries in process
@@ -40,4 +40,27 @@ export function compareSessionKeys(a: SessionCursor, b: SessionCursor): number {
 /** The keyset position of a session. */
 export function sessionCursor(session: SessionRecord): SessionCursor {
   return { updateTimeUs: session.updateTimeUs, userId: session.userId, id: session.id };
+}
+
+/** Whether a bulk delete's scope covers a session. */
+export function deleteScopeMatches(session: SessionRecord, scope: DeleteScope): boolean {
+  return (
+    (scope.appName === undefined || session.appName === scope.appName) &&
+    (scope.userId === undefined || session.userId === scope.userId) &&
+    (scope.updatedBeforeUs === undefined || session.updateTimeUs < scope.updatedBeforeUs) &&
+    (scope.status === undefined || session.status === scope.status)
+  );
+}
+
+/** Ascending order of (app name, user id, id): the order of store scans. */
+export function compareKeys(a: SessionKey, b: SessionKey): number {
+  if (a.appName !== b.appName) return a.appName < b.appName ? -1 : 1;
+  if (a.userId !== b.userId) return a.userId < b.userId ? -1 : 1;
+  if (a.sessionId !== b.sessionId) return a.sessionId < b.sessionId ? -1 : 1;
+  return 0;
+}
+
+/** The key of a session record. */
+export function keyOf(session: SessionRecord): SessionKey {
+  return { appName: session.appName, userId: session.userId, sessionId: session.id };
 }

@@ -182,10 +182,19 @@ export interface AppendOutcome {
   lastSequence: number;
 }
 
-/** Which sessions a bulk delete removes. */
+/**
+ * Which sessions a bulk delete removes: every condition that is set must
+ * hold. With no app name the delete spans every app (retention purges).
+ */
 export interface DeleteScope {
-  appName: string;
+  appName?: string;
   userId?: string;
-  /** Also delete the app's and/or user's shared state. */
+  /** Only sessions last updated before this time. */
+  updatedBeforeUs?: number;
+  status?: SessionStatus;
+  /**
+   * Also delete shared state: the user's when a user is given, otherwise the
+   * app's and all its users'. Only valid with an app name and no time or status condition.
+   */
   purgeState: boolean;
 }

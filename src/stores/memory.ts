@@ -1,6 +1,6 @@
 import { planAppend } from "../core/append.js";
-import { sessionExists, sessionNotFound, sequenceConflict } from "../core/errors.js";
-import { compareSessionKeys, eventMatches, sessionCursor, sessionMatches } from "../core/match.js";
+import { SessiondError, sessionExists, sessionNotFound, sequenceConflict } from "../core/errors.js";
+import { compareKeys, compareSessionKeys, deleteScopeMatches, eventMatches, keyOf, sessionCursor, sessionMatches } from "../core/match.js";
 import { applyDelta } from "../core/state.js";
 import type {
   AppendBatch,
@@ -136,12 +136,11 @@ export class MemoryStore implements Store {
   async deleteSessions(scope: DeleteScope): Promise<number> {
     let count = 0;
     for (const [id, entry] of this.sessions) {
-      const r = entry.record;
-      if (r.appName !== scope.appName || (scope.userId !== undefined && r.userId !== scope.userId)) continue;
+      if (!deleteScopeMatches(entry.record, scope)) continue;
       this.sessions.delete(id);
       count++;
     }
-    if (scope.purgeState) {
+    if (scope.purgeState && scope.appName !== undefined) {
       if (scope.userId === undefined) {
         this.appStates.delete(scope.appName);
         const prefix = userStateId(scope.appName, "");
@@ -151,6 +150,40 @@ export class MemoryStore implements Store {
       }
     }
     return count;
+  }
+
+  async scanSessions(after: SessionKey | undefined, limit: number): Promise<SessionRecord[]> {
+    return [...this.sessions.values()]
+      .map((e) => e.record)
+      .filter((s) => !after || compareKeys(keyOf(s), after) > 0)
+      .sort((a, b) => compareKeys(keyOf(a), keyOf(b)))
+      .slice(0, limit);
+  }
+
+  async restoreSession(session: SessionRecord): Promise<void> {
+    const id = entryId(keyOf(session));
+    const entry = this.sessions.get(id);
+    if (entry) entry.record = { ...session, lastSequence: Math.max(session.lastSequence, entry.record.lastSequence) };
+    else this.sessions.set(id, { record: session, events: [], byId: new Map() });
+  }
+
+  async restoreEvents(key: SessionKey, events: StoredEvent[]): Promise<void> {
+    const entry = this.entry(key);
+    for (const event of events) {
+      if (event.sequence <= entry.events.length) continue;
+      if (event.sequence !== entry.events.length + 1) {
+        throw new SessiondError("invalid_argument", `events: sequence ${event.sequence} would leave a gap after ${entry.events.length}`);
+      }
+      entry.events.push(event);
+      entry.byId.set(event.id, event);
+    }
+    const last = entry.events.length;
+    if (last > entry.record.lastSequence) entry.record = { ...entry.record, lastSequence: last };
+  }
+
+  async restoreSharedState(appName: string, userId: string, state: { appState?: JsonObject; userState?: JsonObject }) {
+    if (state.appState) this.appStates.set(appName, state.appState);
+    if (state.userState) this.userStates.set(userStateId(appName, userId), state.userState);
   }
 
   async getSharedState(appName: string, userId: string) {

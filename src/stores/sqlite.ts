@@ -172,25 +172,19 @@ export class SqliteStore implements Store {
   }
 
   async listSessions(query: SessionListQuery): Promise<SessionView[]> {
-    const where = ["app_name = ?"];
-    const args: SQLInputValue[] = [query.appName];
-    const add = (clause: string, value: SQLInputValue | undefined) => {
-      if (value === undefined) return;
-      where.push(clause);
-      args.push(value);
-    };
-    add("user_id = ?", query.userId);
-    add("agent_id = ?", query.agentId);
-    add("status = ?", query.status);
-    add("created_at >= ?", query.createTimeStartUs);
-    add("created_at < ?", query.createTimeEndUs);
     const desc = query.order === "desc";
-    if (query.after) {
-      where.push(`(updated_at, user_id, id) ${desc ? "<" : ">"} (?, ?, ?)`);
-      args.push(query.after.updateTimeUs, query.after.userId, query.after.id);
-    }
+    const { clauses, args } = conditions([
+      ["app_name = ?", query.appName],
+      ["user_id = ?", query.userId],
+      ["agent_id = ?", query.agentId],
+      ["status = ?", query.status],
+      ["created_at >= ?", query.createTimeStartUs],
+      ["created_at < ?", query.createTimeEndUs],
+    ]);
+    const keyset = query.after ? ` AND (updated_at, user_id, id) ${desc ? "<" : ">"} (?, ?, ?)` : "";
+    if (query.after) args.push(query.after.updateTimeUs, query.after.userId, query.after.id);
     const dir = desc ? "DESC" : "ASC";
-    const sql = `SELECT * FROM ${this.t.sessions} WHERE ${where.join(" AND ")}
+    const sql = `SELECT * FROM ${this.t.sessions} WHERE 1 = 1${clauses}${keyset}
       ORDER BY updated_at ${dir}, user_id ${dir}, id ${dir} LIMIT ? OFFSET ?`;
     return this.read(() => {
       const records = this.stmt(sql)
@@ -244,19 +238,65 @@ export class SqliteStore implements Store {
   }
 
   async deleteSessions(scope: DeleteScope): Promise<number> {
+    const { clauses, args } = conditions([
+      ["app_name = ?", scope.appName],
+      ["user_id = ?", scope.userId],
+      ["updated_at < ?", scope.updatedBeforeUs],
+      ["status = ?", scope.status],
+    ]);
     return this.tx(() => {
-      const byUser = scope.userId !== undefined;
-      const result = byUser
-        ? this.stmt(`DELETE FROM ${this.t.sessions} WHERE app_name = ? AND user_id = ?`).run(scope.appName, scope.userId!)
-        : this.stmt(`DELETE FROM ${this.t.sessions} WHERE app_name = ?`).run(scope.appName);
-      if (scope.purgeState) {
-        if (byUser) this.stmt(`DELETE FROM ${this.t.userStates} WHERE app_name = ? AND user_id = ?`).run(scope.appName, scope.userId!);
-        else {
+      const result = this.stmt(`DELETE FROM ${this.t.sessions} WHERE 1 = 1${clauses}`).run(...args);
+      if (scope.purgeState && scope.appName !== undefined) {
+        if (scope.userId !== undefined) {
+          this.stmt(`DELETE FROM ${this.t.userStates} WHERE app_name = ? AND user_id = ?`).run(scope.appName, scope.userId);
+        } else {
           this.stmt(`DELETE FROM ${this.t.userStates} WHERE app_name = ?`).run(scope.appName);
           this.stmt(`DELETE FROM ${this.t.appStates} WHERE app_name = ?`).run(scope.appName);
         }
       }
       return Number(result.changes);
+    });
+  }
+
+  async scanSessions(after: SessionKey | undefined, limit: number): Promise<SessionRecord[]> {
+    const where = after ? "WHERE (app_name, user_id, id) > (?, ?, ?)" : "";
+    const args: SQLInputValue[] = after ? [after.appName, after.userId, after.sessionId] : [];
+    return this.stmt(`SELECT * FROM ${this.t.sessions} ${where} ORDER BY app_name, user_id, id LIMIT ?`)
+      .all(...args, limit)
+      .map((r) => sessionFromRow(r as unknown as SessionRow, asUs));
+  }
+
+  async restoreSession(s: SessionRecord): Promise<void> {
+    this.tx(() => {
+      this.stmt(
+        `INSERT INTO ${this.t.sessions} (app_name, user_id, id, agent_id, status, state, metadata, created_at, updated_at, last_sequence)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (app_name, user_id, id) DO UPDATE SET agent_id = excluded.agent_id, status = excluded.status,
+           state = excluded.state, metadata = excluded.metadata, created_at = excluded.created_at,
+           updated_at = excluded.updated_at, last_sequence = MAX(last_sequence, excluded.last_sequence)`,
+      ).run(s.appName, s.userId, s.id, s.agentId, s.status, JSON.stringify(s.state), JSON.stringify(s.metadata), s.createTimeUs, s.updateTimeUs, s.lastSequence);
+    });
+  }
+
+  async restoreEvents(key: SessionKey, events: StoredEvent[]): Promise<void> {
+    this.tx(() => {
+      const { pk } = this.requireSession(key);
+      const insert = this.stmt(
+        `INSERT INTO ${this.t.events} (session_pk, ${EVENT_COLUMNS.join(", ")}) VALUES (?${", ?".repeat(EVENT_COLUMNS.length)})
+         ON CONFLICT DO NOTHING`,
+      );
+      for (const event of events) insert.run(pk, ...(eventRow(event, (us) => us, asBit) as SQLInputValue[]));
+      this.stmt(
+        `UPDATE ${this.t.sessions} SET last_sequence = MAX(last_sequence, (SELECT COALESCE(MAX(sequence), 0) FROM ${this.t.events} WHERE session_pk = ?)) WHERE pk = ?`,
+      ).run(pk, pk);
+    });
+  }
+
+  async restoreSharedState(appName: string, userId: string, state: { appState?: JsonObject; userState?: JsonObject }) {
+    this.tx(() => {
+      const now = Date.now() * 1000;
+      if (state.appState) this.putAppState(appName, state.appState, now);
+      if (state.userState) this.putUserState(appName, userId, state.userState, now);
     });
   }
 
@@ -366,36 +406,40 @@ export class SqliteStore implements Store {
   }
 
   private applyShared(appName: string, userId: string, delta: ScopedDelta, nowUs: number): void {
-    if (delta.app) {
-      this.stmt(
-        `INSERT INTO ${this.t.appStates} (app_name, state, updated_at) VALUES (?, ?, ?)
-         ON CONFLICT (app_name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
-      ).run(appName, JSON.stringify(applyDelta(this.appState(appName), delta.app)), nowUs);
-    }
-    if (delta.user) {
-      this.stmt(
-        `INSERT INTO ${this.t.userStates} (app_name, user_id, state, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (app_name, user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
-      ).run(appName, userId, JSON.stringify(applyDelta(this.userState(appName, userId), delta.user)), nowUs);
-    }
+    if (delta.app) this.putAppState(appName, applyDelta(this.appState(appName), delta.app), nowUs);
+    if (delta.user) this.putUserState(appName, userId, applyDelta(this.userState(appName, userId), delta.user), nowUs);
+  }
+
+  private putAppState(appName: string, state: JsonObject, nowUs: number): void {
+    this.stmt(
+      `INSERT INTO ${this.t.appStates} (app_name, state, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (app_name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+    ).run(appName, JSON.stringify(state), nowUs);
+  }
+
+  private putUserState(appName: string, userId: string, state: JsonObject, nowUs: number): void {
+    this.stmt(
+      `INSERT INTO ${this.t.userStates} (app_name, user_id, state, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (app_name, user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+    ).run(appName, userId, JSON.stringify(state), nowUs);
   }
 }
 
-function filterSql(filter: EventFilter): { clauses: string; args: SQLInputValue[] } {
-  let clauses = "";
-  const args: SQLInputValue[] = [];
-  const add = (clause: string, value: SQLInputValue | undefined) => {
-    if (value === undefined) return;
-    clauses += ` AND ${clause}`;
-    args.push(value);
-  };
-  add("invocation_id = ?", filter.invocationId);
-  add("agent_id = ?", filter.agentId);
-  add("author = ?", filter.author);
-  add("branch = ?", filter.branch);
-  add("timestamp >= ?", filter.startTimeUs);
-  add("timestamp < ?", filter.endTimeUs);
-  return { clauses, args };
+function filterSql(filter: EventFilter) {
+  return conditions([
+    ["invocation_id = ?", filter.invocationId],
+    ["agent_id = ?", filter.agentId],
+    ["author = ?", filter.author],
+    ["branch = ?", filter.branch],
+    ["timestamp >= ?", filter.startTimeUs],
+    ["timestamp < ?", filter.endTimeUs],
+  ]);
+}
+
+/** " AND "-joined clauses for the pairs whose value is set, with their arguments. */
+function conditions(pairs: [string, SQLInputValue | undefined][]): { clauses: string; args: SQLInputValue[] } {
+  const set = pairs.filter((p): p is [string, SQLInputValue] => p[1] !== undefined);
+  return { clauses: set.map(([clause]) => ` AND ${clause}`).join(""), args: set.map(([, value]) => value) };
 }
 
 function splitQuery(location: string): [string, string] {

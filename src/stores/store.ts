@@ -9,6 +9,7 @@ import type {
   SessionKey,
   SessionListQuery,
   SessionPatch,
+  SessionRecord,
   SessionView,
   StoredEvent,
 } from "../core/types.js";
@@ -63,6 +64,29 @@ export interface Store {
 
   /** The app's state and the user's state, without prefixes. */
   getSharedState(appName: string, userId: string): Promise<{ appState: JsonObject; userState: JsonObject }>;
+
+  /**
+   * Sessions of every app in (app name, user id, id) order, strictly after
+   * `after`; for export and store-to-store copies.
+   */
+  scanSessions(after: SessionKey | undefined, limit: number): Promise<SessionRecord[]>;
+
+  /**
+   * Writes a session exactly as given (times, status, state, metadata),
+   * replacing the row if it exists but keeping its events; last_sequence
+   * becomes the larger of the given and the stored one. For import and copies.
+   */
+  restoreSession(session: SessionRecord): Promise<void>;
+
+  /**
+   * Stores events with the sequences they carry, skipping sequences already
+   * stored, and raises last_sequence to the highest. State is not touched:
+   * the restored session row carries it. For import and copies.
+   */
+  restoreEvents(key: SessionKey, events: StoredEvent[]): Promise<void>;
+
+  /** Replaces the app's and the user's shared state (undefined leaves one as is). */
+  restoreSharedState(appName: string, userId: string, state: { appState?: JsonObject; userState?: JsonObject }): Promise<void>;
 
   /** Releases connections and files. The store is unusable afterwards. */
   close(): Promise<void>;

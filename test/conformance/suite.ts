@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe } from "vitest";
 import { openStore } from "../../src/stores/open.js";
+import type { Store } from "../../src/stores/store.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { testStores } from "../support/stores.js";
 import type { SuiteContext } from "./context.js";
@@ -8,6 +9,7 @@ import { errorTests } from "./errors.js";
 import { eventTests } from "./events.js";
 import { listingTests } from "./listing.js";
 import { readTests } from "./reads.js";
+import { restoreTests } from "./restore.js";
 import { sessionTests } from "./sessions.js";
 import { stateTests } from "./state.js";
 
@@ -20,16 +22,22 @@ export function conformance(name: keyof typeof testStores): void {
   describe(`${name} store`, () => {
     let cleanup: (() => Promise<void>) | undefined;
     let running: TestServer | undefined;
+    let store: Store | undefined;
     const ctx: SuiteContext = {
       get client() {
         if (!running) throw new Error("server not started");
         return running.client;
       },
+      get store() {
+        if (!store) throw new Error("store not opened");
+        return store;
+      },
     };
     beforeAll(async () => {
       const isolated = await testStores[name]!();
       cleanup = isolated.cleanup;
-      running = await startTestServer(await openStore(isolated.url));
+      store = await openStore(isolated.url);
+      running = await startTestServer(store);
     });
     afterAll(async () => {
       await running?.close();
@@ -42,5 +50,6 @@ export function conformance(name: keyof typeof testStores): void {
     listingTests(ctx);
     errorTests(ctx);
     concurrencyTests(ctx);
+    restoreTests(ctx);
   });
 }
