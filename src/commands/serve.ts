@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { startServer } from "../server.js";
+import { type SessiondServer, startServer } from "../server.js";
 import { DEFAULT_STORE_URL, openStore } from "../stores/open.js";
 import { jsonLogger } from "./logger.js";
 
@@ -25,16 +25,15 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const drainMs = integerOption("--drain-seconds", values["drain-seconds"] ?? "10") * 1000;
   const logger = jsonLogger();
 
-  const store = await openStore(storeUrl, { autoMigrate: !values["no-auto-migrate"] });
-  const server = await startServer({ store, host, port, corsOrigins, logger });
-  logger.info("serving", { url: server.url, store: store.kind });
-
+  // Signal handlers go in first: a signal that arrives while the store opens
+  // must still lead to an orderly stop, not Node's default exit.
+  let server: SessiondServer | undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info("draining", { signal });
-    server.close(drainMs).then(
+    (server ? server.close(drainMs) : Promise.resolve()).then(
       () => {
         logger.info("stopped");
         process.exit(0);
@@ -47,6 +46,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+
+  const store = await openStore(storeUrl, { autoMigrate: !values["no-auto-migrate"] });
+  server = await startServer({ store, host, port, corsOrigins, logger });
+  logger.info("serving", { url: server.url, store: store.kind });
 }
 
 /** Parses a non-negative integer flag or exits with a message naming it. */
