@@ -34,7 +34,13 @@ const WARN_CODES = new Set(["unavailable", "deadline_exceeded", "resource_exhaus
 export function requestLogInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
     const started = performance.now();
-    const appName = req.stream ? undefined : (req.message as { appName?: unknown }).appName;
+    let appName: unknown;
+    if (req.stream) {
+      // Streaming requests (server streams too) reach interceptors as iterables.
+      req = { ...req, message: tapFirst(req.message, (m) => (appName = (m as { appName?: unknown }).appName)) };
+    } else {
+      appName = (req.message as { appName?: unknown }).appName;
+    }
     const log = (error: unknown, messages?: number) => {
       const code = outcomeCode(error);
       const level = ERROR_CODES.has(code) ? "error" : WARN_CODES.has(code) ? "warn" : "info";
@@ -66,6 +72,15 @@ export function requestLogInterceptor(logger: Logger): Interceptor {
     }
     return { ...res, message: observeStream(res.message, log) };
   };
+}
+
+async function* tapFirst<T>(messages: AsyncIterable<T>, first: (message: T) => void): AsyncIterable<T> {
+  let seen = false;
+  for await (const message of messages) {
+    if (!seen) first(message);
+    seen = true;
+    yield message;
+  }
 }
 
 function protocolOf(contentType: string | null): string {
