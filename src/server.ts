@@ -150,7 +150,7 @@ function applyCors(req: HttpRequest, res: HttpResponse, allowOrigin: (origin: st
   if (typeof origin !== "string" || !allowOrigin(origin)) return false;
   res.setHeader("Access-Control-Allow-Origin", origin);
   res.setHeader("Vary", "Origin");
-  res.setHeader("Access-Control-Expose-Headers", connectCors.exposedHeaders.join(", "));
+  res.setHeader("Access-Control-Expose-Headers", [...connectCors.exposedHeaders, "X-Request-Id"].join(", "));
   if (req.method !== "OPTIONS") return false;
   res.setHeader("Access-Control-Allow-Methods", connectCors.allowedMethods.join(", "));
   res.setHeader("Access-Control-Allow-Headers", [...connectCors.allowedHeaders, "Authorization"].join(", "));

@@ -107,6 +107,7 @@ export async function startSessiond(config: ServeConfig, options: { logDestinati
     onChange: (serving, error) =>
       serving ? logger.info({ store: store.kind }, "store reachable") : logger.error({ store: store.kind, error: String(error) }, "store unreachable"),
   });
+  metrics?.reportStoreUp(() => health.isServing);
   let server: SessiondServer;
   try {
     await health.start();

@@ -55,6 +55,11 @@ export class HealthMonitor {
     return this.inFlight;
   }
 
+  /** Whether the last probe reached the store (false once stopped). */
+  get isServing(): boolean {
+    return this.serving;
+  }
+
   /** The status of a service name, or undefined when the name is not served. */
   statusOf(service: string): ServingStatus | undefined {
     if (!this.names.has(service)) return undefined;

@@ -118,6 +118,18 @@ export class ServerMetrics {
     return timedStore(store, this.storeSeconds);
   }
 
+  /** Exports `sessiond_store_up`: 1 while `isUp()` (the health probe) says the store answers. */
+  reportStoreUp(isUp: () => boolean): void {
+    new Gauge({
+      name: "sessiond_store_up",
+      help: "1 while the store answers health probes, 0 while it is unreachable or the server drains.",
+      registers: [this.registry],
+      collect() {
+        this.set(isUp() ? 1 : 0);
+      },
+    });
+  }
+
   /** GET /metrics in the Prometheus text format. */
   route(path = "/metrics"): HttpRoute {
     return {

@@ -78,8 +78,11 @@ export class ReflectionIndex {
     switch (parent?.kind) {
       case "service":
         return parent.methods.some((m) => m.name === member) ? parent.file : undefined;
-      case "message":
-        return parent.fields.some((f) => f.name === member) || parent.oneofs.some((o) => o.name === member) ? parent.file : undefined;
+      case "message": {
+        // Map entries are nested types of the descriptor, but no registered message.
+        const declared = [...parent.fields, ...parent.oneofs, ...parent.proto.nestedType].some((d) => d.name === member);
+        return declared ? parent.file : undefined;
+      }
       case "enum":
         return parent.values.some((v) => v.name === member) ? parent.file : undefined;
       default:

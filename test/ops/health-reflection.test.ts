@@ -82,6 +82,9 @@ describe("reflection", () => {
       { case: "fileByFilename", value: "google/protobuf/struct.proto" },
       { case: "fileContainingSymbol", value: "google.protobuf.Any" },
       { case: "fileByFilename", value: "grpc/reflection/v1/reflection.proto" },
+      { case: "fileContainingSymbol", value: "grpc.health.v1.HealthListResponse.StatusesEntry" },
+      { case: "fileContainingSymbol", value: "sessiond.v1.Event.author" },
+      { case: "fileByFilename", value: "sessiond/v1/missing.proto" },
     ] as const;
     async function* requests() {
       for (const messageRequest of questions) yield { host: "", messageRequest };
@@ -90,7 +93,7 @@ describe("reflection", () => {
     for await (const res of client.serverReflectionInfo(requests())) answers.push(res.messageResponse);
     expect(answers).toHaveLength(questions.length);
 
-    const [list, service, nested, method, struct, any, v1] = answers;
+    const [list, service, nested, method, struct, any, v1, nestedMessage, field, missing] = answers;
     expect(list!.case === "listServicesResponse" && list!.value.service.map((s) => s.name)).toContain("grpc.reflection.v1alpha.ServerReflection");
 
     const names = (a: (typeof answers)[number] | undefined) =>
@@ -111,6 +114,9 @@ describe("reflection", () => {
     // google.protobuf.Any is not imported by anything served.
     expect(any).toEqual({ case: "errorResponse", value: expect.objectContaining({ errorCode: Code.NotFound }) });
     expect(names(v1)).toEqual(["grpc/reflection/v1/reflection.proto"]);
+    expect(names(nestedMessage)).toEqual(["grpc/health/v1/health.proto"]);
+    expect(names(field)).toEqual(["sessiond/v1/session.proto"]);
+    expect(missing).toEqual({ case: "errorResponse", value: expect.objectContaining({ errorCode: Code.NotFound }) });
   });
 });
 

@@ -73,6 +73,7 @@ describe("metrics and request logs", () => {
     expect(sample(text, "sessiond_store_operation_duration_seconds_count", { operation: "appendEvents", outcome: "ok" })).toBe(1);
     expect(sample(text, "sessiond_store_operation_duration_seconds_count", { operation: "getSession", outcome: "error" })).toBe(1);
     expect(sample(text, "sessiond_store_operation_duration_seconds_count", { operation: "ping", outcome: "ok" })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, "sessiond_store_up")).toBe(1);
     expect(sample(text, "process_cpu_user_seconds_total")).toBeGreaterThan(0);
     expect(sample(text, "nodejs_heap_size_used_bytes")).toBeGreaterThan(0);
 
