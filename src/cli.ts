@@ -13,6 +13,14 @@ Commands:
                                  env SESSIOND_CORS_ORIGIN, comma-separated)
             --no-auto-migrate    fail instead of creating or upgrading the schema
             --drain-seconds N    grace period for in-flight calls on SIGTERM (default 10)
+            --auth-keys FILE     API keys (JSON); also env SESSIOND_AUTH_KEYS_FILE and
+                                 SESSIOND_API_KEYS ("KEY:APP1,APP2:ROLE;…")
+            --insecure           serve a non-loopback address without API keys
+            --tls-cert FILE      serve HTTPS with this PEM certificate (env SESSIOND_TLS_CERT)
+            --tls-key FILE       and this PEM private key (env SESSIOND_TLS_KEY)
+            --no-metrics         do not serve /metrics (env SESSIOND_METRICS=false)
+            --log-level LEVEL    fatal, error, warn, info (default), debug, trace, silent
+                                 (env SESSIOND_LOG_LEVEL)
   migrate   Create or upgrade the schema of --store, then exit
 `;
 

@@ -1,6 +1,6 @@
 import type http from "node:http";
 import type http2 from "node:http2";
-import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import type { ConnectRouter, ContextValues, Interceptor } from "@connectrpc/connect";
 import { cors as connectCors } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { SessionService } from "../gen/sessiond/v1/session_service_pb.js";
@@ -8,6 +8,7 @@ import { errorInterceptor } from "./api/errors.js";
 import { sessionService } from "./api/service.js";
 import { limits } from "./core/limits.js";
 import { type DualProtocolServer, listenDualProtocol } from "./private/dual-protocol.js";
+import { listenTls, type TlsOptions } from "./private/tls-listener.js";
 import type { Store } from "./stores/store.js";
 
 /** A request or response of either HTTP version. */
@@ -43,13 +44,20 @@ export interface ServerOptions {
   services?: (router: ConnectRouter) => void;
   /** Plain HTTP endpoints. */
   httpRoutes?: HttpRoute[];
+  /**
+   * Called first for every RPC; the values reach interceptors and handlers.
+   * It may set response headers (e.g. a request id) before anything is written.
+   */
+  contextValues?: (req: HttpRequest, res: HttpResponse) => ContextValues;
+  /** Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with this certificate instead of cleartext. */
+  tls?: TlsOptions;
 }
 
 /** A running server. */
 export interface SessiondServer {
   readonly port: number;
   readonly host: string;
-  /** Base URL, e.g. http://127.0.0.1:50051. */
+  /** Base URL, e.g. http://127.0.0.1:50051 (https:// with TLS). */
   readonly url: string;
   /**
    * Drains: stops accepting connections, ends follow streams, lets in-flight
@@ -67,6 +75,8 @@ export async function startServer(options: ServerOptions): Promise<SessiondServe
   const logger = options.logger ?? silentLogger;
   const draining = new AbortController();
   const shutdown = new AbortController();
+  // The adapter hands only the request to contextValues; the response is paired here.
+  const contexts = new WeakMap<HttpRequest, ContextValues>();
   const adapter = connectNodeAdapter({
     grpc: true,
     grpcWeb: true,
@@ -74,6 +84,7 @@ export async function startServer(options: ServerOptions): Promise<SessiondServe
     readMaxBytes: limits.maxMessageBytes,
     writeMaxBytes: limits.maxMessageBytes,
     shutdownSignal: shutdown.signal,
+    contextValues: options.contextValues && ((req) => contexts.get(req)!),
     interceptors: [
       ...(options.interceptors ?? []),
       errorInterceptor((error, procedure) => logger.error("internal error", { procedure, error: String(error) })),
@@ -97,17 +108,21 @@ export async function startServer(options: ServerOptions): Promise<SessiondServe
       });
       return;
     }
+    if (options.contextValues) contexts.set(req, options.contextValues(req, res));
     adapter(req, res);
   };
   const host = options.host ?? "127.0.0.1";
-  const listener: DualProtocolServer = await listenDualProtocol(handler, host, options.port ?? 50051);
+  const listenPort = options.port ?? 50051;
+  const listener: DualProtocolServer = options.tls
+    ? await listenTls(handler, host, listenPort, options.tls)
+    : await listenDualProtocol(handler, host, listenPort);
   const port = listener.address.port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
   return {
     port,
     host,
-    url: `http://${urlHost}:${port}`,
+    url: `${options.tls ? "https" : "http"}://${urlHost}:${port}`,
     draining: draining.signal,
     close(graceMs = 10_000) {
       closing ??= (async () => {
@@ -135,7 +150,7 @@ function applyCors(req: HttpRequest, res: HttpResponse, allowOrigin: (origin: st
   if (typeof origin !== "string" || !allowOrigin(origin)) return false;
   res.setHeader("Access-Control-Allow-Origin", origin);
   res.setHeader("Vary", "Origin");
-  res.setHeader("Access-Control-Expose-Headers", connectCors.exposedHeaders.join(", "));
+  res.setHeader("Access-Control-Expose-Headers", [...connectCors.exposedHeaders, "X-Request-Id"].join(", "));
   if (req.method !== "OPTIONS") return false;
   res.setHeader("Access-Control-Allow-Methods", connectCors.allowedMethods.join(", "));
   res.setHeader("Access-Control-Allow-Headers", [...connectCors.allowedHeaders, "Authorization"].join(", "));

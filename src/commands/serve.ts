@@ -1,10 +1,46 @@
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import type { DestinationStream, Logger } from "pino";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ReflectionV1alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
+import { loadApiKeys } from "../auth/api-keys.js";
+import { authInterceptor } from "../auth/auth-interceptor.js";
+import { checkBindPolicy, isLoopback } from "../auth/bind-policy.js";
+import { HealthMonitor, healthService } from "../ops/health.js";
+import { createLogger, serverLogger } from "../ops/logger.js";
+import { ServerMetrics } from "../ops/metrics.js";
+import { reflectionServices } from "../ops/reflection.js";
+import { requestIdContext, requestLogInterceptor } from "../ops/request-log.js";
 import { type SessiondServer, startServer } from "../server.js";
 import { DEFAULT_STORE_URL, openStore } from "../stores/open.js";
-import { jsonLogger } from "./logger.js";
 
-/** `sessiond serve`: runs the server until SIGINT or SIGTERM, then drains. */
-export async function serveCommand(argv: string[]): Promise<void> {
+/** Everything `sessiond serve` is told by flags and environment. */
+export interface ServeConfig {
+  storeUrl: string;
+  host: string;
+  port: number;
+  corsOrigins: string[];
+  autoMigrate: boolean;
+  drainMs: number;
+  /** JSON keys file (--auth-keys, SESSIOND_AUTH_KEYS_FILE). */
+  authKeysFile?: string;
+  /** SESSIOND_API_KEYS: `KEY:APPS:ROLE;…`. */
+  apiKeys?: string;
+  /** Serve without keys on a non-loopback address. */
+  insecure: boolean;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  metrics: boolean;
+  logLevel: string;
+}
+
+/** Services anyone may call, with or without a key: probes and tooling need them. */
+const OPEN_SERVICES = [Health.typeName, ReflectionV1.typeName, ReflectionV1alpha.typeName];
+
+/** Reads flags, falling back to environment variables and defaults. */
+export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeConfig {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -14,42 +50,135 @@ export async function serveCommand(argv: string[]): Promise<void> {
       "cors-origin": { type: "string", multiple: true },
       "no-auto-migrate": { type: "boolean" },
       "drain-seconds": { type: "string" },
+      "auth-keys": { type: "string" },
+      insecure: { type: "boolean" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "no-metrics": { type: "boolean" },
+      "log-level": { type: "string" },
     },
     strict: true,
   });
-  const env = process.env;
-  const storeUrl = values.store ?? env.SESSIOND_STORE ?? DEFAULT_STORE_URL;
-  const port = integerOption("--port", values.port ?? env.SESSIOND_PORT ?? "50051");
-  const host = values.host ?? env.SESSIOND_HOST ?? "127.0.0.1";
-  const corsOrigins = values["cors-origin"] ?? splitList(env.SESSIOND_CORS_ORIGIN);
-  const drainMs = integerOption("--drain-seconds", values["drain-seconds"] ?? "10") * 1000;
-  const logger = jsonLogger();
+  return {
+    storeUrl: values.store ?? env.SESSIOND_STORE ?? DEFAULT_STORE_URL,
+    host: values.host ?? env.SESSIOND_HOST ?? "127.0.0.1",
+    port: integerOption("--port", values.port ?? env.SESSIOND_PORT ?? "50051"),
+    corsOrigins: values["cors-origin"] ?? splitList(env.SESSIOND_CORS_ORIGIN),
+    autoMigrate: !values["no-auto-migrate"],
+    drainMs: integerOption("--drain-seconds", values["drain-seconds"] ?? "10") * 1000,
+    authKeysFile: values["auth-keys"] ?? (env.SESSIOND_AUTH_KEYS_FILE || undefined),
+    apiKeys: env.SESSIOND_API_KEYS || undefined,
+    insecure: values.insecure ?? false,
+    tlsCertFile: values["tls-cert"] ?? (env.SESSIOND_TLS_CERT || undefined),
+    tlsKeyFile: values["tls-key"] ?? (env.SESSIOND_TLS_KEY || undefined),
+    metrics: !values["no-metrics"] && env.SESSIOND_METRICS !== "false",
+    logLevel: values["log-level"] ?? env.SESSIOND_LOG_LEVEL ?? "info",
+  };
+}
 
-  // Signal handlers go in first: a signal that arrives while the store opens
-  // must still lead to an orderly stop, not Node's default exit.
-  let server: SessiondServer | undefined;
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info("draining", { signal });
-    (server ? server.close(drainMs) : Promise.resolve()).then(
+/** A running sessiond: the server and what runs beside it. */
+export interface Sessiond {
+  readonly server: SessiondServer;
+  readonly logger: Logger;
+  /** Reports NOT_SERVING, then drains the server and closes the store. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Starts the server with health, reflection, auth, metrics and request logs.
+ * Refuses (before opening anything) to serve a non-loopback address without
+ * API keys unless `insecure` is set.
+ */
+export async function startSessiond(config: ServeConfig, options: { logDestination?: DestinationStream } = {}): Promise<Sessiond> {
+  const logger = createLogger({ level: config.logLevel, destination: options.logDestination });
+  const keys = await loadApiKeys({ file: config.authKeysFile, env: config.apiKeys });
+  checkBindPolicy({ host: config.host, keyCount: keys.size, insecure: config.insecure });
+  if (!config.tlsCertFile !== !config.tlsKeyFile) throw new Error("--tls-cert and --tls-key must be given together");
+  const tls = config.tlsCertFile && config.tlsKeyFile
+    ? { cert: await readFile(config.tlsCertFile), key: await readFile(config.tlsKeyFile) }
+    : undefined;
+
+  const metrics = config.metrics ? new ServerMetrics() : undefined;
+  const opened = await openStore(config.storeUrl, { autoMigrate: config.autoMigrate });
+  const store = metrics ? metrics.instrumentStore(opened) : opened;
+  const health = new HealthMonitor({
+    store,
+    services: [SessionService.typeName],
+    onChange: (serving, error) => {
+      if (serving) logger.info({ store: store.kind }, "store reachable");
+      else if (error !== undefined) logger.error({ store: store.kind, error: String(error) }, "store unreachable");
+    },
+  });
+  metrics?.reportStoreUp(() => health.isServing);
+  let server: SessiondServer;
+  try {
+    await health.start();
+    server = await startServer({
+      store,
+      host: config.host,
+      port: config.port,
+      corsOrigins: config.corsOrigins,
+      logger: serverLogger(logger),
+      tls,
+      contextValues: requestIdContext,
+      interceptors: [
+        requestLogInterceptor(logger),
+        ...(metrics ? [metrics.interceptor()] : []),
+        ...(keys.size > 0 ? [authInterceptor(keys, OPEN_SERVICES)] : []),
+      ],
+      services(router) {
+        router.service(Health, healthService(health));
+        reflectionServices([SessionService, Health])(router);
+      },
+      httpRoutes: metrics ? [metrics.route()] : [],
+    });
+  } catch (error) {
+    health.stop();
+    await store.close();
+    throw error;
+  }
+  if (keys.size === 0 && !isLoopback(config.host)) logger.warn({ host: config.host }, "serving without authentication (--insecure)");
+  logger.info({ url: server.url, store: store.kind, auth: keys.size > 0, metrics: Boolean(metrics) }, "serving");
+  return {
+    server,
+    logger,
+    async close(graceMs) {
+      health.stop();
+      await server.close(graceMs);
+    },
+  };
+}
+
+/** `sessiond serve`: runs the server until SIGINT or SIGTERM, then drains. */
+export async function serveCommand(argv: string[]): Promise<void> {
+  const config = parseServeArgs(argv);
+  // Signal handlers go in before anything opens: a signal that arrives during
+  // start-up must still lead to an orderly stop, not Node's default exit.
+  let sessiond: Sessiond | undefined;
+  let signal: string | undefined;
+  const drain = (running: Sessiond) => {
+    running.logger.info({ signal }, "draining");
+    const exit = (code: number) => process.exit(code);
+    running.close(config.drainMs).then(
       () => {
-        logger.info("stopped");
-        process.exit(0);
+        running.logger.info("stopped");
+        exit(0);
       },
       (error) => {
-        logger.error("shutdown failed", { error: String(error) });
-        process.exit(1);
+        running.logger.error({ error: String(error) }, "shutdown failed");
+        exit(1);
       },
     );
   };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
-
-  const store = await openStore(storeUrl, { autoMigrate: !values["no-auto-migrate"] });
-  server = await startServer({ store, host, port, corsOrigins, logger });
-  logger.info("serving", { url: server.url, store: store.kind });
+  const onSignal = (name: string) => {
+    if (signal) return;
+    signal = name;
+    if (sessiond) drain(sessiond);
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  sessiond = await startSessiond(config);
+  if (signal) drain(sessiond);
 }
 
 /** Parses a non-negative integer flag or exits with a message naming it. */

@@ -1,0 +1,188 @@
+import type { Interceptor } from "@connectrpc/connect";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { HttpRoute } from "../server.js";
+import type { Store } from "../stores/store.js";
+import { activeFollowers } from "./followers.js";
+import { observeStream, outcomeCode } from "./rpc-outcome.js";
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * The server's Prometheus metrics, in a registry of their own (never the
+ * global one, so several servers in one process do not collide).
+ */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  private readonly rpcs: Counter<"service" | "method" | "code">;
+  private readonly rpcSeconds: Histogram<"service" | "method">;
+  private readonly streams: Gauge<"service" | "method">;
+  private readonly storeSeconds: Histogram<"operation" | "outcome">;
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.rpcs = new Counter({
+      name: "sessiond_rpc_requests_total",
+      help: "RPCs finished, by method and status code.",
+      labelNames: ["service", "method", "code"],
+      registers,
+    });
+    this.rpcSeconds = new Histogram({
+      name: "sessiond_rpc_duration_seconds",
+      help: "Time from receiving an RPC until its response (or stream) ended.",
+      labelNames: ["service", "method"],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.streams = new Gauge({
+      name: "sessiond_rpc_active_streams",
+      help: "Response streams open now.",
+      labelNames: ["service", "method"],
+      registers,
+    });
+    new Gauge({
+      name: "sessiond_follow_streams_active",
+      help: "GetEvents streams following new events now.",
+      registers,
+      collect() {
+        this.set(activeFollowers());
+      },
+    });
+    this.storeSeconds = new Histogram({
+      name: "sessiond_store_operation_duration_seconds",
+      help: "Time the store took per operation.",
+      labelNames: ["operation", "outcome"],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Counts and times every RPC; streams count as active until they end. */
+  interceptor(): Interceptor {
+    return (next) => async (req) => {
+      const labels = { service: req.service.typeName, method: req.method.name };
+      const stop = this.rpcSeconds.startTimer(labels);
+      const finish = (error?: unknown) => {
+        stop();
+        this.rpcs.inc({ ...labels, code: outcomeCode(error) });
+      };
+      let res;
+      try {
+        res = await next(req);
+      } catch (error) {
+        finish(error);
+        throw error;
+      }
+      if (!res.stream) {
+        finish();
+        return res;
+      }
+      this.streams.inc(labels);
+      return {
+        ...res,
+        message: observeStream(res.message, (error) => {
+          this.streams.dec(labels);
+          finish(error);
+        }),
+      };
+    };
+  }
+
+  /**
+   * The store with every operation timed (outcome ok or error), and its
+   * connection pool reported when it has one. The store underneath is unchanged.
+   */
+  instrumentStore(store: Store): Store {
+    if (store.poolStats) {
+      const poolStats = store.poolStats.bind(store);
+      new Gauge({
+        name: "sessiond_store_pool_connections",
+        help: "Connections of the store's pool, by state.",
+        labelNames: ["state"],
+        registers: [this.registry],
+        collect() {
+          const stats = poolStats();
+          this.set({ state: "total" }, stats.total);
+          this.set({ state: "idle" }, stats.idle);
+        },
+      });
+      new Gauge({
+        name: "sessiond_store_pool_waiting",
+        help: "Store operations waiting for a pooled connection.",
+        registers: [this.registry],
+        collect() {
+          this.set(poolStats().waiting);
+        },
+      });
+    }
+    return timedStore(store, this.storeSeconds);
+  }
+
+  /** Exports `sessiond_store_up`: 1 while `isUp()` (the health probe) says the store answers. */
+  reportStoreUp(isUp: () => boolean): void {
+    new Gauge({
+      name: "sessiond_store_up",
+      help: "1 while the store answers health probes, 0 while it is unreachable or the server drains.",
+      registers: [this.registry],
+      collect() {
+        this.set(isUp() ? 1 : 0);
+      },
+    });
+  }
+
+  /** GET /metrics in the Prometheus text format. */
+  route(path = "/metrics"): HttpRoute {
+    return {
+      path,
+      handle: async (req, res) => {
+        if (req.method !== "GET" && req.method !== "HEAD") {
+          res.statusCode = 405;
+          res.setHeader("allow", "GET, HEAD");
+          res.end();
+          return;
+        }
+        const body = await this.registry.metrics();
+        res.statusCode = 200;
+        res.setHeader("content-type", this.registry.contentType);
+        if (req.method === "HEAD") res.end();
+        else res.end(body);
+      },
+    };
+  }
+}
+
+/** Store members that are not timed: not I/O, or not per-request. */
+const UNTIMED = new Set<PropertyKey>(["kind", "close", "poolStats", "subscribe", "constructor"]);
+
+/**
+ * A Proxy rather than a class listing each method, so operations a store
+ * gains later are timed too without touching this file.
+ */
+function timedStore(store: Store, seconds: Histogram<"operation" | "outcome">): Store {
+  const wrapped = new Map<PropertyKey, unknown>();
+  return new Proxy(store, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (typeof value !== "function") return value;
+      let fn = wrapped.get(prop);
+      if (!fn) {
+        const operation = String(prop);
+        fn = UNTIMED.has(prop)
+          ? value.bind(target)
+          : async (...args: unknown[]) => {
+              const stop = seconds.startTimer({ operation });
+              try {
+                const result = await value.apply(target, args);
+                stop({ outcome: "ok" });
+                return result;
+              } catch (error) {
+                stop({ outcome: "error" });
+                throw error;
+              }
+            };
+        wrapped.set(prop, fn);
+      }
+      return fn;
+    },
+  });
+}
