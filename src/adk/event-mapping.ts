@@ -49,7 +49,8 @@ export function msToUs(ms: number): number {
 
 /** The JSON form of a value: what a JSON column would store. */
 export function toJson(value: unknown): JsonValue {
-  return JSON.parse(JSON.stringify(value ?? null)) as JsonValue;
+  const text = JSON.stringify(value ?? null) as string | undefined;
+  return text === undefined ? null : (JSON.parse(text) as JsonValue);
 }
 
 /** The `temp:` entries of a state delta, which live only in the running invocation. */
@@ -68,8 +69,8 @@ export function toRemoteEvent(event: AdkEvent): EventInit {
   for (const field of TEXT_FIELDS) if (event[field] === "") exact[field] = "";
   for (const field of FLAG_FIELDS) if (event[field] === false) exact[field] = false;
   if (event.longRunningToolIds === undefined) exact.longRunningToolIds = null;
-  const timestampUs = msToUs(event.timestamp);
-  if (timestampUs / 1000 !== event.timestamp) exact.timestamp = event.timestamp;
+  const timestampUs = event.timestamp ? msToUs(event.timestamp) : 0;
+  if (event.timestamp && timestampUs / 1000 !== event.timestamp) exact.timestamp = event.timestamp;
   if (event.actions?.transferToAgent === "") exact["actions.transferToAgent"] = "";
   if (Object.keys(exact).length > 0) metadata[EXACT_KEY] = exact;
   return {

@@ -2,6 +2,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { createEvent, InMemorySessionService } from "@google/adk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RemoteSessionService } from "../../src/adk/index.js";
+import { timestampFromUs } from "../../src/api/convert.js";
 import { openStore } from "../../src/stores/open.js";
 import { startTestServer, type TestServer, uniqueName } from "../support/server.js";
 import { testStores } from "../support/stores.js";
@@ -87,6 +88,18 @@ for (const storeName of STORES) {
       });
       expect(events[2]).toMatchObject({ errorCode: "", interrupted: true, turnComplete: true, output: { summary: "s" } });
       expect(events[3]).toMatchObject({ errorCode: "SAFETY", errorMessage: "blocked" });
+    });
+
+    it("stores ADK-only fields where other sessiond clients find them", async () => {
+      const { session } = await running.client.getSession({ appName: APP, userId: "u1", sessionId: "s1" });
+      const e2 = session!.events.find((e) => e.id === "e2")!;
+      expect(e2.timestamp).toEqual(timestampFromUs((T0 + 1000) * 1000 + 250));
+      expect(e2.actions!.stateDelta).toEqual({ topic: "dogs", "app:theme": "light", "user:visits": 1 });
+      expect(Object.keys(e2.actions!.custom!).sort()).toEqual(["agentState", "endOfAgent", "requestedAuthConfigs", "requestedToolConfirmations"]);
+      expect(e2.metadata).toMatchObject({ usageMetadata: { promptTokenCount: 12 }, customMetadata: { trace: "abc" }, "adk:exact": { turnComplete: false } });
+      const e5 = session!.events.find((e) => e.id === "e5")!;
+      expect(e5.actions!.stateDelta).toBeUndefined();
+      expect(e5.metadata).toBeUndefined();
     });
 
     it("keeps temp: keys on the live session only (Python ADK), like ADK JS otherwise", () => {
