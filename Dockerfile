@@ -1,6 +1,6 @@
 # sessiond server image: `docker build -t sessiond .`
 # Build stage: compiles TypeScript with the full dev toolchain.
-FROM node:24-bookworm-slim AS build
+FROM node:24 AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: "prepare" would build before the sources are copied, and
@@ -12,7 +12,7 @@ COPY src ./src
 RUN npm run build
 
 # Runtime stage: production dependencies and the compiled output only.
-FROM node:24-bookworm-slim AS runtime
+FROM node:24-slim AS runtime
 ENV NODE_ENV=production \
     SESSIOND_STORE=sqlite:/data/sessiond.db
 WORKDIR /app

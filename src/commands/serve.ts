@@ -43,9 +43,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info("draining", { signal });
-    Promise.resolve(retention?.stop())
-      .then(() => server.close(drainMs))
-      .then(
+    // A retention purge in progress finishes before the store closes.
+    const retentionStopped = retention ? retention.stop() : Promise.resolve();
+    retentionStopped.then(() => server.close(drainMs)).then(
       () => {
         logger.info("stopped");
         process.exit(0);
