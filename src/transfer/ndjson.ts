@@ -22,11 +22,16 @@ import { checkEvent, checkRecord, checkState, inputError, isObject } from "./rec
  * {"type":"end","sessions":1,"events":1}
  * ```
  *
- * Event lines belong to the session line before them.
+ * Event lines belong to the session line before them. U+2028 and U+2029
+ * are written escaped, so any line reader splits the file correctly.
  */
 export const FORMAT = "sessiond";
 /** The format version this build writes and reads. */
 export const FORMAT_VERSION = 1;
+
+// Valid unescaped in JSON, but some line readers split at them.
+const LINE_SEPARATORS = /[\u2028\u2029]/g;
+const escapeSeparator = (c: string) => `\\u${c.charCodeAt(0).toString(16)}`;
 
 /** Counts of an export or import. */
 export interface TransferCounts {
@@ -41,7 +46,7 @@ export interface TransferCounts {
  */
 export async function exportStore(store: Store, out: Writable, options: { appName?: string } = {}): Promise<TransferCounts> {
   const write = async (line: object) => {
-    if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, "drain");
+    if (!out.write(`${JSON.stringify(line).replace(LINE_SEPARATORS, escapeSeparator)}\n`)) await once(out, "drain");
   };
   await write({ type: "header", format: FORMAT, version: FORMAT_VERSION, createdAt: new Date().toISOString(), store: store.kind, app: options.appName ?? null });
   const counts: TransferCounts = { sessions: 0, events: 0 };

@@ -79,6 +79,9 @@ for (const name of STORES) {
       expect(lines[0]).toMatchObject({ type: "header", format: "sessiond", version: 1 });
       expect(lines.at(-1)).toEqual({ type: "end", sessions: 5, events: SEEDED_EVENTS });
       expect(lines.filter((l) => l.type === "event")).toHaveLength(SEEDED_EVENTS);
+      // The seed's error messages hold U+2028; it is written escaped.
+      expect(text).not.toMatch(/[\u2028\u2029]/);
+      expect(text).toContain("\\u2028");
 
       const target = await fresh(name === "memory" ? "sqlite" : "memory");
       expect(await importStream(target.store, PassThrough.from([text]))).toEqual({ sessions: 5, events: SEEDED_EVENTS });
