@@ -1,4 +1,7 @@
+import { exportCommand } from "./commands/export.js";
+import { importCommand } from "./commands/import.js";
 import { migrateCommand } from "./commands/migrate.js";
+import { purgeCommand } from "./commands/purge.js";
 import { serveCommand } from "./commands/serve.js";
 
 const USAGE = `Usage: sessiond <command> [options]
@@ -21,12 +24,29 @@ Commands:
             --no-metrics         do not serve /metrics (env SESSIOND_METRICS=false)
             --log-level LEVEL    fatal, error, warn, info (default), debug, trace, silent
                                  (env SESSIOND_LOG_LEVEL)
+            --retention D        purge sessions not updated for D (30d, 12h, 90m) periodically
+            --retention-status S only purge sessions in status S (active, completed, failed)
+            --retention-interval D  how often the retention purge runs (default 1h)
   migrate   Create or upgrade the schema of --store, then exit
+            --from URL --to URL  also copy sessions, events and shared state between stores;
+                                 rerun to resume after an interruption
+            --checkpoint FILE    remember the last copied session in FILE
+            --limit N            stop after N sessions (continue with the next run)
+  export    Write a store as NDJSON
+            --store URL  --app A (only this app)  --out FILE|- (default -: stdout)
+  import    Read an NDJSON export into a store (skips what it already holds)
+            --store URL  --in FILE|- (default -: stdin)
+  purge     Delete sessions (and their events) not updated for a while
+            --store URL  --older-than D (30d, 12h, 90m; required)
+            --status S  --app A  --dry-run (count only)
 `;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   serve: serveCommand,
   migrate: migrateCommand,
+  export: exportCommand,
+  import: importCommand,
+  purge: purgeCommand,
 };
 
 /** Runs the command line; resolves when a one-shot command finished. */

@@ -15,6 +15,10 @@ import { reflectionServices } from "../ops/reflection.js";
 import { requestIdContext, requestLogInterceptor } from "../ops/request-log.js";
 import { type SessiondServer, startServer } from "../server.js";
 import { DEFAULT_STORE_URL, openStore } from "../stores/open.js";
+import { parseDuration } from "../transfer/duration.js";
+import type { PurgeRule } from "../transfer/purge.js";
+import { startRetention } from "../transfer/retention.js";
+import { statusOption } from "./io.js";
 
 /** Everything `sessiond serve` is told by flags and environment. */
 export interface ServeConfig {
@@ -34,6 +38,8 @@ export interface ServeConfig {
   tlsKeyFile?: string;
   metrics: boolean;
   logLevel: string;
+  /** Periodic purge (--retention): what to delete and how often. */
+  retention?: { rule: PurgeRule; intervalMs: number };
 }
 
 /** Services anyone may call, with or without a key: probes and tooling need them. */
@@ -56,6 +62,9 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       "tls-key": { type: "string" },
       "no-metrics": { type: "boolean" },
       "log-level": { type: "string" },
+      retention: { type: "string" },
+      "retention-status": { type: "string" },
+      "retention-interval": { type: "string" },
     },
     strict: true,
   });
@@ -73,6 +82,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     tlsKeyFile: values["tls-key"] ?? (env.SESSIOND_TLS_KEY || undefined),
     metrics: !values["no-metrics"] && env.SESSIOND_METRICS !== "false",
     logLevel: values["log-level"] ?? env.SESSIOND_LOG_LEVEL ?? "info",
+    retention: retentionOf(values),
   };
 }
 
@@ -139,10 +149,13 @@ export async function startSessiond(config: ServeConfig, options: { logDestinati
   }
   if (keys.size === 0 && !isLoopback(config.host)) logger.warn({ host: config.host }, "serving without authentication (--insecure)");
   logger.info({ url: server.url, store: store.kind, auth: keys.size > 0, metrics: Boolean(metrics) }, "serving");
+  const retention = config.retention && startRetention(store, config.retention.rule, config.retention.intervalMs, serverLogger(logger));
   return {
     server,
     logger,
     async close(graceMs) {
+      // A retention purge in progress finishes before the store closes.
+      await retention?.stop();
       health.stop();
       await server.close(graceMs);
     },
@@ -186,6 +199,21 @@ export function integerOption(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, not ${JSON.stringify(value)}`);
   return n;
+}
+
+/** The retention flags: a purge rule and how often to apply it, or undefined without --retention. */
+function retentionOf(values: { retention?: string; "retention-status"?: string; "retention-interval"?: string }) {
+  if (values.retention === undefined) {
+    if (values["retention-status"] !== undefined || values["retention-interval"] !== undefined) {
+      throw new Error("--retention-status and --retention-interval need --retention");
+    }
+    return undefined;
+  }
+  const rule: PurgeRule = {
+    olderThanMs: parseDuration("--retention", values.retention),
+    status: statusOption("--retention-status", values["retention-status"]),
+  };
+  return { rule, intervalMs: parseDuration("--retention-interval", values["retention-interval"] ?? "1h") };
 }
 
 function splitList(value: string | undefined): string[] {

@@ -1,0 +1,7 @@
+/**
+ * Google ADK integration, a separate entry point (`sessiond/adk`) so that
+ * applications without `@google/adk` never load it.
+ */
+export { RemoteSessionService } from "./remote-session-service.js";
+export type { RemoteSessionServiceOptions } from "./remote-session-service.js";
+export { EXACT_KEY, fromRemoteEvent, toRemoteEvent } from "./event-mapping.js";

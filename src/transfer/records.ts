@@ -1,0 +1,87 @@
+import { SessiondError } from "../core/errors.js";
+import type { JsonObject, SessionRecord, SessionStatus, StoredEvent } from "../core/types.js";
+
+/**
+ * Checks of the records an import reads. They only make sure the values
+ * have the types the stores expect; the records were valid when exported.
+ */
+
+const STATUSES = new Set<SessionStatus>(["active", "completed", "failed"]);
+
+/** Whether a value is a plain JSON object. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A state or metadata object. */
+export function checkState(where: string, value: unknown, field = "state"): JsonObject {
+  if (!isObject(value)) throw inputError(where, `${field} must be an object`);
+  return value as JsonObject;
+}
+
+/** A session line's record. */
+export function checkRecord(where: string, value: unknown): SessionRecord {
+  if (!isObject(value)) throw inputError(where, "session must be an object");
+  const status = value.status as SessionStatus;
+  if (!STATUSES.has(status)) throw inputError(where, `session.status must be active, completed or failed`);
+  return {
+    appName: text(where, "session.appName", value.appName, false),
+    userId: text(where, "session.userId", value.userId, false),
+    id: text(where, "session.id", value.id, false),
+    agentId: text(where, "session.agentId", value.agentId ?? ""),
+    status,
+    state: checkState(where, value.state, "session.state"),
+    metadata: checkState(where, value.metadata ?? {}, "session.metadata"),
+    createTimeUs: integer(where, "session.createTimeUs", value.createTimeUs),
+    updateTimeUs: integer(where, "session.updateTimeUs", value.updateTimeUs),
+    lastSequence: integer(where, "session.lastSequence", value.lastSequence),
+  };
+}
+
+/** An event line's event. */
+export function checkEvent(where: string, value: unknown): StoredEvent {
+  if (!isObject(value)) throw inputError(where, "event must be an object");
+  const sequence = integer(where, "event.sequence", value.sequence);
+  if (sequence < 1) throw inputError(where, "event.sequence must be at least 1");
+  const ids = value.longRunningToolIds ?? [];
+  if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) throw inputError(where, "event.longRunningToolIds must be a list of strings");
+  return {
+    sequence,
+    id: text(where, "event.id", value.id, false),
+    invocationId: text(where, "event.invocationId", value.invocationId ?? ""),
+    agentId: text(where, "event.agentId", value.agentId ?? ""),
+    author: text(where, "event.author", value.author ?? ""),
+    branch: text(where, "event.branch", value.branch ?? ""),
+    timestampUs: integer(where, "event.timestampUs", value.timestampUs),
+    content: nullableObject(where, "event.content", value.content),
+    actions: nullableObject(where, "event.actions", value.actions) as StoredEvent["actions"],
+    metadata: nullableObject(where, "event.metadata", value.metadata),
+    turnComplete: value.turnComplete === true,
+    errorCode: text(where, "event.errorCode", value.errorCode ?? ""),
+    errorMessage: text(where, "event.errorMessage", value.errorMessage ?? ""),
+    longRunningToolIds: ids as string[],
+    interrupted: value.interrupted === true,
+  };
+}
+
+function text(where: string, field: string, value: unknown, emptyAllowed = true): string {
+  if (typeof value !== "string" || (!emptyAllowed && value === "")) {
+    throw inputError(where, `${field} must be a ${emptyAllowed ? "" : "non-empty "}string`);
+  }
+  return value;
+}
+
+function integer(where: string, field: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value)) throw inputError(where, `${field} must be an integer`);
+  return value;
+}
+
+function nullableObject(where: string, field: string, value: unknown): JsonObject | null {
+  if (value === null || value === undefined) return null;
+  return checkState(where, value, field);
+}
+
+/** INVALID_ARGUMENT naming the input position, e.g. "line 12". */
+export function inputError(where: string, problem: string): SessiondError {
+  return new SessiondError("invalid_argument", `${where}: ${problem}`);
+}
