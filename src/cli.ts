@@ -13,6 +13,9 @@ Commands:
                                  env SESSIOND_CORS_ORIGIN, comma-separated)
             --no-auto-migrate    fail instead of creating or upgrading the schema
             --drain-seconds N    grace period for in-flight calls on SIGTERM (default 10)
+            --ui-dir DIR         built session viewer served at /ui (default dist/ui;
+                                 env SESSIOND_UI_DIR)
+            --no-ui              do not serve /ui
   migrate   Create or upgrade the schema of --store, then exit
 `;
 

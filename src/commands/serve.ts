@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { startServer } from "../server.js";
 import { DEFAULT_STORE_URL, openStore } from "../stores/open.js";
+import { defaultUiRoot, isBuilt, staticRoutes } from "../ui/static-route.js";
 import { jsonLogger } from "./logger.js";
 
 /** `sessiond serve`: runs the server until SIGINT or SIGTERM, then drains. */
@@ -14,6 +15,8 @@ export async function serveCommand(argv: string[]): Promise<void> {
       "cors-origin": { type: "string", multiple: true },
       "no-auto-migrate": { type: "boolean" },
       "drain-seconds": { type: "string" },
+      "ui-dir": { type: "string" },
+      "no-ui": { type: "boolean" },
     },
     strict: true,
   });
@@ -26,8 +29,14 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const logger = jsonLogger();
 
   const store = await openStore(storeUrl, { autoMigrate: !values["no-auto-migrate"] });
-  const server = await startServer({ store, host, port, corsOrigins, logger });
+  const uiDir = values["ui-dir"] ?? env.SESSIOND_UI_DIR ?? defaultUiRoot();
+  const httpRoutes = values["no-ui"] ? [] : staticRoutes({ root: uiDir });
+  const server = await startServer({ store, host, port, corsOrigins, logger, httpRoutes });
   logger.info("serving", { url: server.url, store: store.kind });
+  if (!values["no-ui"]) {
+    if (isBuilt(uiDir)) logger.info("session viewer", { url: `${server.url}/ui/` });
+    else logger.info("session viewer not built; /ui answers 404", { dir: uiDir });
+  }
 
   let stopping = false;
   const stop = (signal: string) => {
