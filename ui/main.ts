@@ -16,8 +16,8 @@ function showError(error: unknown): void {
 }
 
 let route: Route = readRoute();
-const view = new SessionView(byId("session"), client, showError);
-const list = new SessionList(
+const view = new SessionView(byId("session"), client, showError, (session) => list.update(session));
+const list: SessionList = new SessionList(
   byId("sessions"),
   client,
   (session) => {
@@ -54,8 +54,17 @@ form.addEventListener("submit", (event) => {
   void list.show(route);
 });
 
-fillForm(route);
-if (route.app) {
-  void list.show(route);
+/** Shows what the URL names: on load, and when the fragment is edited or history moves. */
+function show(next: Route, relist: boolean): void {
+  route = next;
+  fillForm(route);
+  if (!route.app) return;
+  if (relist) void list.show(route);
   openSession();
 }
+
+show(route, true);
+window.addEventListener("hashchange", () => {
+  const next = readRoute();
+  show(next, next.app !== route.app || next.user !== route.user || next.status !== route.status);
+});

@@ -44,6 +44,14 @@ export class SessionList {
     }
   }
 
+  /** Refreshes the row of a session that changed while open (new events, status). */
+  update(session: Session): void {
+    const key = sessionKey(session.userId, session.id);
+    for (const row of this.el.querySelectorAll<HTMLElement>("tr[data-key]")) {
+      if (row.dataset.key === key) row.replaceWith(this.row(session));
+    }
+  }
+
   private async load(): Promise<void> {
     const f = this.filters;
     if (!f) return;
@@ -67,19 +75,7 @@ export class SessionList {
   }
 
   private render(f: ListFilters, sessions: Session[]): void {
-    const rows = sessions.map((s) => {
-      const key = sessionKey(s.userId, s.id);
-      return h(
-        "tr",
-        { "data-key": key, class: key === this.selected ? "selected" : undefined },
-        h("td", {}, h("button", { type: "button", class: "link", onclick: () => this.onOpen(s) }, s.id)),
-        h("td", {}, s.userId),
-        h("td", {}, s.agentId || "—"),
-        h("td", {}, h("span", { class: `status ${statusName(s.status)}` }, statusName(s.status))),
-        h("td", { class: "num" }, s.lastSequence),
-        h("td", {}, formatTime(s.updateTime)),
-      );
-    });
+    const rows = sessions.map((s) => this.row(s));
     const hasNext = this.tokens.length > this.page + 1;
     replace(
       this.el,
@@ -99,6 +95,20 @@ export class SessionList {
         h("span", {}, `Page ${this.page + 1}`),
         h("button", { type: "button", disabled: !hasNext, onclick: () => this.go(1) }, "Next ›"),
       ),
+    );
+  }
+
+  private row(s: Session): HTMLTableRowElement {
+    const key = sessionKey(s.userId, s.id);
+    return h(
+      "tr",
+      { "data-key": key, class: key === this.selected ? "selected" : undefined },
+      h("td", {}, h("button", { type: "button", class: "link", onclick: () => this.onOpen(s) }, s.id)),
+      h("td", {}, s.userId),
+      h("td", {}, s.agentId || "—"),
+      h("td", {}, h("span", { class: `status ${statusName(s.status)}` }, statusName(s.status))),
+      h("td", { class: "num" }, s.lastSequence),
+      h("td", {}, formatTime(s.updateTime)),
     );
   }
 

@@ -32,6 +32,8 @@ export class SessionView {
     private readonly el: HTMLElement,
     private readonly client: SessiondClient,
     private readonly onError: (error: unknown) => void,
+    /** Told when a re-read shows the session changed, e.g. to update a list row. */
+    private readonly onChanged: (session: Session) => void = () => {},
   ) {}
 
   /** Shows `ref`, replacing the session shown before. */
@@ -47,7 +49,9 @@ export class SessionView {
     try {
       session = await this.client.getSession({ ...ref, numRecentEvents: 0 }, { signal: this.abort.signal });
     } catch (error) {
-      if (!this.abort.signal.aborted) this.onError(error);
+      if (this.abort.signal.aborted) return;
+      replace(this.el, h("p", { class: "hint" }, "The session could not be loaded."));
+      this.onError(error);
       return;
     }
     this.renderFields(session);
@@ -156,7 +160,9 @@ export class SessionView {
     this.refreshTimer = setTimeout(async () => {
       if (!this.ref) return;
       try {
-        this.renderFields(await this.client.getSession({ ...this.ref, numRecentEvents: 0 }, { signal: this.abort.signal }));
+        const session = await this.client.getSession({ ...this.ref, numRecentEvents: 0 }, { signal: this.abort.signal });
+        this.renderFields(session);
+        this.onChanged(session);
       } catch (error) {
         if (!this.abort.signal.aborted) this.onError(error);
       }
