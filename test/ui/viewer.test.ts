@@ -138,6 +138,9 @@ describe("session viewer in Chromium", () => {
     expect(await more.isHidden()).toBe(true);
     const sequences = await events().evaluateAll((els) => els.map((e) => Number((e as unknown as { dataset: { sequence: string } }).dataset.sequence)));
     expect(sequences).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+    await listSessions({});
+    await waitForCount(rows(), 20);
+    await page.screenshot({ path: join("test-results", "ui-viewer-list.png") });
   });
 
   it("shows API errors in the page", async () => {
