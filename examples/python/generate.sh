@@ -4,10 +4,11 @@
 # interpreter (default python3).
 #
 # The usual generator is grpcio-tools (`python -m grpc_tools.protoc`). The
-# API uses proto3 `optional` fields, which need protoc 3.15 or newer; when
-# the installed grpcio-tools bundles an older protoc (Debian 12's
-# python3-grpc-tools has 3.5), the system's protoc with grpc_python_plugin
-# (Debian: protobuf-compiler, protobuf-compiler-grpc) generates the same files.
+# API uses proto3 `optional` fields (protoc 3.15+) and type stubs are written
+# too (.pyi, protoc 3.20+); when the installed grpcio-tools bundles an older
+# protoc (Debian 12's python3-grpc-tools has 3.5), the system's protoc with
+# grpc_python_plugin (Debian: protobuf-compiler, protobuf-compiler-grpc)
+# generates the same files.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 proto=$(cd "$here/../../proto" && pwd)
@@ -20,14 +21,14 @@ version_number() { sed -E 's/^libprotoc ([0-9]+)\.([0-9]+)\.?([0-9]*).*/\1 \2 \3
 rm -rf "$out/sessiond"
 mkdir -p "$out"
 bundled=$("$python" -m grpc_tools.protoc --version 2>/dev/null | version_number || true)
-if [ -n "$bundled" ] && [ "$bundled" -ge 315000 ]; then
+if [ -n "$bundled" ] && [ "$bundled" -ge 320000 ]; then
   echo "generating with grpcio-tools ($("$python" -m grpc_tools.protoc --version))"
   # `python -m grpc_tools.protoc` adds the well-known types (google/protobuf/*.proto) to the include path.
   "$python" -m grpc_tools.protoc -I "$proto" \
     --python_out="$out" --pyi_out="$out" --grpc_python_out="$out" \
     "$proto"/sessiond/v1/*.proto
 elif command -v protoc >/dev/null && command -v grpc_python_plugin >/dev/null; then
-  echo "generating with $(protoc --version) and grpc_python_plugin (grpcio-tools missing or older than protoc 3.15)"
+  echo "generating with $(protoc --version) and grpc_python_plugin (grpcio-tools missing or older than protoc 3.20)"
   # The well-known types come from grpcio-tools when present, else from the protobuf headers package.
   wkt=$("$python" -c 'import grpc_tools, os; print(os.path.join(os.path.dirname(grpc_tools.__file__), "_proto"))' 2>/dev/null || echo /usr/include)
   protoc -I "$proto" -I "$wkt" \
@@ -35,7 +36,7 @@ elif command -v protoc >/dev/null && command -v grpc_python_plugin >/dev/null; t
     --plugin=protoc-gen-grpc_python="$(command -v grpc_python_plugin)" --grpc_python_out="$out" \
     "$proto"/sessiond/v1/*.proto
 else
-  echo "no usable generator: install grpcio-tools (protoc >= 3.15), or protoc with grpc_python_plugin" >&2
+  echo "no usable generator: install grpcio-tools (protoc >= 3.20), or protoc with grpc_python_plugin" >&2
   exit 1
 fi
 echo "generated $(find "$out/sessiond" -name '*.py' | wc -l) modules in $out"
