@@ -27,6 +27,9 @@ Commands:
             --retention D        purge sessions not updated for D (30d, 12h, 90m) periodically
             --retention-status S only purge sessions in status S (active, completed, failed)
             --retention-interval D  how often the retention purge runs (default 1h)
+            --ui-dir DIR         built session viewer served at /ui (default dist/ui;
+                                 env SESSIOND_UI_DIR)
+            --no-ui              do not serve /ui
   migrate   Create or upgrade the schema of --store, then exit
             --from URL --to URL  also copy sessions, events and shared state between stores;
                                  rerun to resume after an interruption

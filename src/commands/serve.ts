@@ -18,6 +18,7 @@ import { DEFAULT_STORE_URL, openStore } from "../stores/open.js";
 import { parseDuration } from "../transfer/duration.js";
 import type { PurgeRule } from "../transfer/purge.js";
 import { startRetention } from "../transfer/retention.js";
+import { defaultUiRoot, isBuilt, staticRoutes } from "../ui/static-route.js";
 import { statusOption } from "./io.js";
 
 /** Everything `sessiond serve` is told by flags and environment. */
@@ -38,6 +39,8 @@ export interface ServeConfig {
   tlsKeyFile?: string;
   metrics: boolean;
   logLevel: string;
+  /** Directory of the built session viewer served at /ui, or undefined for none (--no-ui). */
+  uiDir?: string;
   /** Periodic purge (--retention): what to delete and how often. */
   retention?: { rule: PurgeRule; intervalMs: number };
 }
@@ -62,6 +65,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       "tls-key": { type: "string" },
       "no-metrics": { type: "boolean" },
       "log-level": { type: "string" },
+      "ui-dir": { type: "string" },
+      "no-ui": { type: "boolean" },
       retention: { type: "string" },
       "retention-status": { type: "string" },
       "retention-interval": { type: "string" },
@@ -82,6 +87,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     tlsKeyFile: values["tls-key"] ?? (env.SESSIOND_TLS_KEY || undefined),
     metrics: !values["no-metrics"] && env.SESSIOND_METRICS !== "false",
     logLevel: values["log-level"] ?? env.SESSIOND_LOG_LEVEL ?? "info",
+    uiDir: values["no-ui"] ? undefined : (values["ui-dir"] ?? env.SESSIOND_UI_DIR ?? defaultUiRoot()),
     retention: retentionOf(values),
   };
 }
@@ -140,7 +146,7 @@ export async function startSessiond(config: ServeConfig, options: { logDestinati
         router.service(Health, healthService(health));
         reflectionServices([SessionService, Health])(router);
       },
-      httpRoutes: metrics ? [metrics.route()] : [],
+      httpRoutes: [...(metrics ? [metrics.route()] : []), ...(config.uiDir ? staticRoutes({ root: config.uiDir }) : [])],
     });
   } catch (error) {
     health.stop();
@@ -149,6 +155,10 @@ export async function startSessiond(config: ServeConfig, options: { logDestinati
   }
   if (keys.size === 0 && !isLoopback(config.host)) logger.warn({ host: config.host }, "serving without authentication (--insecure)");
   logger.info({ url: server.url, store: store.kind, auth: keys.size > 0, metrics: Boolean(metrics) }, "serving");
+  if (config.uiDir) {
+    if (isBuilt(config.uiDir)) logger.info({ url: `${server.url}/ui/` }, "session viewer");
+    else logger.info({ dir: config.uiDir }, "session viewer not built; /ui answers 404");
+  }
   const retention = config.retention && startRetention(store, config.retention.rule, config.retention.intervalMs, serverLogger(logger));
   return {
     server,

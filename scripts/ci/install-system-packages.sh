@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the client and UI tests need when they are
+# missing: Chromium (headless browser for the /ui test), Python's gRPC
+# runtime and generators for the Python example client. Debian 12's
+# python3-grpc-tools bundles protoc 3.5, too old for proto3 `optional`, so
+# protoc and grpc_python_plugin come along for examples/python/generate.sh.
+# Runs apt-get update at most once, and not at all when everything is present.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+/usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || missing+=(python3-grpcio)
+/usr/bin/python3 -c 'import grpc_tools.protoc' >/dev/null 2>&1 || missing+=(python3-grpc-tools)
+command -v protoc >/dev/null || missing+=(protobuf-compiler)
+command -v grpc_python_plugin >/dev/null || missing+=(protobuf-compiler-grpc)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages present"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "installing ${missing[*]}"
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

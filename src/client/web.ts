@@ -1,0 +1,22 @@
+// Browser entry (`sessiond/client/web`): the client over a transport you
+// build with @connectrpc/connect-web, and the generated types. Imports no
+// Node module, so bundlers can ship it as is.
+export {
+  createSessiondClient,
+  type AppendEventResult,
+  type AppendEventsResult,
+  type AppendOptions,
+  type CreateSessionInit,
+  type EventFilterInit,
+  type EventInit,
+  type EventsOptions,
+  type FollowItem,
+  type FollowOptions,
+  type GetSessionInit,
+  type ListSessionsInit,
+  type SessionRef,
+  type SessiondClient,
+  type TransportClientOptions,
+} from "./sessiond-client.js";
+export { bearerToken, withBearerToken, type TokenSource } from "./bearer-token.js";
+export * from "./types.js";
