@@ -13,6 +13,9 @@ Commands:
                                  env SESSIOND_CORS_ORIGIN, comma-separated)
             --no-auto-migrate    fail instead of creating or upgrading the schema
             --drain-seconds N    grace period for in-flight calls on SIGTERM (default 10)
+            --poll-interval-ms N how often follow streams re-read the store without a
+                                 wake-up (default 250, or 2000 for stores that notify;
+                                 env SESSIOND_POLL_INTERVAL_MS)
   migrate   Create or upgrade the schema of --store, then exit
 `;
 

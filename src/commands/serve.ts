@@ -14,6 +14,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
       "cors-origin": { type: "string", multiple: true },
       "no-auto-migrate": { type: "boolean" },
       "drain-seconds": { type: "string" },
+      "poll-interval-ms": { type: "string" },
     },
     strict: true,
   });
@@ -23,10 +24,13 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const host = values.host ?? env.SESSIOND_HOST ?? "127.0.0.1";
   const corsOrigins = values["cors-origin"] ?? splitList(env.SESSIOND_CORS_ORIGIN);
   const drainMs = integerOption("--drain-seconds", values["drain-seconds"] ?? "10") * 1000;
+  const pollRaw = values["poll-interval-ms"] ?? env.SESSIOND_POLL_INTERVAL_MS;
+  const pollIntervalMs = pollRaw === undefined ? undefined : integerOption("--poll-interval-ms", pollRaw);
+  if (pollIntervalMs === 0) throw new Error("--poll-interval-ms must be at least 1");
   const logger = jsonLogger();
 
   const store = await openStore(storeUrl, { autoMigrate: !values["no-auto-migrate"] });
-  const server = await startServer({ store, host, port, corsOrigins, logger });
+  const server = await startServer({ store, host, port, corsOrigins, logger, pollIntervalMs });
   logger.info("serving", { url: server.url, store: store.kind });
 
   let stopping = false;
