@@ -71,7 +71,7 @@ function valueBytes(value: unknown): number {
   if (value === null || value === undefined) return 2;
   switch (typeof value) {
     case "string":
-      return 4 + utf8(value);
+      return 8 + utf8(value);
     case "number":
       return 11;
     case "boolean":
