@@ -53,7 +53,7 @@ export function lifecycleTests(ctx: StreamContext, options: { shared: boolean })
     it("ends a follow stream with DEADLINE_EXCEEDED when its deadline passes, leaving nothing behind", async () => {
       const f = await newSession(ctx);
       await appendMany(ctx, f, 2);
-      const follower = new Follower(ctx.client, { ...f.key, follow: true }, { timeoutMs: 400 });
+      const follower = new Follower(ctx.client, { ...f.key, follow: true }, { timeoutMs: 1000 });
       await follower.done;
       expect(follower.error?.code).toBe(Code.DeadlineExceeded);
       expect(follower.caughtUpAt).toBeGreaterThanOrEqual(0);
@@ -76,6 +76,7 @@ export function lifecycleTests(ctx: StreamContext, options: { shared: boolean })
       expect(tailing.error?.code).toBe(Code.Unavailable);
       expect(tailing.error?.rawMessage).toContain("after_sequence");
       expect(filtered.error?.code).toBe(Code.Unavailable);
+      expect(running.server.followStats()).toEqual({ sessions: 0, followers: 0, subscriptions: 0 });
       expect(tailing.sequences).toEqual([1, 2, 3]);
     });
   });
