@@ -2,6 +2,8 @@ export { startServer } from "./server.js";
 export type { HttpRoute, ServerLogger, ServerOptions, SessiondServer } from "./server.js";
 export { sessionService } from "./api/service.js";
 export type { SessionServiceOptions } from "./api/service.js";
+export { FollowHub } from "./api/follow-hub.js";
+export type { FollowStats } from "./api/follow-hub.js";
 export { openStore, DEFAULT_STORE_URL } from "./stores/open.js";
 export type { OpenStoreOptions } from "./stores/open.js";
 export type { Store, PoolStats } from "./stores/store.js";

@@ -5,7 +5,7 @@ import { cors as connectCors } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { SessionService } from "../gen/sessiond/v1/session_service_pb.js";
 import { errorInterceptor } from "./api/errors.js";
-import { FollowHub, type FollowStats } from "./api/private/follow-hub.js";
+import { FollowHub, type FollowStats } from "./api/follow-hub.js";
 import { sessionService } from "./api/service.js";
 import { limits } from "./core/limits.js";
 import { type DualProtocolServer, listenDualProtocol } from "./private/dual-protocol.js";

@@ -8,7 +8,7 @@ import type { EventFilter, SessionKey, StoredEvent } from "../core/types.js";
 import type { Store } from "../stores/store.js";
 import { eventToProto } from "./convert.js";
 import { eventFilterOf } from "./event-handlers.js";
-import type { FollowHub } from "./private/follow-hub.js";
+import type { FollowHub } from "./follow-hub.js";
 import { linkSignals, WakeSignal } from "./private/wake-signal.js";
 import { nonNegative, sessionKeyOf } from "./validate.js";
 
@@ -117,6 +117,9 @@ async function* replay(
 /**
  * The live tail: reads every event after the cursor, unfiltered, so the
  * cursor also moves over events the filter rejects; sends the matching ones.
+ * No gap relies on stores making a session's events visible in sequence
+ * order (appends lock the session until commit), so a read never returns
+ * sequence n + 1 without n.
  */
 async function* follow(
   store: Store,

@@ -3,7 +3,7 @@ import type { SessionService } from "../../gen/sessiond/v1/session_service_pb.js
 import type { Store } from "../stores/store.js";
 import { type AppendListener, eventHandlers } from "./event-handlers.js";
 import { defaultPollIntervalMs, getEventsHandler } from "./event-stream.js";
-import { FollowHub } from "./private/follow-hub.js";
+import { FollowHub } from "./follow-hub.js";
 import { sessionHandlers } from "./session-handlers.js";
 
 /** What the SessionService implementation needs. */

@@ -10,7 +10,7 @@ import { sharedState, splitDelta } from "../core/state.js";
 import { nowUs } from "../core/time.js";
 import type { SessionListQuery, SessionPatch, SessionStatus as DomainStatus } from "../core/types.js";
 import type { Store } from "../stores/store.js";
-import type { SessionScope } from "./private/follow-hub.js";
+import type { SessionScope } from "./follow-hub.js";
 import { sessionToProto, statusFromProto } from "./convert.js";
 import { boundedObject, checkText, nonNegative, pageSize, requireId, sessionKeyOf, timeUs } from "./validate.js";
 

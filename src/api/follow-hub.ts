@@ -1,5 +1,5 @@
-import type { SessionKey } from "../../core/types.js";
-import type { Store } from "../../stores/store.js";
+import type { SessionKey } from "../core/types.js";
+import type { Store } from "../stores/store.js";
 
 /** Counts of what the hub holds, for tests and metrics. */
 export interface FollowStats {
