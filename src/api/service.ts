@@ -26,6 +26,11 @@ export interface SessionServiceOptions {
 export function sessionService(options: SessionServiceOptions): ServiceImpl<typeof SessionService> {
   const { store } = options;
   const hub = options.hub ?? new FollowHub(store);
+  const pollIntervalMs = options.pollIntervalMs ?? defaultPollIntervalMs(store);
+  // Timers take at most 2^31 - 1 ms; 0 would turn following into a busy loop.
+  if (!Number.isInteger(pollIntervalMs) || pollIntervalMs < 1 || pollIntervalMs > 2 ** 31 - 1) {
+    throw new RangeError(`pollIntervalMs must be an integer from 1 to ${2 ** 31 - 1}, not ${pollIntervalMs}`);
+  }
   const onAppended: AppendListener = (key, lastSequence) => {
     hub.notify(key);
     options.onAppended?.(key, lastSequence);
@@ -36,7 +41,7 @@ export function sessionService(options: SessionServiceOptions): ServiceImpl<type
     getEvents: getEventsHandler({
       store,
       hub,
-      pollIntervalMs: options.pollIntervalMs ?? defaultPollIntervalMs(store),
+      pollIntervalMs,
       draining: options.draining,
     }),
   };
