@@ -30,6 +30,9 @@ Commands:
             --ui-dir DIR         built session viewer served at /ui (default dist/ui;
                                  env SESSIOND_UI_DIR)
             --no-ui              do not serve /ui
+            --poll-interval-ms N how often follow streams re-read the store without a
+                                 wake-up (default 250, or 2000 for stores that notify;
+                                 env SESSIOND_POLL_INTERVAL_MS)
   migrate   Create or upgrade the schema of --store, then exit
             --from URL --to URL  also copy sessions, events and shared state between stores;
                                  rerun to resume after an interruption

@@ -4,6 +4,8 @@ export { sessionService } from "./api/service.js";
 export type { SessionServiceOptions } from "./api/service.js";
 export { staticRoutes, defaultUiRoot } from "./ui/static-route.js";
 export type { StaticRouteOptions } from "./ui/static-route.js";
+export { FollowHub } from "./api/follow-hub.js";
+export type { FollowStats } from "./api/follow-hub.js";
 export { openStore, DEFAULT_STORE_URL } from "./stores/open.js";
 export type { OpenStoreOptions } from "./stores/open.js";
 export type { Store, PoolStats } from "./stores/store.js";

@@ -5,6 +5,7 @@ import { cors as connectCors } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { SessionService } from "../gen/sessiond/v1/session_service_pb.js";
 import { errorInterceptor } from "./api/errors.js";
+import { FollowHub, type FollowStats } from "./api/follow-hub.js";
 import { sessionService } from "./api/service.js";
 import { limits } from "./core/limits.js";
 import { type DualProtocolServer, listenDualProtocol } from "./private/dual-protocol.js";
@@ -51,6 +52,11 @@ export interface ServerOptions {
   contextValues?: (req: HttpRequest, res: HttpResponse) => ContextValues;
   /** Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with this certificate instead of cleartext. */
   tls?: TlsOptions;
+  /**
+   * How long a follow stream waits for a wake-up before re-reading the store:
+   * default 250 ms, or 2000 ms for stores with `subscribe` (a safety net).
+   */
+  pollIntervalMs?: number;
 }
 
 /** A running server. */
@@ -66,6 +72,8 @@ export interface SessiondServer {
   close(graceMs?: number): Promise<void>;
   /** Aborted when the server starts draining; long-lived streams end on it. */
   readonly draining: AbortSignal;
+  /** Follow streams open in this server and the store subscriptions they share. */
+  followStats(): FollowStats;
 }
 
 const silentLogger: ServerLogger = { info() {}, error() {} };
@@ -77,6 +85,7 @@ export async function startServer(options: ServerOptions): Promise<SessiondServe
   const shutdown = new AbortController();
   // The adapter hands only the request to contextValues; the response is paired here.
   const contexts = new WeakMap<HttpRequest, ContextValues>();
+  const hub = new FollowHub(options.store, (error) => logger.error("releasing a store subscription failed", { error: String(error) }));
   const adapter = connectNodeAdapter({
     grpc: true,
     grpcWeb: true,
@@ -90,7 +99,10 @@ export async function startServer(options: ServerOptions): Promise<SessiondServe
       errorInterceptor((error, procedure) => logger.error("internal error", { procedure, error: String(error) })),
     ],
     routes(router) {
-      router.service(SessionService, sessionService({ store: options.store, draining: draining.signal }));
+      router.service(
+        SessionService,
+        sessionService({ store: options.store, draining: draining.signal, hub, pollIntervalMs: options.pollIntervalMs }),
+      );
       options.services?.(router);
     },
   });
@@ -124,6 +136,7 @@ export async function startServer(options: ServerOptions): Promise<SessiondServe
     host,
     url: `${options.tls ? "https" : "http"}://${urlHost}:${port}`,
     draining: draining.signal,
+    followStats: () => hub.stats(),
     close(graceMs = 10_000) {
       closing ??= (async () => {
         draining.abort();

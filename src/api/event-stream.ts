@@ -1,41 +1,181 @@
 import type { HandlerContext } from "@connectrpc/connect";
 import type { GetEventsRequest, GetEventsResponse } from "../../gen/sessiond/v1/session_service_pb.js";
+import { chunkEvents, estimateEventBytes } from "../core/event-chunks.js";
+import { SessiondError } from "../core/errors.js";
+import { limits } from "../core/limits.js";
+import { eventMatches } from "../core/match.js";
+import type { EventFilter, SessionKey, StoredEvent } from "../core/types.js";
 import type { Store } from "../stores/store.js";
 import { eventToProto } from "./convert.js";
 import { eventFilterOf } from "./event-handlers.js";
+import type { FollowHub } from "./follow-hub.js";
+import { linkSignals, WakeSignal } from "./private/wake-signal.js";
 import { nonNegative, sessionKeyOf } from "./validate.js";
 
-/** Events read from the store per round trip. */
-const PAGE_SIZE = 500;
+type Message = Omit<GetEventsResponse, "$typeName">;
+
+/** Events asked for by the first store read, before any sizes are known. */
+const FIRST_PAGE = 64;
+/** Estimated bytes a store page should hold; later pages are sized from the events seen. */
+const PAGE_BYTES = 4 * 1024 * 1024;
+
+/** Poll interval for stores without `subscribe`: the only cross-process wake-up. */
+export const DEFAULT_POLL_MS = 250;
+/** Safety poll for stores with `subscribe`: a lost notification only delays. */
+export const DEFAULT_SAFETY_POLL_MS = 2000;
+
+/** The poll interval a store gets when none is configured. */
+export function defaultPollIntervalMs(store: Store): number {
+  return store.subscribe ? DEFAULT_SAFETY_POLL_MS : DEFAULT_POLL_MS;
+}
+
+/** What GetEvents needs. */
+export interface EventStreamOptions {
+  store: Store;
+  hub: FollowHub;
+  /** How long a follower waits for a wake-up before re-reading the store anyway. */
+  pollIntervalMs: number;
+  /** Aborted when the server drains: follow streams end with UNAVAILABLE. */
+  draining?: AbortSignal;
+}
 
 /**
- * GetEvents: reads the session page by page with the sequence cursor and
- * yields each page as one message. The generator is pulled by the transport,
- * so the next page is read only once the previous message was written.
+ * GetEvents. History is read page by page with the sequence cursor and each
+ * page is sent as messages of at most 500 events and about 1 MiB. The
+ * generator is pulled by the transport, which awaits each write (and the
+ * HTTP/2 drain) before pulling again, so the next page is read only once the
+ * client has taken the previous one: server memory holds one page.
+ *
+ * With `follow`, one `caught_up` message ends the history, then the stream
+ * re-reads the store after its cursor whenever it is woken: by an append in
+ * this process (FollowHub), by the store's subscription, or by the poll.
  */
-export function getEventsHandler(store: Store) {
-  return async function* getEvents(
-    req: GetEventsRequest,
-    ctx: HandlerContext,
-  ): AsyncGenerator<Omit<GetEventsResponse, "$typeName">> {
+export function getEventsHandler(options: EventStreamOptions) {
+  const { store, hub } = options;
+  return async function* getEvents(req: GetEventsRequest, ctx: HandlerContext): AsyncGenerator<Message> {
     const key = sessionKeyOf(req);
     const { filter, afterSequence } = eventFilterOf(req.filter);
     const limit = nonNegative("limit", req.limit) || Number.POSITIVE_INFINITY;
-    let offset = nonNegative("offset", req.offset);
-    let cursor = afterSequence;
-    let sent = 0;
-    while (sent < limit) {
-      ctx.signal.throwIfAborted();
-      const want = Math.min(PAGE_SIZE, limit - sent);
-      const page = await store.readEvents(key, { filter, afterSequence: cursor, limit: want, offset });
-      offset = 0;
-      if (page.length > 0) {
-        yield { events: page.map((e) => eventToProto(e, key.sessionId)), caughtUp: false };
-        cursor = page.at(-1)!.sequence;
-        sent += page.length;
-      }
-      if (page.length < want) break;
+    const offset = nonNegative("offset", req.offset);
+    if (!req.follow) {
+      yield* replay(store, key, { filter, afterSequence, limit, offset }, ctx.signal);
+      return;
     }
-    if (req.follow) yield { events: [], caughtUp: true };
+    const stop = linkSignals(ctx.signal, options.draining, drainingError);
+    const wake = new WakeSignal();
+    let release: (() => Promise<void>) | undefined;
+    try {
+      // Registered before anything is read, so no append after a read goes unnoticed.
+      release = await hub.watch(key, wake.notify);
+      // Everything up to here is history. Reads after this point see it all, so once
+      // the history is sent the tail may start past it, skipping non-matching events.
+      const start = (await store.getSession(key, { numRecentEvents: 0 })).view.session.lastSequence;
+      const history = yield* replay(store, key, { filter, afterSequence, limit, offset }, stop.signal);
+      if (history.sent >= limit) return;
+      yield { events: [], caughtUp: true };
+      const tail = { filter, cursor: Math.max(start, history.cursor), limit: limit - history.sent };
+      yield* follow(store, key, tail, wake, options.pollIntervalMs, stop.signal);
+    } finally {
+      stop.dispose();
+      await release?.();
+    }
   };
+}
+
+interface ReplayQuery {
+  filter: EventFilter;
+  afterSequence: number;
+  limit: number;
+  offset: number;
+}
+
+/** Sends the matching history; returns the last sequence sent (or the start) and how many events. */
+async function* replay(
+  store: Store,
+  key: SessionKey,
+  query: ReplayQuery,
+  signal: AbortSignal,
+): AsyncGenerator<Message, { cursor: number; sent: number }> {
+  let cursor = query.afterSequence;
+  let sent = 0;
+  let offset = query.offset;
+  let pageSize = FIRST_PAGE;
+  while (sent < query.limit) {
+    signal.throwIfAborted();
+    const want = Math.min(pageSize, query.limit - sent);
+    const page = await store.readEvents(key, { filter: query.filter, afterSequence: cursor, limit: want, offset });
+    offset = 0;
+    if (page.length === 0) break;
+    pageSize = nextPageSize(yield* send(page, key.sessionId), page.length);
+    cursor = page.at(-1)!.sequence;
+    sent += page.length;
+    if (page.length < want) break;
+  }
+  return { cursor, sent };
+}
+
+/**
+ * The live tail: reads every event after the cursor, unfiltered, so the
+ * cursor also moves over events the filter rejects; sends the matching ones.
+ * No gap relies on stores making a session's events visible in sequence
+ * order (appends lock the session until commit), so a read never returns
+ * sequence n + 1 without n.
+ */
+async function* follow(
+  store: Store,
+  key: SessionKey,
+  tail: { filter: EventFilter; cursor: number; limit: number },
+  wake: WakeSignal,
+  pollIntervalMs: number,
+  signal: AbortSignal,
+): AsyncGenerator<Message> {
+  const filtered = Object.keys(tail.filter).length > 0;
+  let { cursor } = tail;
+  let left = tail.limit;
+  let pageSize = FIRST_PAGE;
+  for (;;) {
+    signal.throwIfAborted();
+    wake.clear();
+    const page = await store.readEvents(key, { filter: {}, afterSequence: cursor, limit: pageSize });
+    if (page.length > 0) {
+      cursor = page.at(-1)!.sequence;
+      let matching = filtered ? page.filter((e) => eventMatches(e, tail.filter)) : page;
+      if (matching.length > left) matching = matching.slice(0, left);
+      const full = page.length === pageSize;
+      const bytes = yield* send(matching, key.sessionId);
+      pageSize = nextPageSize(filtered ? pageBytes(page, key.sessionId) : bytes, page.length);
+      left -= matching.length;
+      if (left <= 0) return;
+      if (full) continue;
+    }
+    await wake.wait(pollIntervalMs, signal);
+  }
+}
+
+/** Yields events as bounded messages; returns their estimated size. */
+async function* send(events: StoredEvent[], sessionId: string): AsyncGenerator<Message, number> {
+  const { chunks, bytes } = chunkEvents(events, undefined, sessionId);
+  for (const chunk of chunks) {
+    yield { events: chunk.map((e) => eventToProto(e, sessionId)), caughtUp: false };
+  }
+  return bytes;
+}
+
+function pageBytes(events: StoredEvent[], sessionId: string): number {
+  let bytes = 0;
+  for (const event of events) bytes += estimateEventBytes(event, sessionId);
+  return bytes;
+}
+
+/** Sizes the next page so that it holds about PAGE_BYTES, from the average event of the last one. */
+function nextPageSize(bytes: number, count: number): number {
+  if (count === 0) return FIRST_PAGE;
+  return Math.max(1, Math.min(limits.maxPageSize, Math.floor((PAGE_BYTES * count) / Math.max(bytes, 1))));
+}
+
+function drainingError(): SessiondError {
+  return new SessiondError(
+    "unavailable",
+    "server is shutting down; reconnect and resume with filter.after_sequence set to the last received sequence",
+  );
 }

@@ -2,24 +2,47 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
 import type { Store } from "../stores/store.js";
 import { type AppendListener, eventHandlers } from "./event-handlers.js";
-import { getEventsHandler } from "./event-stream.js";
+import { defaultPollIntervalMs, getEventsHandler } from "./event-stream.js";
+import { FollowHub } from "./follow-hub.js";
 import { sessionHandlers } from "./session-handlers.js";
 
 /** What the SessionService implementation needs. */
 export interface SessionServiceOptions {
   store: Store;
-  /** Aborted when the server drains; open follow streams end on it. */
+  /** Aborted when the server drains; open follow streams end on it with UNAVAILABLE. */
   draining?: AbortSignal;
   /** Told about every successful append. */
   onAppended?: AppendListener;
+  /** Wakes followers in this process; one is made when not given. */
+  hub?: FollowHub;
+  /**
+   * How long a follower waits for a wake-up before re-reading the store:
+   * default 250 ms, or 2000 ms for stores with `subscribe`.
+   */
+  pollIntervalMs?: number;
 }
 
 /** The SessionService implementation over one store. */
 export function sessionService(options: SessionServiceOptions): ServiceImpl<typeof SessionService> {
   const { store } = options;
+  const hub = options.hub ?? new FollowHub(store);
+  const pollIntervalMs = options.pollIntervalMs ?? defaultPollIntervalMs(store);
+  // Timers take at most 2^31 - 1 ms; 0 would turn following into a busy loop.
+  if (!Number.isInteger(pollIntervalMs) || pollIntervalMs < 1 || pollIntervalMs > 2 ** 31 - 1) {
+    throw new RangeError(`pollIntervalMs must be an integer from 1 to ${2 ** 31 - 1}, not ${pollIntervalMs}`);
+  }
+  const onAppended: AppendListener = (key, lastSequence) => {
+    hub.notify(key);
+    options.onAppended?.(key, lastSequence);
+  };
   return {
-    ...sessionHandlers(store),
-    ...eventHandlers(store, options.onAppended ?? (() => {})),
-    getEvents: getEventsHandler(store),
+    ...sessionHandlers(store, (scope) => hub.notifyScope(scope)),
+    ...eventHandlers(store, onAppended),
+    getEvents: getEventsHandler({
+      store,
+      hub,
+      pollIntervalMs,
+      draining: options.draining,
+    }),
   };
 }

@@ -10,6 +10,7 @@ import { sharedState, splitDelta } from "../core/state.js";
 import { nowUs } from "../core/time.js";
 import type { SessionListQuery, SessionPatch, SessionStatus as DomainStatus } from "../core/types.js";
 import type { Store } from "../stores/store.js";
+import type { SessionScope } from "./follow-hub.js";
 import { sessionToProto, statusFromProto } from "./convert.js";
 import { boundedObject, checkText, nonNegative, pageSize, requireId, sessionKeyOf, timeUs } from "./validate.js";
 
@@ -27,8 +28,11 @@ type SessionHandlers = Pick<
 
 const UPDATABLE = new Set(["status", "metadata", "agent_id"]);
 
+/** Called after sessions were deleted, so their followers end at once. */
+export type DeleteListener = (scope: SessionScope) => void;
+
 /** Handlers for the session lifecycle and shared state. */
-export function sessionHandlers(store: Store): SessionHandlers {
+export function sessionHandlers(store: Store, onDeleted: DeleteListener = () => {}): SessionHandlers {
   return {
     async createSession(req) {
       const appName = requireId("app_name", req.appName);
@@ -79,7 +83,9 @@ export function sessionHandlers(store: Store): SessionHandlers {
     },
 
     async deleteSession(req) {
-      await store.deleteSession(sessionKeyOf(req));
+      const key = sessionKeyOf(req);
+      await store.deleteSession(key);
+      onDeleted(key);
       return {};
     },
 
@@ -123,12 +129,14 @@ export function sessionHandlers(store: Store): SessionHandlers {
       const appName = requireId("app_name", req.appName);
       const userId = requireId("user_id", req.userId);
       const count = await store.deleteSessions({ appName, userId, purgeState: req.purgeState });
+      onDeleted({ appName, userId });
       return { deletedCount: BigInt(count) };
     },
 
     async deleteAppSessions(req) {
       const appName = requireId("app_name", req.appName);
       const count = await store.deleteSessions({ appName, purgeState: req.purgeState });
+      onDeleted({ appName });
       return { deletedCount: BigInt(count) };
     },
 

@@ -39,6 +39,8 @@ export interface ServeConfig {
   tlsKeyFile?: string;
   metrics: boolean;
   logLevel: string;
+  /** Follow streams' re-read interval without a wake-up (--poll-interval-ms); undefined for the default. */
+  pollIntervalMs?: number;
   /** Directory of the built session viewer served at /ui, or undefined for none (--no-ui). */
   uiDir?: string;
   /** Periodic purge (--retention): what to delete and how often. */
@@ -67,6 +69,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       "log-level": { type: "string" },
       "ui-dir": { type: "string" },
       "no-ui": { type: "boolean" },
+      "poll-interval-ms": { type: "string" },
       retention: { type: "string" },
       "retention-status": { type: "string" },
       "retention-interval": { type: "string" },
@@ -87,6 +90,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     tlsKeyFile: values["tls-key"] ?? (env.SESSIOND_TLS_KEY || undefined),
     metrics: !values["no-metrics"] && env.SESSIOND_METRICS !== "false",
     logLevel: values["log-level"] ?? env.SESSIOND_LOG_LEVEL ?? "info",
+    pollIntervalMs: pollIntervalOf(values["poll-interval-ms"] ?? env.SESSIOND_POLL_INTERVAL_MS),
     uiDir: values["no-ui"] ? undefined : (values["ui-dir"] ?? env.SESSIOND_UI_DIR ?? defaultUiRoot()),
     retention: retentionOf(values),
   };
@@ -135,6 +139,7 @@ export async function startSessiond(config: ServeConfig, options: { logDestinati
       port: config.port,
       corsOrigins: config.corsOrigins,
       logger: serverLogger(logger),
+      pollIntervalMs: config.pollIntervalMs,
       tls,
       contextValues: requestIdContext,
       interceptors: [
@@ -155,6 +160,7 @@ export async function startSessiond(config: ServeConfig, options: { logDestinati
   }
   if (keys.size === 0 && !isLoopback(config.host)) logger.warn({ host: config.host }, "serving without authentication (--insecure)");
   logger.info({ url: server.url, store: store.kind, auth: keys.size > 0, metrics: Boolean(metrics) }, "serving");
+  metrics?.reportFollowers(() => server.followStats().followers);
   if (config.uiDir) {
     if (isBuilt(config.uiDir)) logger.info({ url: `${server.url}/ui/` }, "session viewer");
     else logger.info({ dir: config.uiDir }, "session viewer not built; /ui answers 404");
@@ -209,6 +215,14 @@ export function integerOption(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, not ${JSON.stringify(value)}`);
   return n;
+}
+
+function pollIntervalOf(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const ms = integerOption("--poll-interval-ms", raw);
+  // 0 would re-read the store in a busy loop.
+  if (ms === 0) throw new Error("--poll-interval-ms must be at least 1");
+  return ms;
 }
 
 /** The retention flags: a purge rule and how often to apply it, or undefined without --retention. */

@@ -14,4 +14,11 @@ export const limits = {
   maxPageSize: 1000,
   /** Page size when a request leaves it unset. */
   defaultPageSize: 100,
+  /** Most events in one GetEvents message. */
+  maxStreamMessageEvents: 500,
+  /**
+   * Estimated encoded bytes of one GetEvents message (see estimateEventBytes);
+   * an event larger than this is sent alone.
+   */
+  maxStreamMessageBytes: 1024 * 1024,
 } as const;

@@ -2,7 +2,6 @@ import type { Interceptor } from "@connectrpc/connect";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { HttpRoute } from "../server.js";
 import type { Store } from "../stores/store.js";
-import { activeFollowers } from "./followers.js";
 import { observeStream, outcomeCode } from "./rpc-outcome.js";
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -38,14 +37,6 @@ export class ServerMetrics {
       help: "Response streams open now.",
       labelNames: ["service", "method"],
       registers,
-    });
-    new Gauge({
-      name: "sessiond_follow_streams_active",
-      help: "GetEvents streams following new events now.",
-      registers,
-      collect() {
-        this.set(activeFollowers());
-      },
     });
     this.storeSeconds = new Histogram({
       name: "sessiond_store_operation_duration_seconds",
@@ -119,6 +110,19 @@ export class ServerMetrics {
   }
 
   /** Exports `sessiond_store_up`: 1 while `isUp()` (the health probe) says the store answers. */
+  /** Exports the number of open follow streams, read from `count` at each scrape. */
+  reportFollowers(count: () => number): void {
+    new Gauge({
+      name: "sessiond_follow_streams_active",
+      help: "GetEvents streams following new events now.",
+      registers: [this.registry],
+      collect() {
+        this.set(count());
+      },
+    });
+  }
+
+  /** Exports 1 while `isUp` says the store answers, 0 otherwise. */
   reportStoreUp(isUp: () => boolean): void {
     new Gauge({
       name: "sessiond_store_up",

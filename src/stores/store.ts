@@ -94,6 +94,10 @@ export interface Store {
   /**
    * Optional: calls `listener` when events are appended to the session through
    * any server sharing this store. Stores without it are polled by followers.
+   * A listener call is only a hint to re-read (followers re-read by sequence),
+   * so a store may merge, repeat or, rarely, lose notifications; it should
+   * also notify when the session is deleted. One subscription per session and
+   * process is opened (see FollowHub) and released with the returned function.
    */
   subscribe?(key: SessionKey, listener: () => void): Promise<() => Promise<void>>;
 

@@ -3,7 +3,6 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
 import type { Sessiond } from "../../src/commands/serve.js";
-import { followerOpened } from "../../src/ops/followers.js";
 import { expectCode } from "../support/expect-code.js";
 import { testStores } from "../support/stores.js";
 import { Code } from "@connectrpc/connect";
@@ -118,15 +117,24 @@ describe("metrics and request logs", () => {
     expect(logs.rpcs().at(-1)).toMatchObject({ method: "GetSession", code: "not_found", request_id: generated });
   });
 
-  it("exports the follow-stream gauge the streaming code drives", async () => {
+  it("exports how many follow streams are open", async () => {
+    const client = createClient(SessionService, createGrpcTransport({ baseUrl: sessiond.server.url }));
+    const key = { appName: "metrics-app", userId: "u1", sessionId: "followed" };
+    await client.createSession(key);
     const base = sample(await scrape(), "sessiond_follow_streams_active")!;
-    const first = followerOpened();
-    const second = followerOpened();
-    expect(sample(await scrape(), "sessiond_follow_streams_active")).toBe(base + 2);
-    first();
-    first();
-    second();
-    expect(sample(await scrape(), "sessiond_follow_streams_active")).toBe(base);
+    const followers = [new AbortController(), new AbortController()];
+    const ended = followers.map(async (abort) => {
+      const stream = client.getEvents({ ...key, follow: true }, { signal: abort.signal });
+      try {
+        for await (const _ of stream) void _;
+      } catch {
+        // cancelled below
+      }
+    });
+    await expect.poll(async () => sample(await scrape(), "sessiond_follow_streams_active")).toBe(base + 2);
+    for (const abort of followers) abort.abort();
+    await Promise.all(ended);
+    await expect.poll(async () => sample(await scrape(), "sessiond_follow_streams_active")).toBe(base);
   });
 });
 
