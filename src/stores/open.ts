@@ -30,7 +30,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     case "redis+cluster:":
     case "rediss+cluster:": {
       const { RedisStore } = await import("./redis.js");
-      return RedisStore.open(url);
+      return RedisStore.open(url, options);
     }
     default:
       throw new SessiondError(

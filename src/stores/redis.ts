@@ -30,7 +30,12 @@ export interface RedisStoreOptions {
   prefix?: string;
   /** Expiry of a session's keys after its last write, in seconds; 0 (default) never. */
   ttlSeconds?: number;
+  /** Record the key layout version when the prefix has none (default true). */
+  autoMigrate?: boolean;
 }
+
+/** How long opening waits for the server or cluster to answer. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** Version of the key layout, kept under `{<prefix>}:version`. */
 const LAYOUT_VERSION = 1;
@@ -62,16 +67,26 @@ export class RedisStore implements Store {
   static async open(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
     const target = parseRedisUrl(url, options);
     const client = connectRedis(target);
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await client.connect();
-      await client.ping();
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+      });
+      await Promise.race([client.connect().then(() => client.ping()), timeout]);
     } catch (error) {
       client.disconnect();
       const where = target.nodes.map((n) => `${n.host}:${n.port}`).join(",");
       throw new SessiondError("unavailable", `store: Redis at ${where} is unreachable: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
     }
     const store = new RedisStore(client, target, new RedisKeys(target.prefix));
-    await store.checkLayout();
+    try {
+      await store.checkLayout(options.autoMigrate ?? true);
+    } catch (error) {
+      client.disconnect();
+      throw error;
+    }
     return store;
   }
 
@@ -272,7 +287,9 @@ export class RedisStore implements Store {
     if (state.appState) await replace(this.keys.app(appName).appState, state.appState);
     if (state.userState) {
       await replace(this.keys.user(appName, userId).userState, state.userState);
-      await this.client.sadd(this.keys.app(appName).users, userId);
+      const users = this.keys.app(appName).users;
+      await this.client.sadd(users, userId);
+      if (this.target.ttlSeconds > 0) await this.client.expire(users, this.target.ttlSeconds);
     }
   }
 
@@ -325,9 +342,9 @@ export class RedisStore implements Store {
     if (entries.length > 0) await this.client.hdel(this.keys.session(key).pending, ...entries.map(([seq]) => String(seq)));
   }
 
+  /** Adds a session to the scan index, which never expires: scans and purges drop entries of expired sessions. */
   private async indexForScan(key: SessionKey): Promise<void> {
     await this.client.zadd(this.keys.scanIndex, 0, scanMember(key));
-    if (this.target.ttlSeconds > 0) await this.client.expire(this.keys.scanIndex, this.target.ttlSeconds);
   }
 
   /** Deletes one session if it matches; then drops it from the app-wide indexes. */
@@ -368,8 +385,8 @@ export class RedisStore implements Store {
   }
 
   /** Records the layout version on first use; refuses a layout newer than this code. */
-  private async checkLayout(): Promise<void> {
-    await this.client.set(this.keys.version, String(LAYOUT_VERSION), "NX");
+  private async checkLayout(record: boolean): Promise<void> {
+    if (record) await this.client.set(this.keys.version, String(LAYOUT_VERSION), "NX");
     const stored = Number(await this.client.get(this.keys.version));
     if (stored > LAYOUT_VERSION) {
       throw new SessiondError("unavailable", `store: key layout version ${stored} under prefix ${this.keys.prefix} is newer than this server's ${LAYOUT_VERSION}`);

@@ -104,6 +104,6 @@ function cluster(target: RedisTarget, options: RedisOptions, subscriber: boolean
     enableAutoPipelining: !subscriber,
     shardedSubscribers: subscriber,
     scaleReads: "master",
-    clusterRetryStrategy: (times) => (times > 3 ? null : 100 * times),
+    clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
   });
 }

@@ -9,9 +9,9 @@ import { scripts } from "./redis-scripts.js";
  * Reading through the listing indexes. Index entries are written in a second
  * step after the session's own keys (another slot in a cluster), so readers
  * trust the session record: an entry whose session is gone is removed, one
- * whose score differs from the record's update time is rescored and skipped
- * (it shows up at its true position), both with a compare-and-set so a
- * concurrent writer's newer entry survives.
+ * whose score differs from the record's update time is rescored (and listed
+ * now only if its true position is in the range being read), both with a
+ * compare-and-set so a concurrent writer's newer entry survives.
  */
 
 type Client = Redis | Cluster;
@@ -45,6 +45,7 @@ export async function listFromIndex(client: Client, keys: RedisKeys, query: Sess
   const end = desc ? "-inf" : "+inf";
   let bound = query.after ? String(query.after.updateTimeUs) : desc ? "+inf" : "-inf";
   let skip = query.offset;
+  let previous: number | undefined;
   const out: SessionRecord[] = [];
   while (out.length < query.limit) {
     let entries = await rangeByScore(client, index, bound, end, desc, chunk);
@@ -57,13 +58,20 @@ export async function listFromIndex(client: Client, keys: RedisKeys, query: Sess
       entries = [...entries.filter((e) => e.score !== lastScore), ...ties];
     }
     const records = await Promise.all(entries.map((e) => loadRecord(client, keys, keyOf(e.member))));
+    // A record whose entry is behind (its write's second step is still running) is listed
+    // only if its true position lies in the score range this chunk covers.
+    const covers = (us: number) =>
+      (previous === undefined || (us - previous) * direction > 0) && (!full || (us - lastScore) * direction <= 0);
     const live: SessionRecord[] = [];
     await Promise.all(
       entries.map(async (entry, i) => {
         const record = records[i];
-        if (!record) await reconcile(client, index, entry.member, entry.score);
-        else if (record.updateTimeUs !== entry.score) await reconcile(client, index, entry.member, entry.score, String(record.updateTimeUs));
-        else live.push(record);
+        if (!record) return reconcile(client, index, entry.member, entry.score);
+        if (record.updateTimeUs !== entry.score) {
+          await reconcile(client, index, entry.member, entry.score, String(record.updateTimeUs));
+          if (!covers(record.updateTimeUs)) return;
+        }
+        live.push(record);
       }),
     );
     live.sort((a, b) => compareSessionKeys(sessionCursor(a), sessionCursor(b)) * direction);
@@ -79,6 +87,7 @@ export async function listFromIndex(client: Client, keys: RedisKeys, query: Sess
     }
     if (!full) break;
     bound = `(${lastScore}`;
+    previous = lastScore;
   }
   return out;
 }
