@@ -384,8 +384,12 @@ export class RedisStore implements Store {
     return events;
   }
 
-  /** Records the layout version on first use; refuses a layout newer than this code. */
+  /** Requires Redis 7; records the layout version on first use; refuses a layout newer than this code. */
   private async checkLayout(record: boolean): Promise<void> {
+    const version = /redis_version:(\d+)/.exec(await this.client.info("server"))?.[1];
+    if (version !== undefined && Number(version) < 7) {
+      throw new SessiondError("unavailable", `store: Redis 7 or newer is required (sharded pub/sub in scripts), the server runs ${version}`);
+    }
     if (record) await this.client.set(this.keys.version, String(LAYOUT_VERSION), "NX");
     const stored = Number(await this.client.get(this.keys.version));
     if (stored > LAYOUT_VERSION) {

@@ -148,6 +148,9 @@ describe("Redis store (single node)", () => {
     const ttls = (await Promise.all(all.map((k) => client.ttl(k)))).filter((t) => t !== -2);
     expect(ttls.length).toBeGreaterThanOrEqual(9);
     expect(ttls).toEqual(ttls.map(() => -1));
+    // A write under ttl=0 removes the expiry of the keys it touches.
+    await append(forever, key, "e3", { step: 3 });
+    for (const k of sessionKeys) expect(await client.ttl(k), k).toBe(-1);
   });
 
   it("isolates prefixes from each other", async () => {

@@ -6,7 +6,8 @@ import type { Cluster, Redis } from "ioredis";
  * keys, and all KEYS of one script share a hash tag, so they work unchanged
  * in Redis Cluster. Values are JSON text made in TypeScript; the scripts only
  * move strings (cjson decodes just the argument headers, which hold strings),
- * so no number loses precision and an empty object stays `{}`.
+ * so no number loses precision and an empty object stays `{}`. Every write
+ * renews the expiry of all its keys (or removes it when the ttl is 0).
  *
  * Session scripts take the keys of {@link sessionKeyList}:
  * 1 record, 2 state, 3 events, 4 ids, 5 pending, 6 user state, 7 user's sessions.
@@ -19,7 +20,9 @@ local function apply(key, pairs)
   end
 end
 local function touch(ttl)
-  if ttl > 0 then for _, key in ipairs(KEYS) do redis.call('EXPIRE', key, ttl) end end
+  for _, key in ipairs(KEYS) do
+    if ttl > 0 then redis.call('EXPIRE', key, ttl) else redis.call('PERSIST', key) end
+  end
 end
 `;
 
