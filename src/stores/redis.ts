@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from "ioredis";
 import { SessiondError, sessionExists, sessionNotFound, sequenceConflict } from "../core/errors.js";
 import { eventMatches } from "../core/match.js";
+import { applyDelta } from "../core/state.js";
 import type {
   AppendBatch,
   AppendOutcome,
@@ -90,11 +91,6 @@ export class RedisStore implements Store {
     return store;
   }
 
-  /** Seconds of inactivity after which a session's keys expire; 0 never. */
-  get ttlSeconds(): number {
-    return this.target.ttlSeconds;
-  }
-
   async createSession(input: NewSession): Promise<SessionView> {
     const key = { appName: input.appName, userId: input.userId, sessionId: input.id };
     const now = String(input.nowUs);
@@ -112,7 +108,7 @@ export class RedisStore implements Store {
     const result = (await this.sessionScript(scripts.create, key, [JSON.stringify(header)])) as 0 | [1, string[], string[]];
     if (result === 0) throw sessionExists(key);
     await Promise.all([this.finishWrite(key, now, now, result[2]), this.indexForScan(key)]);
-    const record = recordFrom(key, { agent: input.agentId, status: "active", meta: header.meta, ct: now, ut: now, last: "0" }, stateFrom(header.s))!;
+    const record = recordFrom(key, { agent: input.agentId, status: "active", meta: header.meta, ct: now, ut: now, last: "0" }, applyDelta({}, input.delta.session))!;
     return { session: record, userState: stateFrom(result[1]), appState: await readState(this.client, this.keys.app(key.appName).appState) };
   }
 

@@ -171,7 +171,10 @@ describe("Redis store (single node)", () => {
     const store = await open();
     const key = { appName: isolationName("json"), userId: "u", sessionId: "s" };
     const values: JsonObject = { obj: {}, arr: [], nested: { a: [], o: {} }, big: 9007199254740991, frac: 0.1 + 0.2, neg: -1e-7 };
-    await create(store, key);
+    const created = await create(store, key, { gone: null, kept: {}, "user:gone": null, "app:gone": null });
+    expect(created.session.state).toEqual({ kept: {} });
+    expect(created.userState).toEqual({});
+    expect(created.appState).toEqual({});
     const delta: JsonObject = {};
     for (const [name, value] of Object.entries(values)) {
       delta[name] = value;
@@ -180,7 +183,7 @@ describe("Redis store (single node)", () => {
     }
     await append(store, key, "e1", delta);
     const { view, events } = await store.getSession(key, {});
-    expect(view.session.state).toEqual(values);
+    expect(view.session.state).toEqual({ ...values, kept: {} });
     expect(view.userState).toEqual(values);
     expect(view.appState).toEqual(values);
     expect(events[0]!.actions!.stateDelta).toEqual(delta);
