@@ -19,6 +19,7 @@ import type {
 } from "../core/types.js";
 import { eventFromJson, eventJson, pairsToObject, recordFrom, stateFrom, statePairs } from "./private/redis-codec.js";
 import { connectRedis, parseRedisUrl, type RedisTarget } from "./private/redis-connect.js";
+import { mapRedisFailures } from "./private/redis-errors.js";
 import { appSessionKeys, listFromIndex, loadRecord, readState, scanAll, scanIndex } from "./private/redis-index.js";
 import { appMember, appliedField, RedisKeys, scanMember, sessionKeyList } from "./private/redis-keys.js";
 import { scripts } from "./private/redis-scripts.js";
@@ -400,3 +401,21 @@ function appDeltaJson(delta: JsonObject): string {
   for (const key in delta) out[key] = JSON.stringify(delta[key]);
   return JSON.stringify(out);
 }
+
+mapRedisFailures(RedisStore.prototype, [
+  "createSession",
+  "getSession",
+  "updateSession",
+  "deleteSession",
+  "listSessions",
+  "appendEvents",
+  "readEvents",
+  "deleteSessions",
+  "getSharedState",
+  "scanSessions",
+  "restoreSession",
+  "restoreEvents",
+  "restoreSharedState",
+  "subscribe",
+  "ping",
+]);

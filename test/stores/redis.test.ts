@@ -8,7 +8,7 @@ import { sessionKeyList } from "../../src/stores/private/redis-keys.js";
 import { scripts } from "../../src/stores/private/redis-scripts.js";
 import { RedisStore } from "../../src/stores/redis.js";
 import { connectTestRedis, deleteRedisPrefix } from "../support/redis.js";
-import { startRedisCluster, type TestCluster } from "../support/redis-cluster.js";
+import { startRedisCluster, startRedisServer, type TestCluster } from "../support/redis-cluster.js";
 import { isolationName, serviceUrls } from "../support/stores.js";
 
 const NOW = 1_750_000_000_000_000;
@@ -122,6 +122,18 @@ describe("Redis store (single node)", () => {
   it("fails with UNAVAILABLE when the server does not answer", async () => {
     await expect(openStore("redis://127.0.0.1:1?prefix=x")).rejects.toMatchObject({ kind: "unavailable" });
     await expect(openStore("redis+cluster://127.0.0.1:1,127.0.0.1:2?prefix=x")).rejects.toMatchObject({ kind: "unavailable" });
+  });
+
+  it("reports a server that went away as UNAVAILABLE", async () => {
+    const server = await startRedisServer();
+    try {
+      const store = await openStore(`${server.url}?prefix=${prefix}`);
+      stores.push(store as RedisStore);
+      await server.stop();
+      await expect(store.getSession({ appName: "a", userId: "u", sessionId: "s" }, {})).rejects.toMatchObject({ kind: "unavailable" });
+    } finally {
+      await server.stop();
+    }
   });
 
   it("sets the ttl on every key of a session and refreshes it on each write; ttl=0 leaves no expiry", async () => {
@@ -311,6 +323,13 @@ describe("Redis store (cluster)", () => {
 
   it("notifies a subscriber of another store instance on append, until it unsubscribes", async () => {
     await subscribeAcrossInstances(open);
+  });
+
+  it("reports a cluster that went away as UNAVAILABLE (runs last: stops the cluster)", async () => {
+    const store = await open();
+    await cluster.stop();
+    const key = { appName: "a", userId: "u", sessionId: "s" };
+    await expect(store.appendEvents(key, { events: [], nowUs: NOW })).rejects.toMatchObject({ kind: "unavailable" });
   });
 });
 

@@ -73,6 +73,28 @@ export async function startRedisCluster(): Promise<TestCluster> {
   }
 }
 
+/** A throwaway single redis-server on a free loopback port; `stop` kills it and removes its directory. */
+export async function startRedisServer(): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), "sessiond-redis-"));
+  const [port] = await freePorts(1);
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  const stop = async () => {
+    await terminate(child);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(async () => (await cli(port!, "ping")) === "PONG", `redis-server on port ${port}`);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url: `redis://127.0.0.1:${port}`, stop };
+}
+
 async function cli(port: number, ...args: string[]): Promise<string> {
   try {
     const { stdout } = await run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...args], { timeout: 5000 });

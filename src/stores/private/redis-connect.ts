@@ -101,6 +101,8 @@ function cluster(target: RedisTarget, options: RedisOptions, subscriber: boolean
   return new Cluster(target.nodes, {
     redisOptions: options,
     lazyConnect: true,
+    // Fail fast while the cluster is down instead of queueing without limit.
+    enableOfflineQueue: false,
     enableAutoPipelining: !subscriber,
     shardedSubscribers: subscriber,
     scaleReads: "master",
