@@ -17,10 +17,10 @@ import type {
   SessionView,
   StoredEvent,
 } from "../core/types.js";
-import { eventFromJson, eventJson, pairsToObject, recordFrom, stateFrom, statePairs } from "./private/redis-codec.js";
+import { appDeltaJson, eventJson, pairsToObject, recordFrom, stateFrom, statePairs } from "./private/redis-codec.js";
 import { connectRedis, parseRedisUrl, type RedisTarget } from "./private/redis-connect.js";
 import { mapRedisFailures } from "./private/redis-errors.js";
-import { appSessionKeys, listFromIndex, loadRecord, readState, scanAll, scanIndex } from "./private/redis-index.js";
+import { appSessionKeys, EVENT_CHUNK, listFromIndex, readEventRange, readState, scanAll, scanIndex } from "./private/redis-index.js";
 import { appMember, appliedField, RedisKeys, scanMember, sessionKeyList } from "./private/redis-keys.js";
 import { scripts } from "./private/redis-scripts.js";
 import { RedisSubscriber } from "./private/redis-subscriber.js";
@@ -41,8 +41,6 @@ const CONNECT_TIMEOUT_MS = 10_000;
 
 /** Version of the key layout, kept under `{<prefix>}:version`. */
 const LAYOUT_VERSION = 1;
-/** Events read per HMGET. */
-const EVENT_CHUNK = 1000;
 
 /**
  * Redis or Redis Cluster through ioredis. A session's keys and its user's
@@ -129,7 +127,7 @@ export class RedisStore implements Store {
     if (query.numRecentEvents !== 0) {
       const last = record.lastSequence;
       const from = query.numRecentEvents === undefined ? 1 : Math.max(1, last - query.numRecentEvents + 1);
-      events = await this.readRange(k.events, from, last);
+      events = await readEventRange(this.client, k.events, from, last);
       if (query.afterTimeUs !== undefined) events = events.filter((e) => e.timestampUs >= query.afterTimeUs!);
     }
     return { view: { session: record, appState, userState: stateFrom(userState ?? {}) }, events };
@@ -205,7 +203,7 @@ export class RedisStore implements Store {
     let skip = query.offset ?? 0;
     const chunk = Math.min(EVENT_CHUNK, Math.max(100, query.limit + skip));
     for (let from = query.afterSequence + 1; from <= last && page.length < query.limit; from += chunk) {
-      for (const event of await this.readRange(k.events, from, Math.min(last, from + chunk - 1))) {
+      for (const event of await readEventRange(this.client, k.events, from, Math.min(last, from + chunk - 1))) {
         if (!eventMatches(event, query.filter)) continue;
         if (skip > 0) skip--;
         else if (page.push(event) >= query.limit) break;
@@ -368,19 +366,6 @@ export class RedisStore implements Store {
     await this.client.del(a.appState, a.users, a.applied);
   }
 
-  /** Events with sequences from..to (inclusive), in order, read in HMGET chunks. */
-  private async readRange(eventsKey: string, from: number, to: number): Promise<StoredEvent[]> {
-    const events: StoredEvent[] = [];
-    for (let start = from; start <= to; start += EVENT_CHUNK) {
-      const fields = Array.from({ length: Math.min(EVENT_CHUNK, to - start + 1) }, (_, i) => String(start + i));
-      const values = await this.client.hmget(eventsKey, ...fields);
-      values.forEach((json, i) => {
-        if (json !== null) events.push(eventFromJson(start + i, json));
-      });
-    }
-    return events;
-  }
-
   /** Requires Redis 7; records the layout version on first use; refuses a layout newer than this code. */
   private async checkLayout(record: boolean): Promise<void> {
     const version = /redis_version:(\d+)/.exec(await this.client.info("server"))?.[1];
@@ -393,13 +378,6 @@ export class RedisStore implements Store {
       throw new SessiondError("unavailable", `store: key layout version ${stored} under prefix ${this.keys.prefix} is newer than this server's ${LAYOUT_VERSION}`);
     }
   }
-}
-
-/** An app delta as the pending JSON the app script applies: key to JSON text ("null" deletes). */
-function appDeltaJson(delta: JsonObject): string {
-  const out: Record<string, string> = {};
-  for (const key in delta) out[key] = JSON.stringify(delta[key]);
-  return JSON.stringify(out);
 }
 
 mapRedisFailures(RedisStore.prototype, [

@@ -58,3 +58,10 @@ export function recordFrom(key: SessionKey, hash: Record<string, string>, state:
     lastSequence: Number(hash.last ?? 0),
   };
 }
+
+/** An app delta as the pending JSON the app script applies: key to JSON text ("null" deletes). */
+export function appDeltaJson(delta: JsonObject): string {
+  const out: Record<string, string> = {};
+  for (const key in delta) out[key] = JSON.stringify(delta[key]);
+  return JSON.stringify(out);
+}

@@ -1,12 +1,13 @@
 import type { Cluster, Redis } from "ioredis";
 import { compareSessionKeys, sessionCursor, sessionMatches } from "../../core/match.js";
-import type { JsonObject, SessionKey, SessionListQuery, SessionRecord } from "../../core/types.js";
-import { recordFrom, stateFrom } from "./redis-codec.js";
+import type { JsonObject, SessionKey, SessionListQuery, SessionRecord, StoredEvent } from "../../core/types.js";
+import { eventFromJson, recordFrom, stateFrom } from "./redis-codec.js";
 import { type RedisKeys, SEP, scanMember } from "./redis-keys.js";
 import { scripts } from "./redis-scripts.js";
 
 /**
- * Reading through the listing indexes. Index entries are written in a second
+ * Reads of the Redis store: records, event ranges and the listing indexes.
+ * Index entries are written in a second
  * step after the session's own keys (another slot in a cluster), so readers
  * trust the session record: an entry whose session is gone is removed, one
  * whose score differs from the record's update time is rescored (and listed
@@ -15,6 +16,9 @@ import { scripts } from "./redis-scripts.js";
  */
 
 type Client = Redis | Cluster;
+
+/** Events read per HMGET. */
+export const EVENT_CHUNK = 1000;
 
 /** Reads a session's record and own state in one transaction (same slot); undefined when missing. */
 export async function loadRecord(client: Client, keys: RedisKeys, key: SessionKey): Promise<SessionRecord | undefined> {
@@ -157,6 +161,19 @@ export async function appSessionKeys(client: Client, keys: RedisKeys, appName: s
   const perUser = await Promise.all(userIds.map((u) => client.zrange(keys.user(appName, u).sessions, 0, -1)));
   userIds.forEach((u, i) => perUser[i]!.forEach((sessionId) => add({ appName, userId: u, sessionId })));
   return [...found.values()];
+}
+
+/** Events with sequences from..to (inclusive), in order, read in HMGET chunks. */
+export async function readEventRange(client: Client, eventsKey: string, from: number, to: number): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for (let start = from; start <= to; start += EVENT_CHUNK) {
+    const fields = Array.from({ length: Math.min(EVENT_CHUNK, to - start + 1) }, (_, i) => String(start + i));
+    const values = await client.hmget(eventsKey, ...fields);
+    values.forEach((json, i) => {
+      if (json !== null) events.push(eventFromJson(start + i, json));
+    });
+  }
+  return events;
 }
 
 /** A state hash as an object. */
