@@ -25,6 +25,13 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       const { SqliteStore } = await import("./sqlite.js");
       return SqliteStore.open(url.slice("sqlite:".length), options);
     }
+    case "redis:":
+    case "rediss:":
+    case "redis+cluster:":
+    case "rediss+cluster:": {
+      const { RedisStore } = await import("./redis.js");
+      return RedisStore.open(url, options);
+    }
     default:
       throw new SessiondError(
         "invalid_argument",

@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { deleteRedisPrefix, connectTestRedis } from "./redis.js";
+import { startRedisCluster } from "./redis-cluster.js";
 
 /**
  * Every store the tests run against, reachable by URL. Each call makes an
@@ -30,5 +32,20 @@ export const testStores: Record<string, () => Promise<IsolatedStore>> = {
   sqlite: async () => {
     const dir = mkdtempSync(join(tmpdir(), "sessiond-sqlite-"));
     return { url: `sqlite:${join(dir, "test.db")}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  },
+  redis: async () => {
+    const prefix = isolationName("redis");
+    const client = await connectTestRedis(serviceUrls.redis);
+    return {
+      url: `${serviceUrls.redis}?prefix=${prefix}`,
+      cleanup: async () => {
+        await deleteRedisPrefix(client, prefix);
+        await client.quit();
+      },
+    };
+  },
+  "redis-cluster": async () => {
+    const cluster = await startRedisCluster();
+    return { url: `${cluster.url}?prefix=${isolationName("redis")}`, cleanup: cluster.stop };
   },
 };

@@ -1,0 +1,67 @@
+import type { EventData, JsonObject, SessionKey, SessionRecord, SessionStatus, StoredEvent } from "../../core/types.js";
+
+/**
+ * Conversions between domain values and the strings the Redis store keeps:
+ * events as JSON without their sequence (the hash field holds it), state as
+ * hashes of key to JSON text, records as hashes of plain fields.
+ */
+
+/** The JSON stored for an event; the sequence is the field it is stored under. */
+export function eventJson(event: EventData): string {
+  const { sequence: _, ...data } = event as StoredEvent;
+  return JSON.stringify(data);
+}
+
+/** An event read back from its field and JSON. */
+export function eventFromJson(sequence: number, json: string): StoredEvent {
+  return { ...(JSON.parse(json) as EventData), sequence };
+}
+
+/** Flat key/JSON pairs of a delta or state; a null value becomes "null" (delete). */
+export function statePairs(delta: JsonObject | null | undefined): string[] {
+  const out: string[] = [];
+  if (delta) for (const key in delta) out.push(key, JSON.stringify(delta[key]));
+  return out;
+}
+
+/** A state object from HGETALL pairs (flat array) or an object of JSON texts. */
+export function stateFrom(raw: string[] | Record<string, string>): JsonObject {
+  const state: JsonObject = {};
+  if (Array.isArray(raw)) {
+    for (let i = 0; i + 1 < raw.length; i += 2) state[raw[i]!] = JSON.parse(raw[i + 1]!);
+  } else {
+    for (const key in raw) state[key] = JSON.parse(raw[key]!);
+  }
+  return state;
+}
+
+/** An object from flat HGETALL pairs. */
+export function pairsToObject(raw: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) out[raw[i]!] = raw[i + 1]!;
+  return out;
+}
+
+/** A session record from its hash and state, or undefined when the hash is empty (missing). */
+export function recordFrom(key: SessionKey, hash: Record<string, string>, state: JsonObject): SessionRecord | undefined {
+  if (hash.ct === undefined) return undefined;
+  return {
+    appName: key.appName,
+    userId: key.userId,
+    id: key.sessionId,
+    agentId: hash.agent ?? "",
+    status: (hash.status ?? "active") as SessionStatus,
+    state,
+    metadata: JSON.parse(hash.meta ?? "{}") as JsonObject,
+    createTimeUs: Number(hash.ct),
+    updateTimeUs: Number(hash.ut),
+    lastSequence: Number(hash.last ?? 0),
+  };
+}
+
+/** An app delta as the pending JSON the app script applies: key to JSON text ("null" deletes). */
+export function appDeltaJson(delta: JsonObject): string {
+  const out: Record<string, string> = {};
+  for (const key in delta) out[key] = JSON.stringify(delta[key]);
+  return JSON.stringify(out);
+}

@@ -1,0 +1,399 @@
+import type { Cluster, Redis } from "ioredis";
+import { SessiondError, sessionExists, sessionNotFound, sequenceConflict } from "../core/errors.js";
+import { eventMatches } from "../core/match.js";
+import { applyDelta } from "../core/state.js";
+import type {
+  AppendBatch,
+  AppendOutcome,
+  DeleteScope,
+  EventPageQuery,
+  JsonObject,
+  NewSession,
+  RecentEventsQuery,
+  SessionKey,
+  SessionListQuery,
+  SessionPatch,
+  SessionRecord,
+  SessionView,
+  StoredEvent,
+} from "../core/types.js";
+import { appDeltaJson, eventJson, pairsToObject, recordFrom, stateFrom, statePairs } from "./private/redis-codec.js";
+import { connectRedis, parseRedisUrl, type RedisTarget } from "./private/redis-connect.js";
+import { mapRedisFailures } from "./private/redis-errors.js";
+import { appSessionKeys, EVENT_CHUNK, listFromIndex, readEventRange, readState, scanAll, scanIndex } from "./private/redis-index.js";
+import { appMember, appliedField, RedisKeys, scanMember, sessionKeyList } from "./private/redis-keys.js";
+import { scripts } from "./private/redis-scripts.js";
+import { RedisSubscriber } from "./private/redis-subscriber.js";
+import type { Store } from "./store.js";
+
+/** Options of the Redis store; the URL's query string overrides them. */
+export interface RedisStoreOptions {
+  /** Key prefix (default "sessiond"). */
+  prefix?: string;
+  /** Expiry of a session's keys after its last write, in seconds; 0 (default) never. */
+  ttlSeconds?: number;
+  /** Record the key layout version when the prefix has none (default true). */
+  autoMigrate?: boolean;
+}
+
+/** How long opening waits for the server or cluster to answer. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** Version of the key layout, kept under `{<prefix>}:version`. */
+const LAYOUT_VERSION = 1;
+
+/**
+ * Redis or Redis Cluster through ioredis. A session's keys and its user's
+ * state share one hash tag, and every write to them is one Lua script, so
+ * appends (sequences, events, session and user state) are atomic and
+ * gapless in a cluster too. App-wide keys (app state, the app's session
+ * index) live in the app's slot and are updated by a second, idempotent
+ * script; see README "Redis" for the exact guarantees.
+ */
+export class RedisStore implements Store {
+  readonly kind = "redis";
+  private readonly subscriber: RedisSubscriber;
+
+  private constructor(
+    private readonly client: Redis | Cluster,
+    private readonly target: RedisTarget,
+    /** The key layout, for tools and tests. */
+    readonly keys: RedisKeys,
+  ) {
+    this.subscriber = new RedisSubscriber(() => connectRedis(target, true));
+  }
+
+  /** Connects to the server or cluster a `redis://`, `rediss://` or `redis+cluster://` URL names. */
+  static async open(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
+    const target = parseRedisUrl(url, options);
+    const client = connectRedis(target);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+      });
+      await Promise.race([client.connect().then(() => client.ping()), timeout]);
+    } catch (error) {
+      client.disconnect();
+      const where = target.nodes.map((n) => `${n.host}:${n.port}`).join(",");
+      throw new SessiondError("unavailable", `store: Redis at ${where} is unreachable: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+    const store = new RedisStore(client, target, new RedisKeys(target.prefix));
+    try {
+      await store.checkLayout(options.autoMigrate ?? true);
+    } catch (error) {
+      client.disconnect();
+      throw error;
+    }
+    return store;
+  }
+
+  async createSession(input: NewSession): Promise<SessionView> {
+    const key = { appName: input.appName, userId: input.userId, sessionId: input.id };
+    const now = String(input.nowUs);
+    const app = input.delta.app && Object.keys(input.delta.app).length > 0 ? appDeltaJson(input.delta.app) : "";
+    const header = {
+      sid: input.id,
+      agent: input.agentId,
+      meta: JSON.stringify(input.metadata),
+      now,
+      ttl: this.ttl,
+      s: statePairs(input.delta.session),
+      u: statePairs(input.delta.user),
+      a: app,
+    };
+    const result = (await this.sessionScript(scripts.create, key, [JSON.stringify(header)])) as 0 | [1, string[], string[]];
+    if (result === 0) throw sessionExists(key);
+    await Promise.all([this.finishWrite(key, now, now, result[2]), this.indexForScan(key)]);
+    const record = recordFrom(key, { agent: input.agentId, status: "active", meta: header.meta, ct: now, ut: now, last: "0" }, applyDelta({}, input.delta.session))!;
+    return { session: record, userState: stateFrom(result[1]), appState: await readState(this.client, this.keys.app(key.appName).appState) };
+  }
+
+  async getSession(key: SessionKey, query: RecentEventsQuery): Promise<{ view: SessionView; events: StoredEvent[] }> {
+    const k = this.keys.session(key);
+    const [results, appState] = await Promise.all([
+      this.client.multi().hgetall(k.record).hgetall(k.state).hgetall(k.userState).exec(),
+      readState(this.client, this.keys.app(key.appName).appState),
+    ]);
+    const [hash, state, userState] = (results ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value as Record<string, string>;
+    });
+    const record = recordFrom(key, hash ?? {}, stateFrom(state ?? {}));
+    if (!record) throw sessionNotFound(key);
+    let events: StoredEvent[] = [];
+    if (query.numRecentEvents !== 0) {
+      const last = record.lastSequence;
+      const from = query.numRecentEvents === undefined ? 1 : Math.max(1, last - query.numRecentEvents + 1);
+      events = await readEventRange(this.client, k.events, from, last);
+      if (query.afterTimeUs !== undefined) events = events.filter((e) => e.timestampUs >= query.afterTimeUs!);
+    }
+    return { view: { session: record, appState, userState: stateFrom(userState ?? {}) }, events };
+  }
+
+  async updateSession(key: SessionKey, patch: SessionPatch): Promise<SessionView> {
+    const header = {
+      sid: key.sessionId,
+      exp: patch.expectedLastSequence === undefined ? "" : String(patch.expectedLastSequence),
+      now: String(patch.nowUs),
+      ttl: this.ttl,
+      status: patch.status,
+      meta: patch.metadata === undefined ? undefined : JSON.stringify(patch.metadata),
+      agent: patch.agentId,
+    };
+    const result = (await this.sessionScript(scripts.update, key, [JSON.stringify(header)])) as [string, ...unknown[]];
+    this.checkOutcome(key, result, patch.expectedLastSequence);
+    const [, hash, state, userState] = result as [string, string[], string[], string[]];
+    const record = recordFrom(key, pairsToObject(hash), stateFrom(state))!;
+    await this.finishWrite(key, String(record.createTimeUs), header.now, []);
+    return { session: record, userState: stateFrom(userState), appState: await readState(this.client, this.keys.app(key.appName).appState) };
+  }
+
+  async deleteSession(key: SessionKey): Promise<void> {
+    if (!(await this.deleteOne(key, {}))) throw sessionNotFound(key);
+  }
+
+  async listSessions(query: SessionListQuery): Promise<SessionView[]> {
+    const records = await listFromIndex(this.client, this.keys, query);
+    const appState = await readState(this.client, this.keys.app(query.appName).appState);
+    const users = [...new Set(records.map((r) => r.userId))];
+    const states = await Promise.all(users.map((u) => readState(this.client, this.keys.user(query.appName, u).userState)));
+    const byUser = new Map(users.map((u, i) => [u, states[i]!]));
+    return records.map((session) => ({ session, appState, userState: byUser.get(session.userId)! }));
+  }
+
+  async appendEvents(key: SessionKey, batch: AppendBatch): Promise<AppendOutcome> {
+    const k = this.keys.session(key);
+    const header = {
+      sid: key.sessionId,
+      exp: batch.expectedLastSequence === undefined ? "" : String(batch.expectedLastSequence),
+      now: String(batch.nowUs),
+      ttl: this.ttl,
+      chan: k.channel,
+      ev: batch.events.map(({ event, delta }) => ({
+        id: event.id,
+        ts: String(event.timestampUs),
+        s: statePairs(delta.session),
+        u: statePairs(delta.user),
+        a: statePairs(delta.app),
+      })),
+    };
+    const bodies = batch.events.map((p) => eventJson(p.event));
+    const result = (await this.sessionScript(scripts.append, key, [JSON.stringify(header), ...bodies])) as [string, ...unknown[]];
+    this.checkOutcome(key, result, batch.expectedLastSequence);
+    const [, last, ct, assigned, pending, fresh] = result as [string, number, string, string[], string[], number];
+    if (fresh > 0 || pending.length > 0) await this.finishWrite(key, ct, fresh > 0 ? header.now : "", pending);
+    return {
+      lastSequence: Number(last),
+      events: assigned.map((value, i) => {
+        const [sequence, timestampUs] = value.split(":");
+        return { id: batch.events[i]!.event.id, sequence: Number(sequence), timestampUs: Number(timestampUs) };
+      }),
+    };
+  }
+
+  async readEvents(key: SessionKey, query: EventPageQuery): Promise<StoredEvent[]> {
+    const k = this.keys.session(key);
+    const lastText = await this.client.hget(k.record, "last");
+    if (lastText === null) throw sessionNotFound(key);
+    const last = Number(lastText);
+    const page: StoredEvent[] = [];
+    let skip = query.offset ?? 0;
+    const chunk = Math.min(EVENT_CHUNK, Math.max(100, query.limit + skip));
+    for (let from = query.afterSequence + 1; from <= last && page.length < query.limit; from += chunk) {
+      for (const event of await readEventRange(this.client, k.events, from, Math.min(last, from + chunk - 1))) {
+        if (!eventMatches(event, query.filter)) continue;
+        if (skip > 0) skip--;
+        else if (page.push(event) >= query.limit) break;
+      }
+    }
+    return page;
+  }
+
+  async deleteSessions(scope: DeleteScope): Promise<number> {
+    const conditions = {
+      before: scope.updatedBeforeUs === undefined ? undefined : String(scope.updatedBeforeUs),
+      status: scope.status,
+    };
+    let count = 0;
+    const deleteAll = async (keys: SessionKey[]) => {
+      for (let i = 0; i < keys.length; i += 50) {
+        const done = await Promise.all(keys.slice(i, i + 50).map((key) => this.deleteOne(key, conditions)));
+        count += done.filter(Boolean).length;
+      }
+    };
+    if (scope.appName !== undefined) {
+      await deleteAll(await appSessionKeys(this.client, this.keys, scope.appName, scope.userId));
+    } else {
+      for await (const keys of scanAll(this.client, this.keys)) {
+        await deleteAll(keys.filter((key) => scope.userId === undefined || key.userId === scope.userId));
+      }
+    }
+    if (scope.purgeState && scope.appName !== undefined) await this.purgeState(scope.appName, scope.userId);
+    return count;
+  }
+
+  async getSharedState(appName: string, userId: string): Promise<{ appState: JsonObject; userState: JsonObject }> {
+    const [appState, userState] = await Promise.all([
+      readState(this.client, this.keys.app(appName).appState),
+      readState(this.client, this.keys.user(appName, userId).userState),
+    ]);
+    return { appState, userState };
+  }
+
+  async scanSessions(after: SessionKey | undefined, limit: number): Promise<SessionRecord[]> {
+    return scanIndex(this.client, this.keys, after, limit);
+  }
+
+  async restoreSession(s: SessionRecord): Promise<void> {
+    const key = { appName: s.appName, userId: s.userId, sessionId: s.id };
+    const header = {
+      sid: s.id,
+      agent: s.agentId,
+      status: s.status,
+      meta: JSON.stringify(s.metadata),
+      ct: String(s.createTimeUs),
+      ut: String(s.updateTimeUs),
+      last: String(s.lastSequence),
+      ttl: this.ttl,
+    };
+    await this.sessionScript(scripts.restoreSession, key, [JSON.stringify(header), ...statePairs(s.state)]);
+    await Promise.all([this.finishWrite(key, header.ct, header.ut, [], true), this.indexForScan(key)]);
+  }
+
+  async restoreEvents(key: SessionKey, events: StoredEvent[]): Promise<void> {
+    const header = JSON.stringify({ ttl: this.ttl });
+    for (let i = 0; i === 0 || i < events.length; i += 500) {
+      const args = events.slice(i, i + 500).flatMap((e) => [String(e.sequence), e.id, String(e.timestampUs), eventJson(e)]);
+      if ((await this.sessionScript(scripts.restoreEvents, key, [header, ...args])) === 0) throw sessionNotFound(key);
+    }
+  }
+
+  async restoreSharedState(appName: string, userId: string, state: { appState?: JsonObject; userState?: JsonObject }) {
+    const replace = async (hashKey: string, value: JsonObject) => {
+      const tx = this.client.multi().del(hashKey);
+      const pairs = statePairs(value);
+      if (pairs.length > 0) tx.hset(hashKey, ...pairs);
+      if (this.target.ttlSeconds > 0) tx.expire(hashKey, this.target.ttlSeconds);
+      await tx.exec();
+    };
+    if (state.appState) await replace(this.keys.app(appName).appState, state.appState);
+    if (state.userState) {
+      await replace(this.keys.user(appName, userId).userState, state.userState);
+      const users = this.keys.app(appName).users;
+      await this.client.sadd(users, userId);
+      if (this.target.ttlSeconds > 0) await this.client.expire(users, this.target.ttlSeconds);
+    }
+  }
+
+  subscribe(key: SessionKey, listener: () => void): Promise<() => Promise<void>> {
+    return this.subscriber.subscribe(this.keys.session(key).channel, listener);
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    await this.subscriber.close();
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  private get ttl(): string {
+    return String(this.target.ttlSeconds);
+  }
+
+  private sessionScript(script: (typeof scripts)[keyof typeof scripts], key: SessionKey, args: string[]) {
+    return script.run(this.client, sessionKeyList(this.keys.session(key)), args);
+  }
+
+  private checkOutcome(key: SessionKey, result: [string, ...unknown[]], expected: number | undefined): void {
+    if (result[0] === "missing") throw sessionNotFound(key);
+    if (result[0] === "conflict") throw sequenceConflict(expected!, Number(result[1]));
+  }
+
+  /**
+   * The second step of a write, in the app's slot: moves the app index entry
+   * to `ut` (unless ""), applies pending app deltas exactly once, then clears
+   * them from the session. A retry of the write repeats it safely.
+   */
+  private async finishWrite(key: SessionKey, ct: string, ut: string, pending: string[], set = false): Promise<void> {
+    const entries: [number, string][] = [];
+    for (let i = 0; i + 1 < pending.length; i += 2) entries.push([Number(pending[i]), pending[i + 1]!]);
+    entries.sort((a, b) => a[0] - b[0]);
+    const a = this.keys.app(key.appName);
+    const header = {
+      ttl: this.ttl,
+      member: appMember(key.userId, key.sessionId),
+      ut,
+      set,
+      user: key.userId,
+      marker: appliedField(key, ct),
+      deltas: entries.flatMap(([seq, json]) => [String(seq), json]),
+    };
+    await scripts.app.run(this.client, [a.appState, a.sessions, a.users, a.applied], [JSON.stringify(header)]);
+    if (entries.length > 0) await this.client.hdel(this.keys.session(key).pending, ...entries.map(([seq]) => String(seq)));
+  }
+
+  /** Adds a session to the scan index, which never expires: scans and purges drop entries of expired sessions. */
+  private async indexForScan(key: SessionKey): Promise<void> {
+    await this.client.zadd(this.keys.scanIndex, 0, scanMember(key));
+  }
+
+  /** Deletes one session if it matches; then drops it from the app-wide indexes. */
+  private async deleteOne(key: SessionKey, conditions: { before?: string; status?: string }): Promise<boolean> {
+    const header = JSON.stringify({ sid: key.sessionId, ...conditions });
+    const [deleted, ct] = (await this.sessionScript(scripts.delete, key, [header])) as [number, string?];
+    if (deleted !== 1) return false;
+    const a = this.keys.app(key.appName);
+    await Promise.all([
+      scripts.forget.run(this.client, [a.sessions, a.applied], [appMember(key.userId, key.sessionId), appliedField(key, ct!)]),
+      this.client.zrem(this.keys.scanIndex, scanMember(key)),
+    ]);
+    return true;
+  }
+
+  private async purgeState(appName: string, userId: string | undefined): Promise<void> {
+    const a = this.keys.app(appName);
+    if (userId !== undefined) {
+      await this.client.del(this.keys.user(appName, userId).userState);
+      return;
+    }
+    const users = await this.client.smembers(a.users);
+    await Promise.all(users.map((u) => this.client.del(this.keys.user(appName, u).userState)));
+    await this.client.del(a.appState, a.users, a.applied);
+  }
+
+  /** Requires Redis 7; records the layout version on first use; refuses a layout newer than this code. */
+  private async checkLayout(record: boolean): Promise<void> {
+    const version = /redis_version:(\d+)/.exec(await this.client.info("server"))?.[1];
+    if (version !== undefined && Number(version) < 7) {
+      throw new SessiondError("unavailable", `store: Redis 7 or newer is required (sharded pub/sub in scripts), the server runs ${version}`);
+    }
+    if (record) await this.client.set(this.keys.version, String(LAYOUT_VERSION), "NX");
+    const stored = Number(await this.client.get(this.keys.version));
+    if (stored > LAYOUT_VERSION) {
+      throw new SessiondError("unavailable", `store: key layout version ${stored} under prefix ${this.keys.prefix} is newer than this server's ${LAYOUT_VERSION}`);
+    }
+  }
+}
+
+mapRedisFailures(RedisStore.prototype, [
+  "createSession",
+  "getSession",
+  "updateSession",
+  "deleteSession",
+  "listSessions",
+  "appendEvents",
+  "readEvents",
+  "deleteSessions",
+  "getSharedState",
+  "scanSessions",
+  "restoreSession",
+  "restoreEvents",
+  "restoreSharedState",
+  "subscribe",
+  "ping",
+]);
