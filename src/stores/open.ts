@@ -25,6 +25,11 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       const { SqliteStore } = await import("./sqlite.js");
       return SqliteStore.open(url.slice("sqlite:".length), options);
     }
+    case "mysql:":
+    case "mariadb:": {
+      const { MysqlStore } = await import("./mysql.js");
+      return MysqlStore.open(url, options);
+    }
     default:
       throw new SessiondError(
         "invalid_argument",
