@@ -1,8 +1,5 @@
-import { createHash } from "node:crypto";
-import type { ResultSetHeader } from "mysql2";
-import type { PoolConnection } from "mysql2/promise";
 import { planAppend } from "../core/append.js";
-import { SessiondError, sequenceConflict, sessionExists, sessionNotFound } from "../core/errors.js";
+import { sequenceConflict, sessionExists, sessionNotFound } from "../core/errors.js";
 import { applyDelta } from "../core/state.js";
 import type {
   AppendBatch,
@@ -13,7 +10,6 @@ import type {
   JsonObject,
   NewSession,
   RecentEventsQuery,
-  ScopedDelta,
   SessionKey,
   SessionListQuery,
   SessionPatch,
@@ -22,8 +18,9 @@ import type {
   StoredEvent,
 } from "../core/types.js";
 import { type MysqlSettings, parseMysqlUrl } from "./private/mysql-options.js";
-import { MysqlPool } from "./private/mysql-pool.js";
-import { latestMysqlVersion, migrationsTableSql, mysqlMigrations } from "./private/mysql-schema.js";
+import { migrateMysql, requireMysqlSchema } from "./private/mysql-migrate.js";
+import { type Connection, ER_DUP_ENTRY, errno, MysqlPool, type Row, rowsOf, run } from "./private/mysql-pool.js";
+import { applySharedDelta, readSharedState, readSharedStates, writeAppState, writeUserState } from "./private/mysql-shared-state.js";
 import { datetimeFromUs, usColumn, usFromColumn } from "./private/mysql-time.js";
 import {
   conditions,
@@ -32,7 +29,6 @@ import {
   eventFilterConditions,
   eventFromRow,
   eventRow,
-  parseJson,
   type SessionRow,
   sessionFromRow,
   type TableNames,
@@ -44,16 +40,6 @@ export interface MysqlOptions {
   /** Create or upgrade the schema on open; the URL's `auto_migrate` takes precedence. */
   autoMigrate?: boolean;
 }
-
-type Connection = PoolConnection;
-type Row = Record<string, unknown>;
-
-const ER_DUP_ENTRY = 1062;
-const ER_NO_SUCH_TABLE = 1146;
-const ER_LOCK_WAIT_TIMEOUT = 1205;
-const ER_LOCK_DEADLOCK = 1213;
-/** Tries of a transaction that lost a deadlock or a lock wait before the error reaches the caller. */
-const MAX_ATTEMPTS = 6;
 
 const SESSION_SELECT = `pk, app_name, user_id, id, agent_id, status, state, metadata, ${usColumn("created_at")}, ${usColumn("updated_at")}, last_sequence`;
 const EVENT_SELECT = EVENT_COLUMNS.map((c) => (c === "timestamp" ? usColumn(c) : c)).join(", ");
@@ -85,8 +71,8 @@ export class MysqlStore implements Store {
     const store = new MysqlStore(new MysqlPool(settings), settings);
     try {
       if (settings.autoMigrate ?? options.autoMigrate ?? true) await store.migrate();
-      else await store.requireSchema();
-      const [packet] = await store.query("SELECT @@max_allowed_packet AS bytes");
+      else await requireMysqlSchema(store.pool, settings);
+      const [packet] = await store.pool.query("SELECT @@max_allowed_packet AS bytes");
       store.packetBytes = Number(packet!.bytes);
       return store;
     } catch (error) {
@@ -95,40 +81,15 @@ export class MysqlStore implements Store {
     }
   }
 
-  /**
-   * Applies the migrations the database lacks. A named server lock keeps
-   * concurrent migrators (several servers starting at once) apart.
-   */
+  /** Applies the migrations the database lacks; concurrent callers wait for each other. */
   async migrate(): Promise<void> {
-    const lock = `sessiond_migrate_${createHash("sha256").update(`${this.settings.database}\u0000${this.settings.tablePrefix}`).digest("hex").slice(0, 40)}`;
-    const c = await this.pool.acquire();
-    try {
-      const [[got]] = (await c.query("SELECT GET_LOCK(?, 60) AS got", [lock])) as unknown as [Row[]];
-      if (Number(got!.got) !== 1) throw new SessiondError("unavailable", "store: another process kept the schema migration lock for 60 s; try again");
-      try {
-        await c.query(migrationsTableSql(this.t));
-        const [rows] = (await c.query(`SELECT version FROM ${this.t.migrations}`)) as unknown as [Row[]];
-        const applied = new Set(rows.map((r) => Number(r.version)));
-        for (const migration of mysqlMigrations(this.t)) {
-          if (applied.has(migration.version)) continue;
-          for (const statement of migration.statements) await c.query(statement);
-          await c.query(`INSERT INTO ${this.t.migrations} (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP(6))`, [
-            migration.version,
-            migration.name,
-          ]);
-        }
-      } finally {
-        await c.query("SELECT RELEASE_LOCK(?)", [lock]);
-      }
-    } finally {
-      c.release();
-    }
+    await migrateMysql(this.pool, this.settings);
   }
 
   async createSession(input: NewSession): Promise<SessionView> {
     const key = { appName: input.appName, userId: input.userId, sessionId: input.id };
     const state = applyDelta({}, input.delta.session);
-    return this.tx(async (c) => {
+    return this.pool.transaction(async (c) => {
       const now = datetimeFromUs(input.nowUs);
       try {
         await c.query(
@@ -140,7 +101,7 @@ export class MysqlStore implements Store {
         if (errno(error) === ER_DUP_ENTRY) throw sessionExists(key);
         throw error;
       }
-      const shared = await this.applyShared(c, input.appName, input.userId, input.delta, input.nowUs);
+      await applySharedDelta(c, this.t, input.appName, input.userId, input.delta, input.nowUs);
       const session: SessionRecord = {
         appName: input.appName,
         userId: input.userId,
@@ -153,15 +114,15 @@ export class MysqlStore implements Store {
         updateTimeUs: input.nowUs,
         lastSequence: 0,
       };
-      return { session, ...shared };
+      return { session, ...(await readSharedState(c, this.t, input.appName, input.userId)) };
     });
   }
 
   async getSession(key: SessionKey, query: RecentEventsQuery) {
-    return this.tx(async (c) => {
+    return this.pool.transaction(async (c) => {
       const found = await this.sessionRow(c, key, "");
       if (!found) throw sessionNotFound(key);
-      const view = { session: found.record, ...(await this.sharedState(c, key.appName, key.userId)) };
+      const view = { session: found.record, ...(await readSharedState(c, this.t, key.appName, key.userId)) };
       if (query.numRecentEvents === 0) return { view, events: [] };
       const after = query.afterTimeUs;
       const rows =
@@ -182,7 +143,7 @@ export class MysqlStore implements Store {
   }
 
   async updateSession(key: SessionKey, patch: SessionPatch): Promise<SessionView> {
-    return this.tx(async (c) => {
+    return this.pool.transaction(async (c) => {
       const found = await this.sessionRow(c, key, " FOR UPDATE");
       if (!found) throw sessionNotFound(key);
       const record = found.record;
@@ -203,12 +164,12 @@ export class MysqlStore implements Store {
         datetimeFromUs(next.updateTimeUs),
         found.pk,
       ]);
-      return { session: next, ...(await this.sharedState(c, key.appName, key.userId)) };
+      return { session: next, ...(await readSharedState(c, this.t, key.appName, key.userId)) };
     });
   }
 
   async deleteSession(key: SessionKey): Promise<void> {
-    await this.tx(async (c) => {
+    await this.pool.transaction(async (c) => {
       const result = await run(c, `DELETE FROM ${this.t.sessions} WHERE ${BY_KEY}`, keyArgs(key));
       if (result.affectedRows === 0) throw sessionNotFound(key);
     });
@@ -235,14 +196,14 @@ export class MysqlStore implements Store {
     const dir = desc ? "DESC" : "ASC";
     const sql = `SELECT ${SESSION_SELECT} FROM ${this.t.sessions} WHERE 1 = 1${clauses}${keyset}
       ORDER BY updated_at ${dir}, user_id ${dir}, id ${dir} LIMIT ? OFFSET ?`;
-    return this.tx(async (c) => {
+    return this.pool.transaction(async (c) => {
       const records = (await rowsOf(c, sql, [...args, ...keysetArgs, query.limit, query.offset])).map(sessionRecord);
       return this.views(c, query.appName, records);
     }, "read");
   }
 
   async appendEvents(key: SessionKey, batch: AppendBatch): Promise<AppendOutcome> {
-    return this.tx(async (c) => {
+    return this.pool.transaction(async (c) => {
       const found = await this.sessionRow(c, key, " FOR UPDATE");
       if (!found) throw sessionNotFound(key);
       const { pk, record } = found;
@@ -269,16 +230,16 @@ export class MysqlStore implements Store {
         state,
         pk,
       ]);
-      await this.applyShared(c, key.appName, key.userId, plan.delta, batch.nowUs);
+      await applySharedDelta(c, this.t, key.appName, key.userId, plan.delta, batch.nowUs);
       return plan.outcome;
     });
   }
 
   async readEvents(key: SessionKey, query: EventPageQuery): Promise<StoredEvent[]> {
-    const [session] = await this.query(`SELECT pk FROM ${this.t.sessions} WHERE ${BY_KEY}`, keyArgs(key));
+    const [session] = await this.pool.query(`SELECT pk FROM ${this.t.sessions} WHERE ${BY_KEY}`, keyArgs(key));
     if (!session) throw sessionNotFound(key);
     const { clauses, args } = eventFilterConditions(query.filter, datetimeFromUs);
-    const rows = await this.query(
+    const rows = await this.pool.query(
       `SELECT ${EVENT_SELECT} FROM ${this.t.events} WHERE session_pk = ? AND sequence > ?${clauses} ORDER BY sequence LIMIT ? OFFSET ?`,
       [session.pk, query.afterSequence, ...args, query.limit, query.offset ?? 0],
     );
@@ -292,7 +253,7 @@ export class MysqlStore implements Store {
       ["updated_at < ?", timeArg(scope.updatedBeforeUs)],
       ["status = ?", scope.status],
     ]);
-    return this.tx(async (c) => {
+    return this.pool.transaction(async (c) => {
       const result = await run(c, `DELETE FROM ${this.t.sessions} WHERE 1 = 1${clauses}`, args);
       if (scope.purgeState && scope.appName !== undefined) {
         if (scope.userId !== undefined) {
@@ -309,25 +270,28 @@ export class MysqlStore implements Store {
   async scanSessions(after: SessionKey | undefined, limit: number): Promise<SessionRecord[]> {
     const where = after ? "WHERE app_name > ? OR (app_name = ? AND (user_id > ? OR (user_id = ? AND id > ?)))" : "";
     const args = after ? [after.appName, after.appName, after.userId, after.userId, after.sessionId] : [];
-    const rows = await this.query(`SELECT ${SESSION_SELECT} FROM ${this.t.sessions} ${where} ORDER BY app_name, user_id, id LIMIT ?`, [...args, limit]);
-    return rows.map(sessionRecord);
+    const sql = `SELECT ${SESSION_SELECT} FROM ${this.t.sessions} ${where} ORDER BY app_name, user_id, id LIMIT ?`;
+    return (await this.pool.query(sql, [...args, limit])).map(sessionRecord);
   }
 
   async restoreSession(s: SessionRecord): Promise<void> {
-    await this.tx((c) =>
+    await this.pool.transaction((c) =>
       c.query(
         `INSERT INTO ${this.t.sessions} (app_name, user_id, id, agent_id, status, state, metadata, created_at, updated_at, last_sequence)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON DUPLICATE KEY UPDATE agent_id = VALUES(agent_id), status = VALUES(status), state = VALUES(state),
            metadata = VALUES(metadata), created_at = VALUES(created_at), updated_at = VALUES(updated_at),
            last_sequence = GREATEST(last_sequence, VALUES(last_sequence))`,
-        [s.appName, s.userId, s.id, s.agentId, s.status, json(s.state), json(s.metadata), datetimeFromUs(s.createTimeUs), datetimeFromUs(s.updateTimeUs), s.lastSequence],
+        [
+          ...[s.appName, s.userId, s.id, s.agentId, s.status, json(s.state), json(s.metadata)],
+          ...[datetimeFromUs(s.createTimeUs), datetimeFromUs(s.updateTimeUs), s.lastSequence],
+        ],
       ),
     );
   }
 
   async restoreEvents(key: SessionKey, events: StoredEvent[]): Promise<void> {
-    await this.tx(async (c) => {
+    await this.pool.transaction(async (c) => {
       const [session] = await rowsOf(c, `SELECT pk FROM ${this.t.sessions} WHERE ${BY_KEY} FOR UPDATE`, keyArgs(key));
       if (!session) throw sessionNotFound(key);
       const pk = Number(session.pk);
@@ -343,23 +307,18 @@ export class MysqlStore implements Store {
 
   async restoreSharedState(appName: string, userId: string, state: { appState?: JsonObject; userState?: JsonObject }) {
     const now = datetimeFromUs(Date.now() * 1000);
-    await this.tx(async (c) => {
-      if (state.appState) await this.putAppState(c, appName, state.appState, now);
-      if (state.userState) await this.putUserState(c, appName, userId, state.userState, now);
+    await this.pool.transaction(async (c) => {
+      if (state.appState) await writeAppState(c, this.t, appName, state.appState, now);
+      if (state.userState) await writeUserState(c, this.t, appName, userId, state.userState, now);
     });
   }
 
   async getSharedState(appName: string, userId: string) {
-    const c = await this.pool.acquire();
-    try {
-      return await this.sharedState(c, appName, userId);
-    } finally {
-      c.release();
-    }
+    return this.pool.transaction((c) => readSharedState(c, this.t, appName, userId), "read");
   }
 
   async ping(): Promise<void> {
-    await this.query("SELECT 1");
+    await this.pool.query("SELECT 1");
   }
 
   poolStats(): PoolStats {
@@ -370,153 +329,15 @@ export class MysqlStore implements Store {
     await this.pool.close();
   }
 
-  /** Throws when the schema is missing or older than this version (auto_migrate off). */
-  private async requireSchema(): Promise<void> {
-    const latest = latestMysqlVersion(this.t);
-    let current = 0;
-    try {
-      const [row] = await this.query(`SELECT MAX(version) AS v FROM ${this.t.migrations}`);
-      current = Number(row?.v ?? 0);
-    } catch (error) {
-      if (errno(error) !== ER_NO_SUCH_TABLE) throw error;
-    }
-    if (current < latest) {
-      throw new SessiondError(
-        "unavailable",
-        `store: the MySQL schema is at version ${current}, this server needs ${latest} and auto-migration is off; run "sessiond migrate" first`,
-      );
-    }
-  }
-
-  /** One statement outside a transaction. */
-  private async query(sql: string, args: unknown[] = []): Promise<Row[]> {
-    const c = await this.pool.acquire();
-    try {
-      return await rowsOf(c, sql, args);
-    } finally {
-      c.release();
-    }
-  }
-
-  /**
-   * Runs `work` in a transaction on one connection. Reads get a consistent
-   * snapshot; writes that lose a deadlock or time out waiting for a lock
-   * were rolled back by the server, so they are run again, a bounded number
-   * of times with growing random pauses.
-   */
-  private async tx<T>(work: (c: Connection) => Promise<T>, mode: "read" | "write" = "write"): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.attempt(work, mode);
-      } catch (error) {
-        const code = errno(error);
-        if (attempt >= MAX_ATTEMPTS || (code !== ER_LOCK_DEADLOCK && code !== ER_LOCK_WAIT_TIMEOUT)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** attempt));
-      }
-    }
-  }
-
-  private async attempt<T>(work: (c: Connection) => Promise<T>, mode: "read" | "write"): Promise<T> {
-    const c = await this.pool.acquire();
-    let healthy = true;
-    try {
-      await c.query(mode === "read" ? "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY" : "START TRANSACTION");
-      const result = await work(c);
-      await c.query("COMMIT");
-      return result;
-    } catch (error) {
-      await c.query("ROLLBACK").catch(() => (healthy = false));
-      throw error;
-    } finally {
-      if (healthy) c.release();
-      else c.destroy();
-    }
-  }
-
   private async sessionRow(c: Connection, key: SessionKey, lock: string) {
     const [row] = await rowsOf(c, `SELECT ${SESSION_SELECT} FROM ${this.t.sessions} WHERE ${BY_KEY}${lock}`, keyArgs(key));
     return row ? { pk: Number(row.pk), record: sessionRecord(row) } : undefined;
   }
 
-  /** The app's and the user's state, read in one statement. */
-  private async sharedState(c: Connection, appName: string, userId: string) {
-    const [row] = await rowsOf(
-      c,
-      `SELECT (SELECT state FROM ${this.t.appStates} WHERE app_name = ?) AS app_state,
-              (SELECT state FROM ${this.t.userStates} WHERE app_name = ? AND user_id = ?) AS user_state`,
-      [appName, appName, userId],
-    );
-    return { appState: parseJson(row?.app_state) ?? {}, userState: parseJson(row?.user_state) ?? {} };
-  }
-
   private async views(c: Connection, appName: string, records: SessionRecord[]): Promise<SessionView[]> {
     if (records.length === 0) return [];
-    const users = [...new Set(records.map((r) => r.userId))];
-    const rows = await rowsOf(
-      c,
-      `SELECT NULL AS user_id, state FROM ${this.t.appStates} WHERE app_name = ?
-       UNION ALL SELECT user_id, state FROM ${this.t.userStates} WHERE app_name = ? AND user_id IN (?)`,
-      [appName, appName, users],
-    );
-    let appState: JsonObject = {};
-    const userStates = new Map<string, JsonObject>();
-    for (const row of rows) {
-      const state = parseJson(row.state) ?? {};
-      if (row.user_id === null) appState = state;
-      else userStates.set(String(row.user_id), state);
-    }
+    const { appState, userStates } = await readSharedStates(c, this.t, appName, [...new Set(records.map((r) => r.userId))]);
     return records.map((session) => ({ session, appState, userState: userStates.get(session.userId) ?? {} }));
-  }
-
-  /**
-   * Applies scoped deltas under row locks and returns the resulting shared
-   * state. The row is created empty first if missing (the upsert locks it
-   * either way), so concurrent first writers queue on one row lock instead
-   * of deadlocking on gap locks; the locking read then sees the newest state.
-   */
-  private async applyShared(c: Connection, appName: string, userId: string, delta: ScopedDelta, nowUs: number) {
-    if (!delta.app && !delta.user) return this.sharedState(c, appName, userId);
-    const now = datetimeFromUs(nowUs);
-    const lockedState = async (table: string, where: string, args: string[]) => {
-      const [row] = await rowsOf(c, `SELECT state FROM ${table} WHERE ${where} FOR UPDATE`, args);
-      return parseJson(row?.state) ?? {};
-    };
-    let appState: JsonObject;
-    if (delta.app) {
-      await c.query(`INSERT INTO ${this.t.appStates} (app_name, state, updated_at) VALUES (?, '{}', ?) ON DUPLICATE KEY UPDATE app_name = app_name`, [appName, now]);
-      appState = applyDelta(await lockedState(this.t.appStates, "app_name = ?", [appName]), delta.app);
-      await this.putAppState(c, appName, appState, now);
-    } else {
-      appState = (await this.sharedState(c, appName, userId)).appState;
-    }
-    let userState: JsonObject;
-    if (delta.user) {
-      await c.query(
-        `INSERT INTO ${this.t.userStates} (app_name, user_id, state, updated_at) VALUES (?, ?, '{}', ?) ON DUPLICATE KEY UPDATE app_name = app_name`,
-        [appName, userId, now],
-      );
-      userState = applyDelta(await lockedState(this.t.userStates, "app_name = ? AND user_id = ?", [appName, userId]), delta.user);
-      await this.putUserState(c, appName, userId, userState, now);
-    } else {
-      userState = (await this.sharedState(c, appName, userId)).userState;
-    }
-    return { appState, userState };
-  }
-
-  private async putAppState(c: Connection, appName: string, state: JsonObject, now: string): Promise<void> {
-    await c.query(
-      `INSERT INTO ${this.t.appStates} (app_name, state, updated_at) VALUES (?, ?, ?)
-       ON DUPLICATE KEY UPDATE state = VALUES(state), updated_at = VALUES(updated_at)`,
-      [appName, json(state), now],
-    );
-  }
-
-  private async putUserState(c: Connection, appName: string, userId: string, state: JsonObject, now: string): Promise<void> {
-    await c.query(
-      `INSERT INTO ${this.t.userStates} (app_name, user_id, state, updated_at) VALUES (?, ?, ?, ?)
-       ON DUPLICATE KEY UPDATE state = VALUES(state), updated_at = VALUES(updated_at)`,
-      [appName, userId, json(state), now],
-    );
   }
 
   /**
@@ -545,31 +366,10 @@ export class MysqlStore implements Store {
   }
 }
 
-/** Rows of a SELECT, with VARBINARY columns (identifiers, UTF-8) decoded to strings. */
-async function rowsOf(c: Connection, sql: string, args: unknown[]): Promise<Row[]> {
-  const [rows] = (await c.query(sql, args)) as unknown as [Row[]];
-  for (const row of rows) {
-    for (const name in row) {
-      const value = row[name];
-      if (Buffer.isBuffer(value)) row[name] = value.toString("utf8");
-    }
-  }
-  return rows;
-}
-
-async function run(c: Connection, sql: string, args: unknown[]): Promise<ResultSetHeader> {
-  const [result] = (await c.query(sql, args)) as unknown as [ResultSetHeader];
-  return result;
-}
-
 function sessionRecord(row: Row): SessionRecord {
   return sessionFromRow(row as unknown as SessionRow, usFromColumn);
 }
 
 function timeArg(us: number | undefined): string | undefined {
   return us === undefined ? undefined : datetimeFromUs(us);
-}
-
-function errno(error: unknown): number | undefined {
-  return typeof error === "object" && error !== null && "errno" in error ? Number(error.errno) : undefined;
 }

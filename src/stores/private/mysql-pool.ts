@@ -1,7 +1,20 @@
-import type { PoolConnection as CoreConnection } from "mysql2";
+import type { PoolConnection as CoreConnection, ResultSetHeader } from "mysql2";
 import { createPool, type Pool, type PoolConnection } from "mysql2/promise";
 import type { PoolStats } from "../store.js";
 import type { MysqlSettings } from "./mysql-options.js";
+
+/** A pooled connection, lent for one unit of work. */
+export type Connection = PoolConnection;
+/** A result row by column name. */
+export type Row = Record<string, unknown>;
+
+/** Server error numbers the store reacts to. */
+export const ER_DUP_ENTRY = 1062;
+export const ER_NO_SUCH_TABLE = 1146;
+const ER_LOCK_WAIT_TIMEOUT = 1205;
+const ER_LOCK_DEADLOCK = 1213;
+/** Tries of a transaction that lost a deadlock or a lock wait before the error reaches the caller. */
+const MAX_ATTEMPTS = 6;
 
 /**
  * Session settings of every connection: UTC for DATETIME arithmetic, and
@@ -19,9 +32,10 @@ interface PoolInternals {
 }
 
 /**
- * A mysql2 pool with the connection lifecycle sessiond promises: utf8mb4,
- * UTC and strict mode on every connection, idle connections closed after
- * `idle_timeout`, and connections older than `max_lifetime` retired.
+ * A mysql2 pool with the connection lifecycle sessiond promises, and the
+ * transactions run on it. Every connection gets utf8mb4, UTC and strict
+ * mode; idle connections close after `idle_timeout`; connections older than
+ * `max_lifetime` are retired.
  *
  * mysql2 has no maximum lifetime, so it is approximated: a connection past
  * it is closed when it is next taken from the pool or found idle by the
@@ -61,11 +75,39 @@ export class MysqlPool {
   }
 
   /** A connection for one unit of work; release it (or destroy it when broken) afterwards. */
-  async acquire(): Promise<PoolConnection> {
+  async acquire(): Promise<Connection> {
     for (;;) {
       const connection = await this.pool.getConnection();
       if (!this.expired(connection.connection as unknown as CoreConnection, Date.now())) return connection;
       connection.destroy();
+    }
+  }
+
+  /** Runs one statement outside a transaction and returns its rows. */
+  async query(sql: string, args: unknown[] = []): Promise<Row[]> {
+    const c = await this.acquire();
+    try {
+      return await rowsOf(c, sql, args);
+    } finally {
+      c.release();
+    }
+  }
+
+  /**
+   * Runs `work` in a transaction on one connection. Reads get a consistent
+   * snapshot. A transaction that loses a deadlock or times out waiting for
+   * a lock has been rolled back, so it is run again, a bounded number of
+   * times with growing random pauses.
+   */
+  async transaction<T>(work: (c: Connection) => Promise<T>, mode: "read" | "write" = "write"): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt(work, mode);
+      } catch (error) {
+        const code = errno(error);
+        if (attempt >= MAX_ATTEMPTS || (code !== ER_LOCK_DEADLOCK && code !== ER_LOCK_WAIT_TIMEOUT)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** attempt));
+      }
     }
   }
 
@@ -79,6 +121,23 @@ export class MysqlPool {
   async close(): Promise<void> {
     clearInterval(this.sweep);
     await this.pool.end();
+  }
+
+  private async attempt<T>(work: (c: Connection) => Promise<T>, mode: "read" | "write"): Promise<T> {
+    const c = await this.acquire();
+    let healthy = true;
+    try {
+      await c.query(mode === "read" ? "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY" : "START TRANSACTION");
+      const result = await work(c);
+      await c.query("COMMIT");
+      return result;
+    } catch (error) {
+      await c.query("ROLLBACK").catch(() => (healthy = false));
+      throw error;
+    } finally {
+      if (healthy) c.release();
+      else c.destroy();
+    }
   }
 
   private expired(connection: CoreConnection, now: number): boolean {
@@ -95,4 +154,27 @@ export class MysqlPool {
       if ((idleTimeoutMs > 0 && idleFor >= idleTimeoutMs) || this.expired(connection, now)) connection.destroy();
     }
   }
+}
+
+/** Rows of a SELECT, with VARBINARY columns (identifiers, UTF-8) decoded to strings. */
+export async function rowsOf(c: Connection, sql: string, args: unknown[] = []): Promise<Row[]> {
+  const [rows] = (await c.query(sql, args)) as unknown as [Row[]];
+  for (const row of rows) {
+    for (const name in row) {
+      const value = row[name];
+      if (Buffer.isBuffer(value)) row[name] = value.toString("utf8");
+    }
+  }
+  return rows;
+}
+
+/** Runs a statement that changes rows and returns its counts. */
+export async function run(c: Connection, sql: string, args: unknown[] = []): Promise<ResultSetHeader> {
+  const [result] = (await c.query(sql, args)) as unknown as [ResultSetHeader];
+  return result;
+}
+
+/** The server's error number of a driver error, if it has one. */
+export function errno(error: unknown): number | undefined {
+  return typeof error === "object" && error !== null && "errno" in error ? Number(error.errno) : undefined;
 }

@@ -59,7 +59,7 @@ export function mysqlMigrations(t: TableNames): MysqlMigration[] {
           last_sequence BIGINT NOT NULL DEFAULT 0,
           UNIQUE KEY session_key (app_name, user_id, id),
           KEY app_updated (app_name, updated_at, user_id, id),
-          KEY app_user (app_name, user_id, updated_at),
+          KEY app_user (app_name, user_id, updated_at, id),
           KEY app_agent (app_name, agent_id),
           KEY app_status (app_name, status),
           KEY app_created (app_name, created_at)
@@ -103,9 +103,4 @@ export function mysqlMigrations(t: TableNames): MysqlMigration[] {
       ],
     },
   ];
-}
-
-/** The newest schema version this code knows. */
-export function latestMysqlVersion(t: TableNames): number {
-  return Math.max(...mysqlMigrations(t).map((m) => m.version));
 }
