@@ -1,5 +1,5 @@
 import { planAppend } from "../core/append.js";
-import { sequenceConflict, sessionExists, sessionNotFound } from "../core/errors.js";
+import { SessiondError, sequenceConflict, sessionExists, sessionNotFound } from "../core/errors.js";
 import { applyDelta } from "../core/state.js";
 import type {
   AppendBatch,
@@ -57,6 +57,7 @@ const json = (value: JsonObject) => JSON.stringify(value);
  */
 export class MysqlStore implements Store {
   readonly kind = "mysql";
+  private closed = false;
 
   private constructor(
     private readonly pool: MysqlPool,
@@ -77,7 +78,10 @@ export class MysqlStore implements Store {
       return store;
     } catch (error) {
       await store.close();
-      throw error;
+      if (error instanceof SessiondError) throw error;
+      // Driver messages name the cause (refused, unknown database, denied login) but never the password.
+      const where = `MySQL database ${JSON.stringify(settings.database)} at ${settings.host}:${settings.port}`;
+      throw new SessiondError("unavailable", `store: cannot open ${where}: ${(error as Error).message}`);
     }
   }
 
@@ -326,6 +330,8 @@ export class MysqlStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.pool.close();
   }
 

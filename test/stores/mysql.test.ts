@@ -119,6 +119,13 @@ describe("mysql store", () => {
       ]);
     });
 
+    it("fails to open with UNAVAILABLE naming the server or the missing database", async () => {
+      await expectError(MysqlStore.open("mysql://root@127.0.0.1:1/sessiond"), "unavailable", "at 127.0.0.1:1");
+      const missing = new URL(isolated.url);
+      missing.pathname = `/${database}_missing`;
+      await expectError(MysqlStore.open(missing.toString()), "unavailable", `${database}_missing`);
+    });
+
     it("rejects a table prefix that is not an identifier before connecting", async () => {
       for (const prefix of ["x;DROP TABLE sessions;--", "a b", "1abc", "`x`", "x".repeat(33)]) {
         await expectError(MysqlStore.open(withParams(`table_prefix=${encodeURIComponent(prefix)}`)), "invalid_argument", "table prefix");
@@ -180,7 +187,8 @@ describe("mysql store", () => {
     it("keeps microseconds of event, create and update times, also before 1970", async () => {
       const key = { appName: "micro", userId: "u", sessionId: "s" };
       await store.createSession(newSession(key, {}, 1_700_000_000_000_001));
-      const times = [1_700_000_000_123_457, 1_700_000_000_123_458, -1, -86_400_000_001, 0, 4_102_444_799_999_999];
+      // The last two are the ends of the accepted range (years 1 and 9999), beyond 2^53 but exact as doubles.
+      const times = [1_700_000_000_123_457, 1_700_000_000_123_458, -1, -86_400_000_001, 0, 4_102_444_799_999_999, -62_135_596_800_000_000, 253_402_300_799_000_000];
       await store.appendEvents(key, { events: times.map((t, i) => pending(`t${i}`, { timestampUs: t })), nowUs: 1_700_000_001_999_999 });
       const { view, events } = await store.getSession(key, {});
       expect(events.map((e) => e.timestampUs)).toEqual(times);
@@ -196,6 +204,8 @@ describe("mysql store", () => {
         "1969-12-30 23:59:59.999999",
         "1970-01-01 00:00:00.000000",
         "2099-12-31 23:59:59.999999",
+        "0001-01-01 00:00:00.000000",
+        "9999-12-31 23:59:59.000000",
       ]);
       // Filters compare at microsecond precision: start inclusive, end exclusive.
       const window = await store.readEvents(key, {
@@ -205,8 +215,8 @@ describe("mysql store", () => {
       });
       expect(window.map((e) => e.id)).toEqual(["t0"]);
       const recent = await store.getSession(key, { afterTimeUs: 1_700_000_000_123_458 });
-      expect(recent.events.map((e) => e.id)).toEqual(["t1", "t5"]);
-      expect(datetimeFromUs(-62_135_596_800_000_000)).toBe("0001-01-01 00:00:00.000000");
+      expect(recent.events.map((e) => e.id)).toEqual(["t1", "t5", "t7"]);
+      expect(datetimeFromUs(-1_000_000)).toBe("1969-12-31 23:59:59.000000");
     });
 
     it("applies concurrent shared-state deltas from many sessions without losing one", async () => {
@@ -331,7 +341,7 @@ describe("mysql store", () => {
         autoMigrate: undefined,
       });
       expect(s.tables.sessions).toBe("sessions");
-      expect(parseMysqlUrl("mariadb://[::1]/db")).toMatchObject({ host: "::1", port: 3306, user: "root", database: "db" });
+      expect(parseMysqlUrl("mariadb://[::1]/db")).toMatchObject({ host: "::1", port: 3306, user: "", password: "", database: "db" });
     });
 
     it("reads every option", () => {

@@ -51,7 +51,7 @@ export function parseMysqlUrl(url: string): MysqlSettings {
   return {
     host: parsed.hostname.replace(/^\[(.*)\]$/, "$1") || "localhost",
     port: parsed.port === "" ? 3306 : Number(parsed.port),
-    user: decodeURIComponent(parsed.username) || "root",
+    user: decodeURIComponent(parsed.username),
     password: decodeURIComponent(parsed.password),
     database,
     tables: tableNames(tablePrefix),

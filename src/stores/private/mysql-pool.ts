@@ -19,10 +19,9 @@ const MAX_ATTEMPTS = 6;
 /**
  * Session settings of every connection: UTC for DATETIME arithmetic, and
  * strict mode so that a value that does not fit fails instead of being
- * truncated (the same list on MySQL 8 and MariaDB).
+ * truncated, whatever the server's defaults are.
  */
-const SESSION_SETUP =
-  "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'";
+const SESSION_SETUP = "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'";
 
 /** The parts of mysql2's pool that it does not type; read for figures and idle sweeps only. */
 interface PoolInternals {
