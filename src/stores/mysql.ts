@@ -240,13 +240,16 @@ export class MysqlStore implements Store {
   }
 
   async readEvents(key: SessionKey, query: EventPageQuery): Promise<StoredEvent[]> {
-    const [session] = await this.pool.query(`SELECT pk FROM ${this.t.sessions} WHERE ${BY_KEY}`, keyArgs(key));
-    if (!session) throw sessionNotFound(key);
     const { clauses, args } = eventFilterConditions(query.filter, datetimeFromUs);
-    const rows = await this.pool.query(
-      `SELECT ${EVENT_SELECT} FROM ${this.t.events} WHERE session_pk = ? AND sequence > ?${clauses} ORDER BY sequence LIMIT ? OFFSET ?`,
-      [session.pk, query.afterSequence, ...args, query.limit, query.offset ?? 0],
-    );
+    const rows = await this.pool.withConnection(async (c) => {
+      const [session] = await rowsOf(c, `SELECT pk FROM ${this.t.sessions} WHERE ${BY_KEY}`, keyArgs(key));
+      if (!session) throw sessionNotFound(key);
+      return rowsOf(
+        c,
+        `SELECT ${EVENT_SELECT} FROM ${this.t.events} WHERE session_pk = ? AND sequence > ?${clauses} ORDER BY sequence LIMIT ? OFFSET ?`,
+        [session.pk, query.afterSequence, ...args, query.limit, query.offset ?? 0],
+      );
+    });
     return rows.map((r) => eventFromRow(r as unknown as EventRow, usFromColumn));
   }
 
@@ -318,7 +321,7 @@ export class MysqlStore implements Store {
   }
 
   async getSharedState(appName: string, userId: string) {
-    return this.pool.transaction((c) => readSharedState(c, this.t, appName, userId), "read");
+    return this.pool.withConnection((c) => readSharedState(c, this.t, appName, userId));
   }
 
   async ping(): Promise<void> {

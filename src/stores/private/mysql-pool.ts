@@ -13,8 +13,12 @@ export const ER_DUP_ENTRY = 1062;
 export const ER_NO_SUCH_TABLE = 1146;
 const ER_LOCK_WAIT_TIMEOUT = 1205;
 const ER_LOCK_DEADLOCK = 1213;
-/** Tries of a transaction that lost a deadlock or a lock wait before the error reaches the caller. */
-const MAX_ATTEMPTS = 6;
+/**
+ * Tries of a transaction before the error reaches the caller: a lost
+ * deadlock is cheap to retry; a lock wait timeout has already waited the
+ * server's innodb_lock_wait_timeout, so it gets one more try.
+ */
+const MAX_ATTEMPTS: Record<number, number> = { [ER_LOCK_DEADLOCK]: 6, [ER_LOCK_WAIT_TIMEOUT]: 2 };
 
 /**
  * Session settings of every connection: UTC for DATETIME arithmetic, and
@@ -82,14 +86,19 @@ export class MysqlPool {
     }
   }
 
-  /** Runs one statement outside a transaction and returns its rows. */
-  async query(sql: string, args: unknown[] = []): Promise<Row[]> {
+  /** Runs `work` on one connection, outside a transaction (each statement commits on its own). */
+  async withConnection<T>(work: (c: Connection) => Promise<T>): Promise<T> {
     const c = await this.acquire();
     try {
-      return await rowsOf(c, sql, args);
+      return await work(c);
     } finally {
       c.release();
     }
+  }
+
+  /** Runs one statement outside a transaction and returns its rows. */
+  async query(sql: string, args: unknown[] = []): Promise<Row[]> {
+    return this.withConnection((c) => rowsOf(c, sql, args));
   }
 
   /**
@@ -103,8 +112,7 @@ export class MysqlPool {
       try {
         return await this.attempt(work, mode);
       } catch (error) {
-        const code = errno(error);
-        if (attempt >= MAX_ATTEMPTS || (code !== ER_LOCK_DEADLOCK && code !== ER_LOCK_WAIT_TIMEOUT)) throw error;
+        if (attempt >= (MAX_ATTEMPTS[errno(error) ?? 0] ?? 1)) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** attempt));
       }
     }
