@@ -305,10 +305,10 @@ describe("mysql store", () => {
       const store = await MysqlStore.open(withParams("table_prefix=pool_&connection_limit=1&idle_timeout=0&max_lifetime=1"));
       const ids = async () =>
         (
-          (await admin.query("SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()", [database])) as unknown as [
-            { id: number }[],
+          (await admin.query("SELECT id AS conn FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()", [database])) as unknown as [
+            { conn: number }[],
           ]
-        )[0].map((r) => Number(r.id));
+        )[0].map((r) => Number(r.conn));
       try {
         await store.ping();
         const [first] = await ids();
