@@ -7,6 +7,7 @@ import type { EventData, JsonObject, NewSession, PendingEvent, SessionKey } from
 import { MysqlStore } from "../../src/stores/mysql.js";
 import { openStore } from "../../src/stores/open.js";
 import { parseMysqlUrl } from "../../src/stores/private/mysql-options.js";
+import { MysqlPool, rowsOf } from "../../src/stores/private/mysql-pool.js";
 import { datetimeFromUs } from "../../src/stores/private/mysql-time.js";
 import { type IsolatedStore, testStores } from "../support/stores.js";
 
@@ -287,6 +288,24 @@ describe("mysql store", () => {
         expect(stats.idle).toBe(stats.total);
       } finally {
         await store.close();
+      }
+    });
+
+    it("sets utf8mb4, UTC and strict mode on every connection", async () => {
+      const pool = new MysqlPool(parseMysqlUrl(withParams("connection_limit=3")));
+      try {
+        const sessions = await Promise.all(
+          Array.from({ length: 3 }, () =>
+            pool.transaction((c) => rowsOf(c, "SELECT @@time_zone AS tz, @@sql_mode AS mode, @@character_set_connection AS charset, SLEEP(0.05) AS s")),
+          ),
+        );
+        expect(pool.stats().total).toBe(3);
+        for (const [row] of sessions) {
+          expect(row).toMatchObject({ tz: "+00:00", charset: "utf8mb4" });
+          expect(String(row!.mode)).toContain("STRICT_ALL_TABLES");
+        }
+      } finally {
+        await pool.close();
       }
     });
 

@@ -21,11 +21,16 @@ const ER_LOCK_DEADLOCK = 1213;
 const MAX_ATTEMPTS: Record<number, number> = { [ER_LOCK_DEADLOCK]: 6, [ER_LOCK_WAIT_TIMEOUT]: 2 };
 
 /**
- * Session settings of every connection: UTC for DATETIME arithmetic, and
- * strict mode so that a value that does not fit fails instead of being
- * truncated, whatever the server's defaults are.
+ * Session settings of every connection, whatever the server's defaults:
+ * UTC for DATETIME arithmetic; strict mode, so that a value that does not
+ * fit fails instead of being truncated; REPEATABLE READ, so that a read
+ * transaction sees one snapshot. (The isolation variable has different
+ * names on MySQL 8 and MariaDB 10.11, hence its own statement.)
  */
-const SESSION_SETUP = "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'";
+const SESSION_SETUP = [
+  "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'",
+  "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+];
 
 /** The parts of mysql2's pool that it does not type; read for figures and idle sweeps only. */
 interface PoolInternals {
@@ -69,9 +74,11 @@ export class MysqlPool {
     });
     this.pool.pool.on("connection", (connection: CoreConnection) => {
       this.born.set(connection, Date.now());
-      connection.query(SESSION_SETUP, (error) => {
-        if (error) connection.destroy();
-      });
+      for (const statement of SESSION_SETUP) {
+        connection.query(statement, (error) => {
+          if (error) connection.destroy();
+        });
+      }
     });
     this.sweep = setInterval(() => this.closeStale(), 1000);
     this.sweep.unref();
