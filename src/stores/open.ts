@@ -32,6 +32,11 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       const { RedisStore } = await import("./redis.js");
       return RedisStore.open(url, options);
     }
+    case "mysql:":
+    case "mariadb:": {
+      const { MysqlStore } = await import("./mysql.js");
+      return MysqlStore.open(url, options);
+    }
     default:
       throw new SessiondError(
         "invalid_argument",

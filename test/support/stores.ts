@@ -48,4 +48,26 @@ export const testStores: Record<string, () => Promise<IsolatedStore>> = {
     const cluster = await startRedisCluster();
     return { url: `${cluster.url}?prefix=${isolationName("redis")}`, cleanup: cluster.stop };
   },
+  mysql: async () => {
+    const { createConnection } = await import("mysql2/promise");
+    const database = isolationName("sessiond");
+    const server = new URL(serviceUrls.mysql);
+    const admin = async (sql: string) => {
+      const connection = await createConnection({
+        host: server.hostname,
+        port: Number(server.port || 3306),
+        user: decodeURIComponent(server.username) || "root",
+        password: decodeURIComponent(server.password),
+      });
+      try {
+        await connection.query(sql);
+      } finally {
+        await connection.end();
+      }
+    };
+    await admin(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    const url = new URL(serviceUrls.mysql);
+    url.pathname = `/${database}`;
+    return { url: url.toString(), cleanup: () => admin(`DROP DATABASE IF EXISTS \`${database}\``) };
+  },
 };

@@ -1,5 +1,5 @@
 import { invalidArgument } from "../../core/errors.js";
-import type { EventActions, JsonObject, SessionStatus, StoredEvent } from "../../core/types.js";
+import type { EventActions, EventFilter, JsonObject, SessionStatus, StoredEvent } from "../../core/types.js";
 
 /**
  * Pieces shared by the SQL stores: table naming and the mapping between
@@ -170,4 +170,26 @@ export function sessionFromRow(row: SessionRow, timeUs: (value: unknown) => numb
     updateTimeUs: timeUs(row.updated_at),
     lastSequence: Number(row.last_sequence),
   };
+}
+
+/**
+ * " AND "-joined `?`-placeholder clauses for the pairs whose value is set,
+ * with their arguments in order.
+ */
+export function conditions<V>(pairs: readonly (readonly [string, V | undefined])[]): { clauses: string; args: V[] } {
+  const set = pairs.filter((p): p is readonly [string, V] => p[1] !== undefined);
+  return { clauses: set.map(([clause]) => ` AND ${clause}`).join(""), args: set.map(([, value]) => value) };
+}
+
+/** The {@link conditions} of an event filter; `time` converts microseconds to the column's parameter. */
+export function eventFilterConditions<V>(filter: EventFilter, time: (us: number) => V) {
+  const at = (us: number | undefined) => (us === undefined ? undefined : time(us));
+  return conditions<string | V>([
+    ["invocation_id = ?", filter.invocationId],
+    ["agent_id = ?", filter.agentId],
+    ["author = ?", filter.author],
+    ["branch = ?", filter.branch],
+    ["timestamp >= ?", at(filter.startTimeUs)],
+    ["timestamp < ?", at(filter.endTimeUs)],
+  ]);
 }

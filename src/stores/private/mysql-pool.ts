@@ -1,0 +1,194 @@
+import type { PoolConnection as CoreConnection, ResultSetHeader } from "mysql2";
+import { createPool, type Pool, type PoolConnection } from "mysql2/promise";
+import type { PoolStats } from "../store.js";
+import type { MysqlSettings } from "./mysql-options.js";
+
+/** A pooled connection, lent for one unit of work. */
+export type Connection = PoolConnection;
+/** A result row by column name. */
+export type Row = Record<string, unknown>;
+
+/** Server error numbers the store reacts to. */
+export const ER_DUP_ENTRY = 1062;
+export const ER_NO_SUCH_TABLE = 1146;
+const ER_LOCK_WAIT_TIMEOUT = 1205;
+const ER_LOCK_DEADLOCK = 1213;
+/**
+ * Tries of a transaction before the error reaches the caller: a lost
+ * deadlock is cheap to retry; a lock wait timeout has already waited the
+ * server's innodb_lock_wait_timeout, so it gets one more try.
+ */
+const MAX_ATTEMPTS: Record<number, number> = { [ER_LOCK_DEADLOCK]: 6, [ER_LOCK_WAIT_TIMEOUT]: 2 };
+
+/**
+ * Session settings of every connection, whatever the server's defaults:
+ * UTC for DATETIME arithmetic; strict mode, so that a value that does not
+ * fit fails instead of being truncated; REPEATABLE READ, so that a read
+ * transaction sees one snapshot. (The isolation variable has different
+ * names on MySQL 8 and MariaDB 10.11, hence its own statement.)
+ */
+const SESSION_SETUP = [
+  "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'",
+  "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+];
+
+/** The parts of mysql2's pool that it does not type; read for figures and idle sweeps only. */
+interface PoolInternals {
+  _allConnections: { length: number };
+  _freeConnections: { length: number; toArray(): CoreConnection[] };
+  _connectionQueue: { length: number };
+}
+
+/**
+ * A mysql2 pool with the connection lifecycle sessiond promises, and the
+ * transactions run on it. Every connection gets utf8mb4, UTC and strict
+ * mode; idle connections close after `idle_timeout`; connections older than
+ * `max_lifetime` are retired.
+ *
+ * mysql2 has no maximum lifetime, so it is approximated: a connection past
+ * it is closed when it is next taken from the pool or found idle by the
+ * once-a-second sweep, never in the middle of a transaction. mysql2's own
+ * idle reaping only runs with maxIdle below the limit, so the sweep does
+ * that too.
+ */
+export class MysqlPool {
+  private readonly pool: Pool;
+  private readonly born = new WeakMap<CoreConnection, number>();
+  private readonly sweep: NodeJS.Timeout;
+
+  constructor(private readonly settings: MysqlSettings) {
+    this.pool = createPool({
+      host: settings.host,
+      port: settings.port,
+      user: settings.user,
+      password: settings.password,
+      database: settings.database,
+      charset: "utf8mb4",
+      ssl: settings.tls === "off" ? undefined : { rejectUnauthorized: settings.tls === "verify" },
+      connectionLimit: settings.connectionLimit,
+      maxIdle: settings.connectionLimit,
+      // Keeps the session settings above; a reset would drop them.
+      resetOnRelease: false,
+      enableKeepAlive: true,
+      supportBigNumbers: true,
+    });
+    this.pool.pool.on("connection", (connection: CoreConnection) => {
+      this.born.set(connection, Date.now());
+      for (const statement of SESSION_SETUP) {
+        connection.query(statement, (error) => {
+          if (error) connection.destroy();
+        });
+      }
+    });
+    this.sweep = setInterval(() => this.closeStale(), 1000);
+    this.sweep.unref();
+  }
+
+  /** A connection for one unit of work; release it (or destroy it when broken) afterwards. */
+  async acquire(): Promise<Connection> {
+    for (;;) {
+      const connection = await this.pool.getConnection();
+      if (!this.expired(connection.connection as unknown as CoreConnection, Date.now())) return connection;
+      connection.destroy();
+    }
+  }
+
+  /** Runs `work` on one connection, outside a transaction (each statement commits on its own). */
+  async withConnection<T>(work: (c: Connection) => Promise<T>): Promise<T> {
+    const c = await this.acquire();
+    try {
+      return await work(c);
+    } finally {
+      c.release();
+    }
+  }
+
+  /** Runs one statement outside a transaction and returns its rows. */
+  async query(sql: string, args: unknown[] = []): Promise<Row[]> {
+    return this.withConnection((c) => rowsOf(c, sql, args));
+  }
+
+  /**
+   * Runs `work` in a transaction on one connection. Reads get a consistent
+   * snapshot. A transaction that loses a deadlock or times out waiting for
+   * a lock has been rolled back, so it is run again, a bounded number of
+   * times with growing random pauses.
+   */
+  async transaction<T>(work: (c: Connection) => Promise<T>, mode: "read" | "write" = "write"): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt(work, mode);
+      } catch (error) {
+        if (attempt >= (MAX_ATTEMPTS[errno(error) ?? 0] ?? 1)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** Connections open, idle and waited for. */
+  stats(): PoolStats {
+    const core = this.pool.pool as unknown as PoolInternals;
+    return { total: core._allConnections.length, idle: core._freeConnections.length, waiting: core._connectionQueue.length };
+  }
+
+  /** Closes every connection; pending work fails. */
+  async close(): Promise<void> {
+    clearInterval(this.sweep);
+    await this.pool.end();
+  }
+
+  private async attempt<T>(work: (c: Connection) => Promise<T>, mode: "read" | "write"): Promise<T> {
+    const c = await this.acquire();
+    let healthy = true;
+    try {
+      await c.query(mode === "read" ? "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY" : "START TRANSACTION");
+      const result = await work(c);
+      await c.query("COMMIT");
+      return result;
+    } catch (error) {
+      await c.query("ROLLBACK").catch(() => (healthy = false));
+      throw error;
+    } finally {
+      if (healthy) c.release();
+      else c.destroy();
+    }
+  }
+
+  private expired(connection: CoreConnection, now: number): boolean {
+    const { maxLifetimeMs } = this.settings;
+    return maxLifetimeMs > 0 && now - (this.born.get(connection) ?? now) >= maxLifetimeMs;
+  }
+
+  private closeStale(): void {
+    const now = Date.now();
+    const idleTimeoutMs = this.settings.idleTimeoutMs;
+    const free = (this.pool.pool as unknown as PoolInternals)._freeConnections.toArray();
+    for (const connection of free) {
+      const idleFor = now - (connection as CoreConnection & { lastActiveTime: number }).lastActiveTime;
+      if ((idleTimeoutMs > 0 && idleFor >= idleTimeoutMs) || this.expired(connection, now)) connection.destroy();
+    }
+  }
+}
+
+/** Rows of a SELECT, with VARBINARY columns (identifiers, UTF-8) decoded to strings. */
+export async function rowsOf(c: Connection, sql: string, args: unknown[] = []): Promise<Row[]> {
+  const [rows] = (await c.query(sql, args)) as unknown as [Row[]];
+  for (const row of rows) {
+    for (const name in row) {
+      const value = row[name];
+      if (Buffer.isBuffer(value)) row[name] = value.toString("utf8");
+    }
+  }
+  return rows;
+}
+
+/** Runs a statement that changes rows and returns its counts. */
+export async function run(c: Connection, sql: string, args: unknown[] = []): Promise<ResultSetHeader> {
+  const [result] = (await c.query(sql, args)) as unknown as [ResultSetHeader];
+  return result;
+}
+
+/** The server's error number of a driver error, if it has one. */
+export function errno(error: unknown): number | undefined {
+  return typeof error === "object" && error !== null && "errno" in error ? Number(error.errno) : undefined;
+}
