@@ -351,6 +351,8 @@ export class RedisStore implements Store {
     await Promise.all([
       scripts.forget.run(this.client, [a.sessions, a.applied], [appMember(key.userId, key.sessionId), appliedField(key, ct!)]),
       this.client.zrem(this.keys.scanIndex, scanMember(key)),
+      // Followers in other processes re-read and find the session gone.
+      this.client.spublish(this.keys.session(key).channel, "deleted"),
     ]);
     return true;
   }

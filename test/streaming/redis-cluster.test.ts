@@ -1,0 +1,3 @@
+import { streamingSuite } from "./suite.js";
+
+streamingSuite("redis-cluster", { shared: true });
