@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import postgres from "postgres";
 
 /**
  * Every store the tests run against, reachable by URL. Each call makes an
@@ -30,5 +31,18 @@ export const testStores: Record<string, () => Promise<IsolatedStore>> = {
   sqlite: async () => {
     const dir = mkdtempSync(join(tmpdir(), "sessiond-sqlite-"));
     return { url: `sqlite:${join(dir, "test.db")}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  },
+  postgres: async () => {
+    const schema = isolationName("sessiond_test");
+    const admin = postgres(serviceUrls.postgres, { max: 1, onnotice: () => {} });
+    await admin`CREATE SCHEMA ${admin(schema)}`;
+    const separator = serviceUrls.postgres.includes("?") ? "&" : "?";
+    return {
+      url: `${serviceUrls.postgres}${separator}schema=${schema}`,
+      cleanup: async () => {
+        await admin`DROP SCHEMA IF EXISTS ${admin(schema)} CASCADE`;
+        await admin.end();
+      },
+    };
   },
 };

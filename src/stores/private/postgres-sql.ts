@@ -1,0 +1,160 @@
+import type { PendingQuery, ReservedSql, Row, RowList } from "postgres";
+import { SessiondError } from "../../core/errors.js";
+import type { EventFilter, JsonObject, JsonValue, StoredEvent } from "../../core/types.js";
+import { EVENT_COLUMNS, eventRow } from "./sql.js";
+
+/**
+ * SQL fragments of the PostgreSQL store. Times cross the driver as integer
+ * microseconds and are converted by exact SQL (numeric extract, interval
+ * arithmetic) so TIMESTAMPTZ values keep their microseconds; JavaScript
+ * Dates would cut them to milliseconds.
+ */
+
+type Conn = ReservedSql;
+type Fragment = PendingQuery<Row[]>;
+
+/** A TIMESTAMPTZ from integer microseconds since the epoch. */
+export function timestamp(c: Conn, us: number): Fragment {
+  return c`(timestamptz 'epoch' + ${us}::int8 * interval '1 microsecond')`;
+}
+
+/** SQL text turning a TIMESTAMPTZ column into integer microseconds. */
+function microseconds(column: string): string {
+  return `(extract(epoch from ${column}) * 1000000)::int8`;
+}
+
+/** The session columns as {@link SessionRow} expects them, times in microseconds. */
+export function sessionColumns(c: Conn, alias = ""): Fragment {
+  const a = alias === "" ? "" : `${alias}.`;
+  return c.unsafe(
+    `${a}pk, ${a}app_name, ${a}user_id, ${a}id, ${a}agent_id, ${a}status, ${a}state, ${a}metadata,
+     ${microseconds(`${a}created_at`)} AS created_at, ${microseconds(`${a}updated_at`)} AS updated_at, ${a}last_sequence`,
+  ) as Fragment;
+}
+
+const SELECT_EVENT = EVENT_COLUMNS.map((name) => (name === "timestamp" ? `${microseconds('"timestamp"')} AS "timestamp"` : `"${name}"`)).join(", ");
+const INSERT_EVENT = EVENT_COLUMNS.map((name) => `"${name}"`).join(", ");
+
+/** Event columns for a SELECT (times in microseconds) or the column list of an INSERT. */
+export function eventColumns(c: Conn, use: "select" | "insert" = "select"): Fragment {
+  return c.unsafe(use === "select" ? SELECT_EVENT : INSERT_EVENT) as Fragment;
+}
+
+const CASTS: Record<(typeof EVENT_COLUMNS)[number], (value: string) => string> = {
+  sequence: (v) => `(${v})::int8`,
+  id: (v) => v,
+  invocation_id: (v) => v,
+  agent_id: (v) => v,
+  author: (v) => v,
+  branch: (v) => v,
+  timestamp: (v) => `(timestamptz 'epoch' + (${v})::int8 * interval '1 microsecond')`,
+  content: (v) => `(${v})::jsonb`,
+  actions: (v) => `(${v})::jsonb`,
+  metadata: (v) => `(${v})::jsonb`,
+  turn_complete: (v) => `(${v})::boolean`,
+  error_code: (v) => v,
+  error_message: (v) => v,
+  long_running_tool_ids: (v) => `(${v})::jsonb`,
+  interrupted: (v) => `(${v})::boolean`,
+};
+const EVENT_RECORD = EVENT_COLUMNS.map((name, i) => CASTS[name](`r->>${i}`)).join(", ");
+
+/**
+ * The INSERT's SELECT list over `jsonb_array_elements(...) AS r`, where each
+ * element is an {@link eventRecord}: all rows of a batch travel as one
+ * parameter and are inserted by one statement.
+ */
+export function eventRecords(c: Conn): Fragment {
+  return c.unsafe(EVENT_RECORD) as Fragment;
+}
+
+/** One event as a JSON array in {@link EVENT_COLUMNS} order (JSON columns as text, time in microseconds). */
+export function eventRecord(event: StoredEvent): JsonValue[] {
+  return eventRow(event, (us) => us) as JsonValue[];
+}
+
+/** " AND ..." conditions for an event filter. */
+export function eventFilter(c: Conn, filter: EventFilter): Fragment {
+  const parts: Fragment[] = [];
+  if (filter.invocationId !== undefined) parts.push(c`AND invocation_id = ${filter.invocationId}`);
+  if (filter.agentId !== undefined) parts.push(c`AND agent_id = ${filter.agentId}`);
+  if (filter.author !== undefined) parts.push(c`AND author = ${filter.author}`);
+  if (filter.branch !== undefined) parts.push(c`AND branch = ${filter.branch}`);
+  if (filter.startTimeUs !== undefined) parts.push(c`AND "timestamp" >= ${timestamp(c, filter.startTimeUs)}`);
+  if (filter.endTimeUs !== undefined) parts.push(c`AND "timestamp" < ${timestamp(c, filter.endTimeUs)}`);
+  return parts.reduce((all, part) => c`${all} ${part}`, c``);
+}
+
+/**
+ * Applies a delta to an app_states (one key column) or user_states (two)
+ * row atomically: an upsert merging the delta into the stored object and
+ * dropping the keys it sets to null, like `applyDelta`. The row lock taken
+ * by ON CONFLICT DO UPDATE serializes concurrent writers.
+ */
+export function sharedUpsert(c: Conn, table: Fragment, keys: [string] | [string, string], delta: JsonObject, nowUs: number): Fragment {
+  const nulls = Object.keys(delta).filter((key) => delta[key] === null);
+  const json = c.json(delta);
+  const now = timestamp(c, nowUs);
+  return keys.length === 1
+    ? c`INSERT INTO ${table} AS t (app_name, state, updated_at) VALUES (${keys[0]}, ${json}::jsonb - ${nulls}::text[], ${now})
+        ON CONFLICT (app_name) DO UPDATE SET state = (t.state || ${json}::jsonb) - ${nulls}::text[], updated_at = excluded.updated_at`
+    : c`INSERT INTO ${table} AS t (app_name, user_id, state, updated_at) VALUES (${keys[0]}, ${keys[1]}, ${json}::jsonb - ${nulls}::text[], ${now})
+        ON CONFLICT (app_name, user_id) DO UPDATE SET state = (t.state || ${json}::jsonb) - ${nulls}::text[], updated_at = excluded.updated_at`;
+}
+
+/**
+ * Sends statements back to back on one connection and waits for all: one
+ * round trip. `begin` (a transaction mode, "" for the default) opens a
+ * transaction first; unless `commit` is false a COMMIT follows, which the
+ * server turns into a rollback when a statement failed. Returns the
+ * statements' results; throws the first error that is not merely the
+ * consequence of an earlier one.
+ */
+export async function pipeline(
+  c: Conn,
+  statements: Fragment[],
+  begin: string | undefined,
+  options: { commit?: boolean } = {},
+): Promise<RowList<Row[]>[]> {
+  const queries = [
+    ...(begin === undefined ? [] : [c.unsafe(`BEGIN ${begin}`)]),
+    ...statements,
+    ...(options.commit === false ? [] : [c.unsafe("COMMIT")]),
+  ];
+  const results = await Promise.allSettled(queries);
+  const failures = results.flatMap((r) => (r.status === "rejected" ? [r.reason as { code?: string }] : []));
+  if (failures.length > 0) throw failures.find((e) => e.code !== "25P02") ?? failures[0];
+  const values = results.map((r) => (r as PromiseFulfilledResult<RowList<Row[]>>).value);
+  return values.slice(begin === undefined ? 0 : 1, begin === undefined ? statements.length : statements.length + 1);
+}
+
+const UNAVAILABLE = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "57P01",
+  "57P03",
+  "53300",
+]);
+
+/** Maps driver errors a client can act on to domain errors; anything else stays internal. */
+export function postgresError(error: unknown): unknown {
+  if (error instanceof SessiondError || typeof error !== "object" || error === null) return error;
+  const code = String((error as { code?: unknown }).code ?? "");
+  if (code === "22P05" || code === "22021") {
+    return new SessiondError("invalid_argument", "request: contains text PostgreSQL cannot store (such as \\u0000)");
+  }
+  if (code === "40P01" || code === "40001") {
+    return new SessiondError("aborted", "store: the transaction conflicted with a concurrent one; retry");
+  }
+  if (UNAVAILABLE.has(code) || code.startsWith("08")) {
+    return new SessiondError("unavailable", `store: PostgreSQL is unavailable (${code})`);
+  }
+  return error;
+}
