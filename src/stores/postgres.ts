@@ -78,7 +78,9 @@ export class PostgresStore implements Store {
       max_lifetime: parsed.maxLifetime ?? undefined,
       ssl: parsed.ssl,
       onnotice: () => {},
-      connection: { application_name: "sessiond" },
+      // Statements stay prepared, but are planned for their parameters: a generic plan made
+      // while a table was small (a fresh deployment) or for a small app would stick otherwise.
+      connection: { application_name: "sessiond", plan_cache_mode: "force_custom_plan" },
     });
     const store = new PostgresStore(sql, tables, parsed.max);
     try {
@@ -209,8 +211,11 @@ export class PostgresStore implements Store {
         [
           c`SELECT pk, last_sequence FROM ${t.sessions}
             WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId} FOR UPDATE`,
-          c`SELECT id, sequence, (extract(epoch from timestamp) * 1000000)::int8 AS timestamp FROM ${t.events}
-            WHERE session_pk = ${this.pkOf(c, key)} AND id = ANY(${ids}::text[])`,
+          // LIMIT 1 keeps the lateral from being flattened: one (session_pk, id) index probe per id, whatever the session's size.
+          c`SELECT wanted.id, e.sequence, (extract(epoch from e."timestamp") * 1000000)::int8 AS "timestamp"
+            FROM unnest(${ids}::text[]) AS wanted (id)
+            CROSS JOIN LATERAL (SELECT sequence, "timestamp" FROM ${t.events}
+              WHERE session_pk = ${this.pkOf(c, key)} AND id = wanted.id LIMIT 1) e`,
         ],
         "",
         { commit: false },
