@@ -7,7 +7,7 @@ import type { EventData, SessionKey } from "../../src/core/types.js";
 import { openStore } from "../../src/stores/open.js";
 import { PostgresStore } from "../../src/stores/postgres.js";
 import { parsePostgresUrl } from "../../src/stores/private/postgres-options.js";
-import { type IsolatedStore, serviceUrls, testStores } from "../support/stores.js";
+import { type IsolatedStore, isolationName, serviceUrls, testStores } from "../support/stores.js";
 
 /** Store behaviour beyond the conformance suite: URL options, migrations, precision, notifications. */
 
@@ -169,6 +169,29 @@ describe("postgres schema", () => {
     const store = await open(`${url}&auto_migrate=false`);
     await createSession(store);
     expect((await store.getSession(key, {})).view.appState).toEqual({ a: 1 });
+  });
+
+  it("serves with a role that may only read and write the tables", async () => {
+    const { url, schema } = await freshSchema();
+    await migrateCommand(["--store", url]);
+    const role = isolationName("sessiond_app");
+    await admin`CREATE ROLE ${admin(role)} LOGIN`;
+    isolated.push({ url: "", cleanup: async () => void (await admin`DROP OWNED BY ${admin(role)}`, await admin`DROP ROLE ${admin(role)}`) });
+    await admin`GRANT USAGE ON SCHEMA ${admin(schema)} TO ${admin(role)}`;
+    await admin`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${admin(schema)} TO ${admin(role)}`;
+    const asApp = new URL(url);
+    asApp.username = role;
+    asApp.password = "";
+    asApp.searchParams.set("auto_migrate", "false");
+    const store = await open(asApp.toString());
+    await createSession(store);
+    await store.appendEvents(key, { events: [{ event: event("e1", 5), delta: splitDelta({ "user:u": 2, s: 3 }).scoped }], nowUs: 5 });
+    const { view, events } = await store.getSession(key, {});
+    expect(events.map((e) => e.id)).toEqual(["e1"]);
+    expect([view.appState, view.userState, view.session.state]).toEqual([{ a: 1 }, { u: 2 }, { s: 3 }]);
+    const asRole = postgres(asApp.toString().split("?")[0]!, { max: 1, onnotice: () => {} });
+    await expect(asRole`CREATE TABLE ${asRole(`${schema}.nope`)} (x int)`).rejects.toThrow(/permission denied/);
+    await asRole.end();
   });
 
   it("puts a valid table prefix on every table", async () => {
