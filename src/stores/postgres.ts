@@ -21,6 +21,8 @@ import { NotifyHub, notifyChannel, sessionTopic } from "./private/postgres-notif
 import { parsePostgresUrl } from "./private/postgres-options.js";
 import { migratePostgres, type PostgresTables, postgresTables, requirePostgresSchema } from "./private/postgres-schema.js";
 import {
+  begin,
+  commit,
   eventColumns,
   eventFilter,
   eventRecord,
@@ -28,8 +30,12 @@ import {
   pipeline,
   postgresError,
   sessionColumns,
+  sharedState,
   sharedUpsert,
+  stateColumns,
+  type TableFragments,
   timestamp,
+  transaction,
 } from "./private/postgres-sql.js";
 import { type EventRow, eventFromRow, type SessionRow, sessionFromRow } from "./private/sql.js";
 import type { PoolStats, Store } from "./store.js";
@@ -53,7 +59,7 @@ export class PostgresStore implements Store {
   readonly kind = "postgres";
   private readonly hub: NotifyHub;
   /** Table names as SQL fragments. */
-  private readonly t: Record<"sessions" | "events" | "appStates" | "userStates", PendingQuery<Row[]>>;
+  private readonly t: TableFragments;
   private inUse = 0;
   private waiting = 0;
 
@@ -112,18 +118,14 @@ export class PostgresStore implements Store {
         ...(input.delta.app ? [sharedUpsert(c, t.appStates, [input.appName], input.delta.app, input.nowUs)] : []),
         ...(input.delta.user ? [sharedUpsert(c, t.userStates, [input.appName, input.userId], input.delta.user, input.nowUs)] : []),
       ];
-      const results = await pipeline(
-        c,
-        [
-          c`INSERT INTO ${t.sessions} (app_name, user_id, id, agent_id, status, state, metadata, created_at, updated_at, last_sequence)
-            VALUES (${input.appName}, ${input.userId}, ${input.id}, ${input.agentId}, 'active',
-              ${c.json(stateOf(input.delta.session))}, ${c.json(input.metadata)}, ${now}, ${now}, 0)
-            RETURNING ${sessionColumns(c)}`,
-          ...shared,
-          this.sharedState(c, input.appName, input.userId),
-        ],
-        "",
-      ).catch((error) => {
+      const results = await transaction(c, [
+        c`INSERT INTO ${t.sessions} (app_name, user_id, id, agent_id, status, state, metadata, created_at, updated_at, last_sequence)
+          VALUES (${input.appName}, ${input.userId}, ${input.id}, ${input.agentId}, 'active',
+            ${c.json(stateOf(input.delta.session))}, ${c.json(input.metadata)}, ${now}, ${now}, 0)
+          RETURNING ${sessionColumns(c)}`,
+        ...shared,
+        sharedState(c, t, input.appName, input.userId),
+      ]).catch((error) => {
         throw (error as { code?: string }).code === "23505" ? sessionExists(key) : error;
       });
       return viewOf(results[0]![0], results.at(-1)![0]);
@@ -134,17 +136,16 @@ export class PostgresStore implements Store {
     const t = this.t;
     return this.use(async (c) => {
       const pk = this.pkOf(c, key);
-      const after = query.afterTimeUs === undefined ? c`` : c`WHERE x.timestamp >= ${query.afterTimeUs}`;
-      const events =
-        query.numRecentEvents === 0
-          ? []
-          : query.numRecentEvents === undefined
-            ? [c`SELECT * FROM (SELECT ${eventColumns(c)} FROM ${t.events} WHERE session_pk = ${pk}) x ${after} ORDER BY sequence`]
-            : [
-                c`SELECT * FROM (SELECT ${eventColumns(c)} FROM ${t.events} WHERE session_pk = ${pk}
-                  ORDER BY sequence DESC LIMIT ${query.numRecentEvents}) x ${after} ORDER BY sequence`,
-              ];
-      const [session, ...rest] = await pipeline(c, [this.sessionWithState(c, key), ...events], "ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      const events: PendingQuery<Row[]>[] = [];
+      if (query.numRecentEvents === undefined) {
+        const after = query.afterTimeUs === undefined ? c`` : c`AND "timestamp" >= ${timestamp(c, query.afterTimeUs)}`;
+        events.push(c`SELECT ${eventColumns(c)} FROM ${t.events} WHERE session_pk = ${pk} ${after} ORDER BY sequence`);
+      } else if (query.numRecentEvents > 0) {
+        const after = query.afterTimeUs === undefined ? c`` : c`WHERE x."timestamp" >= ${query.afterTimeUs}`;
+        events.push(c`SELECT * FROM (SELECT ${eventColumns(c)} FROM ${t.events} WHERE session_pk = ${pk}
+          ORDER BY sequence DESC LIMIT ${query.numRecentEvents}) x ${after} ORDER BY sequence`);
+      }
+      const [session, ...rest] = await transaction(c, [this.sessionWithState(c, key), ...events], "ISOLATION LEVEL REPEATABLE READ READ ONLY");
       if (!session![0]) throw sessionNotFound(key);
       return { view: viewOf(session![0], session![0]), events: (rest[0] ?? []).map(toEvent) };
     });
@@ -160,7 +161,7 @@ export class PostgresStore implements Store {
           agent_id = coalesce(${patch.agentId ?? null}, s.agent_id), updated_at = ${timestamp(c, patch.nowUs)}
         WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId}
           AND (${expected}::int8 IS NULL OR last_sequence = ${expected}::int8)
-        RETURNING ${sessionColumns(c, "s")}, ${this.stateColumns(c, "s")}`;
+        RETURNING ${sessionColumns(c, "s")}, ${stateColumns(c, this.t, "s")}`;
       if (updated) return viewOf(updated, updated);
       const [found] = await c`SELECT last_sequence FROM ${t.sessions} WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId}`;
       if (!found) throw sessionNotFound(key);
@@ -188,7 +189,7 @@ export class PostgresStore implements Store {
         : c``;
       const order = desc ? c`ORDER BY s.updated_at DESC, s.user_id DESC, s.id DESC` : c`ORDER BY s.updated_at, s.user_id, s.id`;
       const rows = await c`
-        SELECT ${sessionColumns(c, "s")}, ${this.stateColumns(c, "s")} FROM ${t.sessions} s
+        SELECT ${sessionColumns(c, "s")}, ${stateColumns(c, this.t, "s")} FROM ${t.sessions} s
         WHERE s.app_name = ${query.appName}
           ${and(query.userId, (v) => c`AND s.user_id = ${v}`)}
           ${and(query.agentId, (v) => c`AND s.agent_id = ${v}`)}
@@ -206,20 +207,16 @@ export class PostgresStore implements Store {
     return this.use(async (c) => {
       const ids = batch.events.map((p) => p.event.id);
       // One round trip: the lock, then (seeing every append committed before it) the batch's stored ids.
-      const [locked, found] = await pipeline(
-        c,
-        [
-          c`SELECT pk, last_sequence FROM ${t.sessions}
-            WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId} FOR UPDATE`,
-          // LIMIT 1 keeps the lateral from being flattened: one (session_pk, id) index probe per id, whatever the session's size.
-          c`SELECT wanted.id, e.sequence, (extract(epoch from e."timestamp") * 1000000)::int8 AS "timestamp"
-            FROM unnest(${ids}::text[]) AS wanted (id)
-            CROSS JOIN LATERAL (SELECT sequence, "timestamp" FROM ${t.events}
-              WHERE session_pk = ${this.pkOf(c, key)} AND id = wanted.id LIMIT 1) e`,
-        ],
-        "",
-        { commit: false },
-      );
+      const [, locked, found] = await pipeline(c, [
+        begin(c),
+        c`SELECT pk, last_sequence FROM ${t.sessions}
+          WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId} FOR UPDATE`,
+        // LIMIT 1 keeps the lateral from being flattened: one (session_pk, id) index probe per id, whatever the session's size.
+        c`SELECT wanted.id, e.sequence, (extract(epoch from e."timestamp") * 1000000)::int8 AS "timestamp"
+          FROM unnest(${ids}::text[]) AS wanted (id)
+          CROSS JOIN LATERAL (SELECT sequence, "timestamp" FROM ${t.events}
+            WHERE session_pk = ${this.pkOf(c, key)} AND id = wanted.id LIMIT 1) e`,
+      ]);
       const session = locked![0];
       if (!session) throw sessionNotFound(key);
       const stored = new Map<string, AssignedEvent>();
@@ -228,7 +225,7 @@ export class PostgresStore implements Store {
       }
       const plan = planAppend(batch, Number(session.last_sequence), stored);
       if (plan.inserts.length === 0) {
-        await c`COMMIT`;
+        await commit(c);
         return plan.outcome;
       }
       const pk = session.pk as string;
@@ -245,8 +242,9 @@ export class PostgresStore implements Store {
           SELECT pg_notify(${this.hub.channel}, ${sessionTopic(key)})`,
         ...(app ? [sharedUpsert(c, t.appStates, [key.appName], app, batch.nowUs)] : []),
         ...(user ? [sharedUpsert(c, t.userStates, [key.appName, key.userId], user, batch.nowUs)] : []),
+        commit(c),
       ];
-      await pipeline(c, writes, undefined);
+      await pipeline(c, writes);
       return plan.outcome;
     });
   }
@@ -281,7 +279,7 @@ export class PostgresStore implements Store {
           : scope.userId !== undefined
             ? [c`DELETE FROM ${t.userStates} WHERE app_name = ${scope.appName} AND user_id = ${scope.userId}`]
             : [c`DELETE FROM ${t.userStates} WHERE app_name = ${scope.appName}`, c`DELETE FROM ${t.appStates} WHERE app_name = ${scope.appName}`];
-      const [deleted] = await pipeline(c, [c`DELETE FROM ${t.sessions} WHERE true ${where[0]!} ${where[1]!} ${where[2]!} ${where[3]!}`, ...purge], "");
+      const [deleted] = await transaction(c, [c`DELETE FROM ${t.sessions} WHERE true ${where[0]!} ${where[1]!} ${where[2]!} ${where[3]!}`, ...purge]);
       return deleted!.count;
     });
   }
@@ -311,26 +309,21 @@ export class PostgresStore implements Store {
   async restoreEvents(key: SessionKey, events: StoredEvent[]): Promise<void> {
     const t = this.t;
     await this.use(async (c) => {
-      const [locked] = await pipeline(
-        c,
-        [c`SELECT pk FROM ${t.sessions} WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId} FOR UPDATE`],
-        "",
-        { commit: false },
-      );
+      const [, locked] = await pipeline(c, [
+        begin(c),
+        c`SELECT pk FROM ${t.sessions} WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId} FOR UPDATE`,
+      ]);
       const pk = locked![0]?.pk as string | undefined;
       if (pk === undefined) throw sessionNotFound(key);
-      await pipeline(
-        c,
-        [
-          c`INSERT INTO ${t.events} (session_pk, ${eventColumns(c, "insert")})
-            SELECT ${pk}::int8, ${eventRecords(c)} FROM jsonb_array_elements(${c.json(events.map(eventRecord))}) AS r
-            ON CONFLICT DO NOTHING`,
-          c`UPDATE ${t.sessions} SET last_sequence = greatest(last_sequence,
-              (SELECT coalesce(max(sequence), 0) FROM ${t.events} WHERE session_pk = ${pk}::int8))
-            WHERE pk = ${pk}::int8`,
-        ],
-        undefined,
-      );
+      await pipeline(c, [
+        c`INSERT INTO ${t.events} (session_pk, ${eventColumns(c, "insert")})
+          SELECT ${pk}::int8, ${eventRecords(c)} FROM jsonb_array_elements(${c.json(events.map(eventRecord))}) AS r
+          ON CONFLICT DO NOTHING`,
+        c`UPDATE ${t.sessions} SET last_sequence = greatest(last_sequence,
+            (SELECT coalesce(max(sequence), 0) FROM ${t.events} WHERE session_pk = ${pk}::int8))
+          WHERE pk = ${pk}::int8`,
+        commit(c),
+      ]);
     });
   }
 
@@ -348,13 +341,13 @@ export class PostgresStore implements Store {
               ON CONFLICT (app_name, user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`]
           : []),
       ];
-      if (writes.length > 0) await pipeline(c, writes, "");
+      if (writes.length > 0) await transaction(c, writes);
     });
   }
 
   async getSharedState(appName: string, userId: string) {
     return this.use(async (c) => {
-      const [row] = await this.sharedState(c, appName, userId);
+      const [row] = await sharedState(c, this.t, appName, userId);
       return { appState: (row?.app_state as JsonObject | null) ?? {}, userState: (row?.user_state as JsonObject | null) ?? {} };
     });
   }
@@ -417,20 +410,8 @@ export class PostgresStore implements Store {
 
   /** The session row with its app and user state, in one statement (one snapshot). */
   private sessionWithState(c: Conn, key: SessionKey) {
-    return c`SELECT ${sessionColumns(c, "s")}, ${this.stateColumns(c, "s")} FROM ${this.t.sessions} s
+    return c`SELECT ${sessionColumns(c, "s")}, ${stateColumns(c, this.t, "s")} FROM ${this.t.sessions} s
       WHERE s.app_name = ${key.appName} AND s.user_id = ${key.userId} AND s.id = ${key.sessionId}`;
-  }
-
-  /** app_state and user_state columns for a sessions row aliased `alias`. */
-  private stateColumns(c: Conn, alias: string) {
-    const s = c.unsafe(alias);
-    return c`(SELECT state FROM ${this.t.appStates} WHERE app_name = ${s}.app_name) AS app_state,
-      (SELECT state FROM ${this.t.userStates} WHERE app_name = ${s}.app_name AND user_id = ${s}.user_id) AS user_state`;
-  }
-
-  private sharedState(c: Conn, appName: string, userId: string) {
-    return c`SELECT (SELECT state FROM ${this.t.appStates} WHERE app_name = ${appName}) AS app_state,
-      (SELECT state FROM ${this.t.userStates} WHERE app_name = ${appName} AND user_id = ${userId}) AS user_state`;
   }
 }
 

@@ -104,28 +104,47 @@ export function sharedUpsert(c: Conn, table: Fragment, keys: [string] | [string,
 
 /**
  * Sends statements back to back on one connection and waits for all: one
- * round trip. `begin` (a transaction mode, "" for the default) opens a
- * transaction first; unless `commit` is false a COMMIT follows, which the
- * server turns into a rollback when a statement failed. Returns the
- * statements' results; throws the first error that is not merely the
- * consequence of an earlier one.
+ * round trip. Returns their results; throws the first error that is not
+ * merely the consequence of an earlier one (inside a transaction, a failed
+ * statement makes the later ones fail and turns COMMIT into a rollback).
  */
-export async function pipeline(
-  c: Conn,
-  statements: Fragment[],
-  begin: string | undefined,
-  options: { commit?: boolean } = {},
-): Promise<RowList<Row[]>[]> {
-  const queries = [
-    ...(begin === undefined ? [] : [c.unsafe(`BEGIN ${begin}`)]),
-    ...statements,
-    ...(options.commit === false ? [] : [c.unsafe("COMMIT")]),
-  ];
-  const results = await Promise.allSettled(queries);
+export async function pipeline(c: Conn, statements: Fragment[]): Promise<RowList<Row[]>[]> {
+  const results = await Promise.allSettled(statements);
   const failures = results.flatMap((r) => (r.status === "rejected" ? [r.reason as { code?: string }] : []));
   if (failures.length > 0) throw failures.find((e) => e.code !== "25P02") ?? failures[0];
-  const values = results.map((r) => (r as PromiseFulfilledResult<RowList<Row[]>>).value);
-  return values.slice(begin === undefined ? 0 : 1, begin === undefined ? statements.length : statements.length + 1);
+  return results.map((r) => (r as PromiseFulfilledResult<RowList<Row[]>>).value);
+}
+
+/** BEGIN (with a transaction mode), the statements and COMMIT as one pipeline; returns the statements' results. */
+export async function transaction(c: Conn, statements: Fragment[], mode = ""): Promise<RowList<Row[]>[]> {
+  const results = await pipeline(c, [begin(c, mode), ...statements, commit(c)]);
+  return results.slice(1, -1);
+}
+
+/** BEGIN, for pipelines that keep the transaction open. */
+export function begin(c: Conn, mode = ""): Fragment {
+  return c.unsafe(`BEGIN ${mode}`) as Fragment;
+}
+
+/** COMMIT, for pipelines that end a transaction. */
+export function commit(c: Conn): Fragment {
+  return c.unsafe("COMMIT") as Fragment;
+}
+
+/** The store's tables as SQL fragments. */
+export type TableFragments = Record<"sessions" | "events" | "appStates" | "userStates", Fragment>;
+
+/** app_state and user_state columns for a sessions row aliased `alias`. */
+export function stateColumns(c: Conn, t: TableFragments, alias: string): Fragment {
+  const s = c.unsafe(alias) as Fragment;
+  return c`(SELECT state FROM ${t.appStates} WHERE app_name = ${s}.app_name) AS app_state,
+    (SELECT state FROM ${t.userStates} WHERE app_name = ${s}.app_name AND user_id = ${s}.user_id) AS user_state`;
+}
+
+/** One row with the app's state and the user's state (null when missing). */
+export function sharedState(c: Conn, t: TableFragments, appName: string, userId: string): Fragment {
+  return c`SELECT (SELECT state FROM ${t.appStates} WHERE app_name = ${appName}) AS app_state,
+    (SELECT state FROM ${t.userStates} WHERE app_name = ${appName} AND user_id = ${userId}) AS user_state`;
 }
 
 const UNAVAILABLE = new Set([
