@@ -94,7 +94,7 @@ export class PostgresStore implements Store {
       else await requirePostgresSchema(sql, tables);
     } catch (error) {
       await sql.end({ timeout: 0 });
-      throw postgresError(error);
+      throw postgresError(error, { detail: true });
     }
     return store;
   }

@@ -204,6 +204,13 @@ describe("postgres schema", () => {
     expect((await store.readEvents(key, { filter: {}, afterSequence: 0, limit: 10 })).map((e) => e.id)).toEqual(["e1"]);
   });
 
+  it("fails to open with UNAVAILABLE and the driver's reason when the server is unreachable", async () => {
+    const unreachable = new URL(serviceUrls.postgres);
+    unreachable.hostname = "127.0.0.1";
+    unreachable.port = "1";
+    await expectError(PostgresStore.open(unreachable.toString()), "unavailable", "ECONNREFUSED");
+  });
+
   it("opens through openStore for postgres:// and postgresql:// URLs", async () => {
     const { url } = await freshSchema();
     for (const u of [url, url.replace(/^postgres:/, "postgresql:")]) {

@@ -162,8 +162,12 @@ const UNAVAILABLE = new Set([
   "53300",
 ]);
 
-/** Maps driver errors a client can act on to domain errors; anything else stays internal. */
-export function postgresError(error: unknown): unknown {
+/**
+ * Maps driver errors a client can act on to domain errors; anything else
+ * stays internal. `detail` adds the driver's message to unavailability, for
+ * the operator starting the server (clients only get the error code).
+ */
+export function postgresError(error: unknown, options: { detail?: boolean } = {}): unknown {
   if (error instanceof SessiondError || typeof error !== "object" || error === null) return error;
   const code = String((error as { code?: unknown }).code ?? "");
   if (code === "22P05" || code === "22021") {
@@ -173,7 +177,8 @@ export function postgresError(error: unknown): unknown {
     return new SessiondError("aborted", "store: the transaction conflicted with a concurrent one; retry");
   }
   if (UNAVAILABLE.has(code) || code.startsWith("08")) {
-    return new SessiondError("unavailable", `store: PostgreSQL is unavailable (${code})`);
+    const detail = options.detail && error instanceof Error ? `: ${error.message}` : "";
+    return new SessiondError("unavailable", `store: PostgreSQL is unavailable (${code})${detail}`);
   }
   return error;
 }
