@@ -34,15 +34,21 @@ export const testStores: Record<string, () => Promise<IsolatedStore>> = {
   },
   postgres: async () => {
     const schema = isolationName("sessiond_test");
-    const admin = postgres(serviceUrls.postgres, { max: 1, onnotice: () => {} });
-    await admin`CREATE SCHEMA ${admin(schema)}`;
+    await onPostgres((sql) => sql`CREATE SCHEMA ${sql(schema)}`);
     const separator = serviceUrls.postgres.includes("?") ? "&" : "?";
     return {
       url: `${serviceUrls.postgres}${separator}schema=${schema}`,
-      cleanup: async () => {
-        await admin`DROP SCHEMA IF EXISTS ${admin(schema)} CASCADE`;
-        await admin.end();
-      },
+      cleanup: () => onPostgres((sql) => sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`),
     };
   },
 };
+
+/** Runs one statement on a short-lived connection to the test PostgreSQL. */
+async function onPostgres(work: (sql: postgres.Sql) => Promise<unknown>): Promise<void> {
+  const sql = postgres(serviceUrls.postgres, { max: 1, onnotice: () => {} });
+  try {
+    await work(sql);
+  } finally {
+    await sql.end();
+  }
+}
