@@ -27,6 +27,7 @@ import {
   eventFilter,
   eventRecord,
   eventRecords,
+  join,
   pipeline,
   postgresError,
   sessionColumns,
@@ -181,22 +182,22 @@ export class PostgresStore implements Store {
     const t = this.t;
     const desc = query.order === "desc";
     return this.use(async (c) => {
-      const and = <T>(value: T | undefined, clause: (v: T) => PendingQuery<Row[]>) => (value === undefined ? c`` : clause(value));
       const keyset = query.after
         ? desc
           ? c`AND (s.updated_at, s.user_id, s.id) < (${timestamp(c, query.after.updateTimeUs)}, ${query.after.userId}, ${query.after.id})`
           : c`AND (s.updated_at, s.user_id, s.id) > (${timestamp(c, query.after.updateTimeUs)}, ${query.after.userId}, ${query.after.id})`
         : c``;
+      const filters = join(c, [
+        query.userId !== undefined && c`AND s.user_id = ${query.userId}`,
+        query.agentId !== undefined && c`AND s.agent_id = ${query.agentId}`,
+        query.status !== undefined && c`AND s.status = ${query.status}`,
+        query.createTimeStartUs !== undefined && c`AND s.created_at >= ${timestamp(c, query.createTimeStartUs)}`,
+        query.createTimeEndUs !== undefined && c`AND s.created_at < ${timestamp(c, query.createTimeEndUs)}`,
+      ]);
       const order = desc ? c`ORDER BY s.updated_at DESC, s.user_id DESC, s.id DESC` : c`ORDER BY s.updated_at, s.user_id, s.id`;
       const rows = await c`
         SELECT ${sessionColumns(c, "s")}, ${stateColumns(c, this.t, "s")} FROM ${t.sessions} s
-        WHERE s.app_name = ${query.appName}
-          ${and(query.userId, (v) => c`AND s.user_id = ${v}`)}
-          ${and(query.agentId, (v) => c`AND s.agent_id = ${v}`)}
-          ${and(query.status, (v) => c`AND s.status = ${v}`)}
-          ${and(query.createTimeStartUs, (v) => c`AND s.created_at >= ${timestamp(c, v)}`)}
-          ${and(query.createTimeEndUs, (v) => c`AND s.created_at < ${timestamp(c, v)}`)}
-          ${keyset}
+        WHERE s.app_name = ${query.appName} ${filters} ${keyset}
         ${order} LIMIT ${query.limit} ${query.offset > 0 ? c`OFFSET ${query.offset}` : c``}`;
       return rows.map((row) => viewOf(row, row));
     });
@@ -267,19 +268,19 @@ export class PostgresStore implements Store {
   async deleteSessions(scope: DeleteScope): Promise<number> {
     const t = this.t;
     return this.use(async (c) => {
-      const where = [
-        scope.appName === undefined ? c`` : c`AND app_name = ${scope.appName}`,
-        scope.userId === undefined ? c`` : c`AND user_id = ${scope.userId}`,
-        scope.updatedBeforeUs === undefined ? c`` : c`AND updated_at < ${timestamp(c, scope.updatedBeforeUs)}`,
-        scope.status === undefined ? c`` : c`AND status = ${scope.status}`,
-      ];
+      const where = join(c, [
+        scope.appName !== undefined && c`AND app_name = ${scope.appName}`,
+        scope.userId !== undefined && c`AND user_id = ${scope.userId}`,
+        scope.updatedBeforeUs !== undefined && c`AND updated_at < ${timestamp(c, scope.updatedBeforeUs)}`,
+        scope.status !== undefined && c`AND status = ${scope.status}`,
+      ]);
       const purge =
         !scope.purgeState || scope.appName === undefined
           ? []
           : scope.userId !== undefined
             ? [c`DELETE FROM ${t.userStates} WHERE app_name = ${scope.appName} AND user_id = ${scope.userId}`]
             : [c`DELETE FROM ${t.userStates} WHERE app_name = ${scope.appName}`, c`DELETE FROM ${t.appStates} WHERE app_name = ${scope.appName}`];
-      const [deleted] = await transaction(c, [c`DELETE FROM ${t.sessions} WHERE true ${where[0]!} ${where[1]!} ${where[2]!} ${where[3]!}`, ...purge]);
+      const [deleted] = await transaction(c, [c`DELETE FROM ${t.sessions} WHERE true ${where}`, ...purge]);
       return deleted!.count;
     });
   }

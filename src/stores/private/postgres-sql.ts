@@ -73,16 +73,21 @@ export function eventRecord(event: StoredEvent): JsonValue[] {
   return eventRow(event, (us) => us) as JsonValue[];
 }
 
+/** The fragments in order, skipping the unset ones (`false`): for optional "AND ..." conditions. */
+export function join(c: Conn, parts: (Fragment | false)[]): Fragment {
+  return parts.reduce<Fragment>((all, part) => (part ? c`${all} ${part}` : all), c``);
+}
+
 /** " AND ..." conditions for an event filter. */
 export function eventFilter(c: Conn, filter: EventFilter): Fragment {
-  const parts: Fragment[] = [];
-  if (filter.invocationId !== undefined) parts.push(c`AND invocation_id = ${filter.invocationId}`);
-  if (filter.agentId !== undefined) parts.push(c`AND agent_id = ${filter.agentId}`);
-  if (filter.author !== undefined) parts.push(c`AND author = ${filter.author}`);
-  if (filter.branch !== undefined) parts.push(c`AND branch = ${filter.branch}`);
-  if (filter.startTimeUs !== undefined) parts.push(c`AND "timestamp" >= ${timestamp(c, filter.startTimeUs)}`);
-  if (filter.endTimeUs !== undefined) parts.push(c`AND "timestamp" < ${timestamp(c, filter.endTimeUs)}`);
-  return parts.reduce((all, part) => c`${all} ${part}`, c``);
+  return join(c, [
+    filter.invocationId !== undefined && c`AND invocation_id = ${filter.invocationId}`,
+    filter.agentId !== undefined && c`AND agent_id = ${filter.agentId}`,
+    filter.author !== undefined && c`AND author = ${filter.author}`,
+    filter.branch !== undefined && c`AND branch = ${filter.branch}`,
+    filter.startTimeUs !== undefined && c`AND "timestamp" >= ${timestamp(c, filter.startTimeUs)}`,
+    filter.endTimeUs !== undefined && c`AND "timestamp" < ${timestamp(c, filter.endTimeUs)}`,
+  ]);
 }
 
 /**
