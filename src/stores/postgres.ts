@@ -247,7 +247,7 @@ export class PostgresStore implements Store {
       ];
       await pipeline(c, writes);
       return plan.outcome;
-    });
+    }, { openTransaction: true });
   }
 
   async readEvents(key: SessionKey, query: EventPageQuery): Promise<StoredEvent[]> {
@@ -325,7 +325,7 @@ export class PostgresStore implements Store {
           WHERE pk = ${pk}::int8`,
         commit(c),
       ]);
-    });
+    }, { openTransaction: true });
   }
 
   async restoreSharedState(appName: string, userId: string, state: { appState?: JsonObject; userState?: JsonObject }) {
@@ -381,8 +381,12 @@ export class PostgresStore implements Store {
     await this.sql.end({ timeout: 5 });
   }
 
-  /** Runs `work` on a borrowed connection; rolls back whatever it left open when it fails. */
-  private async use<T>(work: (c: Conn) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` on a borrowed connection. Work that keeps a transaction open
+   * across round trips says `openTransaction`, so a failure rolls it back
+   * before the connection returns to the pool.
+   */
+  private async use<T>(work: (c: Conn) => Promise<T>, options: { openTransaction?: boolean } = {}): Promise<T> {
     this.waiting++;
     let c: Conn;
     try {
@@ -396,7 +400,7 @@ export class PostgresStore implements Store {
     try {
       return await work(c);
     } catch (error) {
-      await c`ROLLBACK`.catch(() => {});
+      if (options.openTransaction) await c`ROLLBACK`.catch(() => {});
       throw postgresError(error);
     } finally {
       this.inUse--;
