@@ -260,6 +260,21 @@ describe("postgres store", () => {
     expect(view.session.lastSequence).toBe(0);
   });
 
+  it("returns connections without an open transaction after failed appends", async () => {
+    const name = isolationName("sessiond_tx");
+    const single = await open(`${url}&max=1&application_name=${name}`);
+    const k = { ...key, sessionId: "conflict" };
+    await createSession(single, k);
+    await append(single, "c1", k);
+    const stale = { events: [{ event: event("c2", 2), delta: splitDelta(undefined).scoped }], expectedLastSequence: 0, nowUs: 2 };
+    await expectError(single.appendEvents(k, stale), "aborted", "expected_last_sequence");
+    await expectError(append(single, "x", { ...key, sessionId: "missing" }), "not_found", "missing");
+    const [busy] = await admin`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = ${name} AND state <> 'idle'`;
+    expect(busy!.n).toBe(0);
+    // The session's row lock is free: another pool appends at once.
+    expect((await append(store, "c3", k)).lastSequence).toBe(2);
+  });
+
   it("reports pool figures from the URL's pool size", async () => {
     expect(store.poolStats()).toEqual({ total: 4, idle: 4, waiting: 0 });
     const k = { ...key, sessionId: "pool" };
