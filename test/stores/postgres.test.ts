@@ -323,6 +323,25 @@ describe("postgres store", () => {
     await unsubscribeUnrelated();
   });
 
+  it("listens again after losing the listening connection", async () => {
+    const name = isolationName("sessiond_listen");
+    const follower = await open(`${url}&application_name=${name}`);
+    const k = { ...key, sessionId: "relisten" };
+    await createSession(store, k);
+    let calls = 0;
+    await follower.subscribe(k, () => calls++);
+    const [killed] = await admin`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+      WHERE application_name = ${name} AND query = ${`listen "${follower.channel}"`}`;
+    expect(killed!.n).toBe(1);
+    // Appends made while it reconnects may go unnoticed; later ones wake the subscriber.
+    let n = 0;
+    await eventually(async () => {
+      await append(store, `r${n++}`, k);
+      await new Promise((r) => setTimeout(r, 50));
+      return calls > 0;
+    });
+  });
+
   it("releases the listening connection on close", async () => {
     const listener = await PostgresStore.open(url);
     const k = { ...key, sessionId: "closing" };

@@ -31,12 +31,13 @@ export function sessionTopic(key: SessionKey): string {
 
 /**
  * One LISTEN on the store's own listening connection, fanned out in
- * process to per-session listeners. The channel is listened to while at
- * least one listener exists.
+ * process to per-session listeners. The channel is listened to from the
+ * first subscription until the pool ends: the driver then owns exactly one
+ * listener, which it re-registers by itself after a reconnect.
  */
 export class NotifyHub {
   private readonly listeners = new Map<string, Set<() => void>>();
-  private listening: Promise<{ unlisten(): Promise<void> }> | undefined;
+  private listening: Promise<unknown> | undefined;
 
   constructor(
     private readonly sql: Sql,
@@ -45,25 +46,22 @@ export class NotifyHub {
 
   /** Calls `listener` after each committed append to the session; resolves once listening. */
   async subscribe(key: SessionKey, listener: () => void): Promise<() => Promise<void>> {
+    const listening = (this.listening ??= this.sql.listen(this.channel, (payload) => this.dispatch(payload)));
+    try {
+      await listening;
+    } catch (error) {
+      if (this.listening === listening) this.listening = undefined;
+      throw error;
+    }
     const topic = sessionTopic(key);
     let set = this.listeners.get(topic);
     if (!set) this.listeners.set(topic, (set = new Set()));
     // A distinct function per subscription, so subscribing one listener twice needs two unsubscribes.
     const entry = () => listener();
     set.add(entry);
-    const listening = (this.listening ??= this.sql.listen(this.channel, (payload) => this.dispatch(payload)));
-    try {
-      await listening;
-    } catch (error) {
-      if (this.listening === listening) this.listening = undefined;
-      await this.remove(topic, entry);
-      throw error;
-    }
-    let done = false;
     return async () => {
-      if (done) return;
-      done = true;
-      await this.remove(topic, entry);
+      set.delete(entry);
+      if (set.size === 0 && this.listeners.get(topic) === set) this.listeners.delete(topic);
     };
   }
 
@@ -77,16 +75,5 @@ export class NotifyHub {
         // One listener's failure must not keep the others from waking.
       }
     }
-  }
-
-  private async remove(topic: string, entry: () => void): Promise<void> {
-    const set = this.listeners.get(topic);
-    if (!set) return;
-    set.delete(entry);
-    if (set.size === 0) this.listeners.delete(topic);
-    if (this.listeners.size > 0 || !this.listening) return;
-    const listening = this.listening;
-    this.listening = undefined;
-    await (await listening.catch(() => undefined))?.unlisten();
   }
 }
