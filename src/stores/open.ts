@@ -25,6 +25,11 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       const { SqliteStore } = await import("./sqlite.js");
       return SqliteStore.open(url.slice("sqlite:".length), options);
     }
+    case "postgres:":
+    case "postgresql:": {
+      const { PostgresStore } = await import("./postgres.js");
+      return PostgresStore.open(url, options);
+    }
     case "redis:":
     case "rediss:":
     case "redis+cluster:":

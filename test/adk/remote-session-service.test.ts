@@ -33,7 +33,7 @@ const SAME = [
   "listAfterDelete",
 ];
 
-const STORES = ["memory", "sqlite"];
+const STORES = ["memory", "sqlite", "postgres"];
 
 /** One app name for every run: each store is fresh, and app names show up in the observations. */
 const APP = uniqueName("adk");

@@ -8,7 +8,7 @@ import { type OpenedStore, openTestStore, seed, snapshot } from "./fixtures.js";
  * Store-to-store copies and NDJSON round trips, for every store kind as
  * source and as target. A new store joins by adding its name here.
  */
-const STORES = ["memory", "sqlite", "mysql", "redis"];
+const STORES = ["memory", "sqlite", "postgres", "mysql", "redis"];
 
 /** Events the seed writes: 3+1, 1204+1, 2+1, 5+1 (each session with events also gets one with every field set). */
 const SEEDED_EVENTS = 1218;

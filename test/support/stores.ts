@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import postgres from "postgres";
 import { deleteRedisPrefix, connectTestRedis } from "./redis.js";
 import { startRedisCluster } from "./redis-cluster.js";
 
@@ -32,6 +33,15 @@ export const testStores: Record<string, () => Promise<IsolatedStore>> = {
   sqlite: async () => {
     const dir = mkdtempSync(join(tmpdir(), "sessiond-sqlite-"));
     return { url: `sqlite:${join(dir, "test.db")}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  },
+  postgres: async () => {
+    const schema = isolationName("sessiond_test");
+    await onPostgres((sql) => sql`CREATE SCHEMA ${sql(schema)}`);
+    const separator = serviceUrls.postgres.includes("?") ? "&" : "?";
+    return {
+      url: `${serviceUrls.postgres}${separator}schema=${schema}`,
+      cleanup: () => onPostgres((sql) => sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`),
+    };
   },
   redis: async () => {
     const prefix = isolationName("redis");
@@ -71,3 +81,13 @@ export const testStores: Record<string, () => Promise<IsolatedStore>> = {
     return { url: url.toString(), cleanup: () => admin(`DROP DATABASE IF EXISTS \`${database}\``) };
   },
 };
+
+/** Runs one statement on a short-lived connection to the test PostgreSQL. */
+async function onPostgres(work: (sql: postgres.Sql) => Promise<unknown>): Promise<void> {
+  const sql = postgres(serviceUrls.postgres, { max: 1, onnotice: () => {} });
+  try {
+    await work(sql);
+  } finally {
+    await sql.end();
+  }
+}

@@ -1,0 +1,3 @@
+import { streamingSuite } from "./suite.js";
+
+streamingSuite("postgres", { shared: true });
