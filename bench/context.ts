@@ -1,0 +1,69 @@
+import { type Client, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { SessionService } from "../gen/sessiond/v1/session_service_pb.js";
+import { isolationName, testStores } from "../test/support/stores.js";
+import type { BenchAdk } from "./adk.js";
+import type { BenchOptions } from "./options.js";
+import type { BenchPostgres } from "./postgres.js";
+import type { ResultRow } from "./report.js";
+import type { ServerProcess } from "./server-process.js";
+
+/** The sessiond store a run measures. */
+export interface BenchStore {
+  /** Name shown in the results, e.g. "sqlite". */
+  name: string;
+  url: string;
+  /** Whether two server processes see the same data (false for memory:). */
+  shared: boolean;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Resolves `--store` values: a name of test/support/stores.ts gets an
+ * isolated place (temporary file, schema, key prefix) removed at the end;
+ * "sqlite:" alone is the same as "sqlite"; any other URL is used as given.
+ */
+export async function resolveStore(spec: string): Promise<BenchStore> {
+  const name = spec === "sqlite:" ? "sqlite" : spec;
+  if (!name.includes(":")) {
+    const make = testStores[name];
+    if (!make) {
+      throw new Error(`store ${JSON.stringify(name)} is not available in this build; known: ${Object.keys(testStores).join(", ")} (or pass a URL)`);
+    }
+    const isolated = await make();
+    return { name, url: isolated.url, shared: !isolated.url.startsWith("memory:"), cleanup: isolated.cleanup };
+  }
+  const scheme = name.slice(0, name.indexOf(":"));
+  return { name: scheme, url: name, shared: scheme !== "memory", cleanup: async () => {} };
+}
+
+/** What a workload gets. */
+export interface WorkloadContext {
+  readonly options: BenchOptions;
+  readonly store: BenchStore;
+  /** The raw-driver and ADK baselines on PostgreSQL, opened on first use. */
+  baselines(): Promise<{ pg: BenchPostgres; adk: BenchAdk }>;
+  /** Starts a server process over `storeUrl` (default: the store under test). */
+  server(label: string, storeUrl?: string): Promise<ServerProcess>;
+  /** Starts the echo server process. */
+  echoServer(label: string): Promise<ServerProcess>;
+  log(message: string): void;
+}
+
+/** A workload: measures, and returns its result rows. */
+export type Workload = (ctx: WorkloadContext) => Promise<ResultRow[]>;
+
+/** A gRPC (HTTP/2) SessionService client with a connection of its own. */
+export function sessionClient(url: string): Client<typeof SessionService> {
+  return createClient(SessionService, createGrpcTransport({ baseUrl: url }));
+}
+
+/** A name unique to this run, for apps, sessions and schemas. */
+export function benchName(prefix: string): string {
+  return isolationName(prefix);
+}
+
+/** Warmup calls for a loop of `iterations`. */
+export function warmupFor(iterations: number): number {
+  return Math.max(3, Math.ceil(iterations / 20));
+}

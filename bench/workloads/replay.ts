@@ -1,0 +1,84 @@
+import { benchName, sessionClient, type Workload } from "../context.js";
+import { sessiondEvent } from "../events.js";
+import { type ResultRow, value } from "../report.js";
+import { since } from "../stats.js";
+
+const SEED_BATCH = 1000;
+const CURSOR_ROWS = 1000;
+
+/**
+ * Workload 4: GetEvents streaming a large session vs the raw driver's cursor
+ * read of the same rows (JSON parsed), in rows per second, plus the server's
+ * memory growth while it streams.
+ */
+export const replay: Workload = async (ctx) => {
+  const { options } = ctx;
+  const count = options.replayEvents;
+  const { pg } = await ctx.baselines();
+
+  const server = await ctx.server("replay");
+  const client = sessionClient(server.url);
+  const key = { appName: benchName("replay"), userId: "bench-user", sessionId: "s" };
+  await client.createSession(key);
+
+  // Several streams append batches concurrently; the server orders them.
+  const seedStart = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: options.seedStreams }, async () => {
+      while (next < count) {
+        const first = next;
+        const size = Math.min(SEED_BATCH, count - first);
+        next += size;
+        await client.appendEvents({ ...key, events: Array.from({ length: size }, (_, k) => sessiondEvent(first + k)) });
+      }
+    }),
+  );
+  const seedMs = since(seedStart);
+  ctx.log(`replay: seeded ${count} events through AppendEvents in ${(seedMs / 1000).toFixed(1)} s`);
+
+  const before = server.rssMb();
+  server.resetPeak();
+  const streamStart = performance.now();
+  let received = 0;
+  for await (const res of client.getEvents(key)) received += res.events.length;
+  const streamMs = since(streamStart);
+  const growthMb = Math.max(0, server.peakMb() - before);
+  const serverPeakMb = server.peakMb();
+  await server.stop();
+  if (received !== count) throw new Error(`GetEvents streamed ${received} events, expected ${count}`);
+
+  const sessionId = benchName("raw_replay");
+  const rawSeedMs = await pg.seed(sessionId, count);
+  const rawStart = performance.now();
+  const rawRows = await pg.readAll(sessionId, CURSOR_ROWS);
+  const rawMs = since(rawStart);
+  if (rawRows !== count) throw new Error(`raw cursor read ${rawRows} rows, expected ${count}`);
+
+  const rate = count / (streamMs / 1000);
+  const rawRate = count / (rawMs / 1000);
+  const workload = `GetEvents stream (${count.toLocaleString("en-US")} events)`;
+  const rows: ResultRow[] = [
+    {
+      workload,
+      store: ctx.store.name,
+      sessiond: value(rate, "rows/s"),
+      baseline: { name: `raw postgres cursor (${CURSOR_ROWS})`, figure: value(rawRate, "rows/s") },
+      ratio: rate / rawRate,
+      target: "≥ 0.6× raw rows/s",
+      met: rate / rawRate >= 0.6,
+      serverPeakMb,
+      note: `seeding: sessiond ${(seedMs / 1000).toFixed(1)} s (AppendEvents ×${SEED_BATCH}, ${options.seedStreams} streams), raw ${(rawSeedMs / 1000).toFixed(1)} s`,
+    },
+    {
+      workload: `${workload}: server RSS growth`,
+      store: ctx.store.name,
+      sessiond: value(growthMb, "MB"),
+      target: "≤ 100 MB",
+      met: growthMb <= 100,
+      serverPeakMb,
+      note: `RSS before stream ${Math.round(before)} MB`,
+    },
+  ];
+  return rows;
+};
