@@ -1,6 +1,7 @@
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { SessionService } from "../gen/sessiond/v1/session_service_pb.js";
+import { openStore } from "../src/stores/open.js";
 import { isolationName, testStores } from "../test/support/stores.js";
 import type { BenchAdk } from "./adk.js";
 import type { BenchOptions } from "./options.js";
@@ -25,16 +26,26 @@ export interface BenchStore {
  */
 export async function resolveStore(spec: string): Promise<BenchStore> {
   const name = spec === "sqlite:" ? "sqlite" : spec;
+  let store: BenchStore;
   if (!name.includes(":")) {
     const make = testStores[name];
     if (!make) {
       throw new Error(`store ${JSON.stringify(name)} is not available in this build; known: ${Object.keys(testStores).join(", ")} (or pass a URL)`);
     }
     const isolated = await make();
-    return { name, url: isolated.url, shared: !isolated.url.startsWith("memory:"), cleanup: isolated.cleanup };
+    store = { name, url: isolated.url, shared: !isolated.url.startsWith("memory:"), cleanup: isolated.cleanup };
+  } else {
+    const scheme = name.slice(0, name.indexOf(":"));
+    store = { name: scheme, url: name, shared: scheme !== "memory", cleanup: async () => {} };
   }
-  const scheme = name.slice(0, name.indexOf(":"));
-  return { name: scheme, url: name, shared: scheme !== "memory", cleanup: async () => {} };
+  // Fails fast on a bad URL or an unreachable backend, and creates the schema once.
+  try {
+    await (await openStore(store.url)).close();
+  } catch (error) {
+    await store.cleanup();
+    throw new Error(`store ${spec}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return store;
 }
 
 /** What a workload gets. */

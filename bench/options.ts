@@ -33,6 +33,8 @@ export interface BenchOptions {
   seconds: number;
   /** Upper bound of each measured loop, seconds. */
   maxSeconds: number;
+  /** The whole run is abandoned (and cleaned up) after this many seconds. */
+  timeoutSeconds: number;
   /** Directory of the result files. */
   outDir: string;
   /** Write CPU profiles of the server processes into this directory. */
@@ -58,6 +60,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --clients N               concurrent clients of the throughput workload (64)
   --seconds N               duration of each throughput phase (10; quick 3)
   --max-seconds N           upper bound of each measured loop (60; quick 8)
+  --timeout N               abandon the run after N seconds, cleaning up (3600; quick 180)
   --out DIR                 where results go (bench/results)
   --profile                 CPU profiles of the server processes into <out>/profiles
 `;
@@ -84,6 +87,7 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
       clients: { type: "string" },
       seconds: { type: "string" },
       "max-seconds": { type: "string" },
+      timeout: { type: "string" },
       out: { type: "string" },
       profile: { type: "boolean" },
     },
@@ -119,6 +123,7 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     clients: int("clients", 64, 64),
     seconds: int("seconds", 10, 3),
     maxSeconds: int("max-seconds", 60, 8),
+    timeoutSeconds: int("timeout", 3600, 180),
     outDir: values.out ?? "bench/results",
     profileDir: values.profile ? join(values.out ?? "bench/results", "profiles") : undefined,
   };

@@ -16,8 +16,11 @@ export interface BenchPostgres {
   insertOne(row: RawEventRow): Promise<void>;
   /** Writes `count` events of `sessionId` server-side; returns the milliseconds taken. */
   seed(sessionId: string, count: number): Promise<number>;
-  /** Reads a session's rows in sequence order through a cursor of `batch` rows (JSON parsed); returns the count. */
-  readAll(sessionId: string, batch: number): Promise<number>;
+  /**
+   * Reads a session's rows with sequence in (after, upTo] in order through a
+   * cursor of `batch` rows (JSON parsed); returns the count.
+   */
+  readRange(sessionId: string, after: number, upTo: number, batch: number): Promise<number>;
   /** Drops the schema and closes the connections. */
   drop(): Promise<void>;
 }
@@ -76,12 +79,13 @@ export async function openBenchPostgres(url: string, schema: string): Promise<Be
       await sql`ANALYZE raw_events`;
       return performance.now() - start;
     },
-    async readAll(sessionId, batch) {
+    async readRange(sessionId, after, upTo, batch) {
       let count = 0;
       const cursor = sql`
         SELECT sequence, id, invocation_id, agent_id, author, branch, timestamp, content, actions, metadata,
                turn_complete, error_code, error_message, long_running_tool_ids, interrupted
-        FROM raw_events WHERE session_id = ${sessionId} ORDER BY sequence`.cursor(batch);
+        FROM raw_events WHERE session_id = ${sessionId} AND sequence > ${after} AND sequence <= ${upTo}
+        ORDER BY sequence`.cursor(batch);
       for await (const rows of cursor) count += rows.length;
       return count;
     },

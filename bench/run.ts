@@ -10,6 +10,7 @@ import { type BenchAdk, openBenchAdk } from "./adk.js";
 import { type BenchStore, benchName, resolveStore, type Workload, type WorkloadContext } from "./context.js";
 import { type BenchOptions, parseOptions, USAGE, type WorkloadName } from "./options.js";
 import { type BenchPostgres, openBenchPostgres } from "./postgres.js";
+import { summarizeProfiles } from "./profile-summary.js";
 import { markdownTable, type ResultRow, writeReport } from "./report.js";
 import { startServerProcess, stopAllServers } from "./server-process.js";
 import { appendBatch } from "./workloads/append-batch.js";
@@ -96,6 +97,11 @@ async function main(): Promise<number> {
     return 0;
   }
   if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
+  const timeoutSeconds = options.timeoutSeconds;
+  setTimeout(() => {
+    log(`run exceeded --timeout ${timeoutSeconds} s: cleaning up`);
+    cleanup().finally(() => process.exit(1));
+  }, timeoutSeconds * 1000).unref();
   const startedAt = new Date().toISOString();
   const loadAverage = os.loadavg();
   const baselines = baselineOpener(options);
@@ -115,6 +121,11 @@ async function main(): Promise<number> {
   };
   const files = writeReport(options.outDir, report);
   process.stdout.write(`${markdownTable(rows)}\n\nwritten: ${files.json}, ${files.markdown}\n`);
+  if (options.profileDir) {
+    // Server processes write their profiles on exit; all have exited by now.
+    await stopAllServers();
+    process.stdout.write(`\nCPU profiles in ${options.profileDir}:\n${summarizeProfiles(options.profileDir, 15, Date.parse(startedAt))}\n`);
+  }
   return rows.some((r) => r.note?.startsWith("failed:")) ? 1 : 0;
 }
 
@@ -129,7 +140,8 @@ let code = 1;
 try {
   code = await main();
 } catch (error) {
-  log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  // Errors outside a workload are about the setup (flags, stores, PostgreSQL): the message says enough.
+  log(error instanceof Error ? error.message : String(error));
 } finally {
   await cleanup();
 }

@@ -21,7 +21,7 @@ interface EchoClient {
  */
 export const throughput: Workload = async (ctx) => {
   const { clients, seconds } = ctx.options;
-  const warmupSeconds = Math.min(2, seconds);
+  const warmupSeconds = Math.min(2, seconds / 3);
 
   const server = await ctx.server("throughput", THROUGHPUT_STORE);
   const sessionClients = Array.from({ length: clients }, () => sessionClient(server.url));
