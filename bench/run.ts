@@ -30,12 +30,26 @@ const workloads: Record<WorkloadName, Workload> = {
 };
 
 const cleanups: (() => Promise<void>)[] = [];
+let cleaning: Promise<void> | undefined;
+let interrupted = false;
 
-async function cleanup(): Promise<void> {
-  await stopAllServers();
-  for (const step of cleanups.splice(0).reverse()) {
-    await step().catch((error) => log(`cleanup failed: ${error instanceof Error ? error.message : String(error)}`));
-  }
+/** Stops the servers, then undoes the setup in reverse; callers share one run of it. */
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    await stopAllServers();
+    for (const step of cleanups.splice(0).reverse()) {
+      await step().catch((error) => log(`cleanup failed: ${error instanceof Error ? error.message : String(error)}`));
+    }
+  })();
+  return cleaning;
+}
+
+/** Ends the run early (signal or --timeout): cleans up, writes no results. */
+function abort(reason: string, code: number): void {
+  if (interrupted) return;
+  interrupted = true;
+  log(`${reason}: cleaning up`);
+  cleanup().finally(() => process.exit(code));
 }
 
 function log(message: string): void {
@@ -69,11 +83,13 @@ async function runStore(options: BenchOptions, store: BenchStore, baselines: Wor
   };
   const rows: ResultRow[] = [];
   for (const name of options.workloads) {
+    if (interrupted) break;
     log(`${store.name}: ${name}`);
     const start = performance.now();
     try {
       rows.push(...(await workloads[name](ctx)));
     } catch (error) {
+      if (interrupted) break;
       log(`${store.name}: ${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       rows.push({ workload: name, store: store.name, target: "–", note: `failed: ${error instanceof Error ? error.message : String(error)}` });
     } finally {
@@ -98,19 +114,18 @@ async function main(): Promise<number> {
   }
   if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
   const timeoutSeconds = options.timeoutSeconds;
-  setTimeout(() => {
-    log(`run exceeded --timeout ${timeoutSeconds} s: cleaning up`);
-    cleanup().finally(() => process.exit(1));
-  }, timeoutSeconds * 1000).unref();
+  setTimeout(() => abort(`run exceeded --timeout ${timeoutSeconds} s`, 1), timeoutSeconds * 1000).unref();
   const startedAt = new Date().toISOString();
   const loadAverage = os.loadavg();
   const baselines = baselineOpener(options);
   const rows: ResultRow[] = [];
   for (const spec of options.stores) {
+    if (interrupted) break;
     const store = await resolveStore(spec);
     cleanups.push(() => store.cleanup());
     rows.push(...(await runStore(options, store, baselines)));
   }
+  if (interrupted) return 130;
   const report = {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -129,12 +144,7 @@ async function main(): Promise<number> {
   return rows.some((r) => r.note?.startsWith("failed:")) ? 1 : 0;
 }
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    log(`${signal}: cleaning up`);
-    cleanup().finally(() => process.exit(130));
-  });
-}
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => abort(signal, 130));
 
 let code = 1;
 try {
@@ -145,4 +155,5 @@ try {
 } finally {
   await cleanup();
 }
-process.exit(code);
+// After an abort, its own exit (with its code) is pending.
+if (!interrupted) process.exit(code);
