@@ -52,6 +52,11 @@ function abort(reason: string, code: number): void {
   cleanup().finally(() => process.exit(code));
 }
 
+/** A URL without its password, for files that may be shared. */
+function redact(url: string): string {
+  return url.replace(/(\/\/[^:/@]*):[^@/]*@/, "$1:***@");
+}
+
 function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }
@@ -131,7 +136,7 @@ async function main(): Promise<number> {
     finishedAt: new Date().toISOString(),
     node: process.version,
     host: { cpus: os.cpus().length, loadAverage },
-    options: { ...options },
+    options: { ...options, postgresUrl: redact(options.postgresUrl), stores: options.stores.map(redact) },
     rows,
   };
   const files = writeReport(options.outDir, report);
