@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 
 /** Every workload, in run order. */
 export const WORKLOADS = ["append-batch", "append-one", "get-session", "replay", "live-tail", "throughput"] as const;
+/** One of {@link WORKLOADS}. */
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 /** What a run measures and how much. */
@@ -41,6 +42,7 @@ export interface BenchOptions {
   profileDir?: string;
 }
 
+/** Help text of `npm run bench -- --help`. */
 export const USAGE = `Usage: npm run bench -- [options]
 
   --store S, --stores S,S   sessiond store(s): names from test/support/stores.ts
