@@ -1,4 +1,4 @@
-import { type Client, createClient } from "@connectrpc/connect";
+import { type Client, createClient, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { SessionService } from "../gen/sessiond/v1/session_service_pb.js";
 import { openStore } from "../src/stores/open.js";
@@ -64,9 +64,17 @@ export interface WorkloadContext {
 /** A workload: measures, and returns its result rows. */
 export type Workload = (ctx: WorkloadContext) => Promise<ResultRow[]>;
 
-/** A gRPC (HTTP/2) SessionService client with a connection of its own. */
-export function sessionClient(url: string): Client<typeof SessionService> {
-  return createClient(SessionService, createGrpcTransport({ baseUrl: url }));
+/**
+ * A gRPC (HTTP/2) transport with a connection of its own. With compression
+ * "none" the client does not offer gzip/brotli, so the server answers uncompressed.
+ */
+export function grpcTransport(url: string, options: Pick<BenchOptions, "compression">): Transport {
+  return createGrpcTransport({ baseUrl: url, ...(options.compression === "none" ? { acceptCompression: [] } : {}) });
+}
+
+/** A SessionService client over {@link grpcTransport}. */
+export function sessionClient(url: string, options: Pick<BenchOptions, "compression">): Client<typeof SessionService> {
+  return createClient(SessionService, grpcTransport(url, options));
 }
 
 /** A name unique to this run, for apps, sessions and schemas. */

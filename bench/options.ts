@@ -36,6 +36,12 @@ export interface BenchOptions {
   maxSeconds: number;
   /** The whole run is abandoned (and cleaned up) after this many seconds. */
   timeoutSeconds: number;
+  /**
+   * "gzip": clients accept gzip and brotli as connect-node clients do by
+   * default, so the server compresses larger responses; "none": they accept
+   * only identity.
+   */
+  compression: "gzip" | "none";
   /** Directory of the result files. */
   outDir: string;
   /** Write CPU profiles of the server processes into this directory. */
@@ -62,6 +68,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --clients N               concurrent clients of the throughput workload (64)
   --seconds N               duration of each throughput phase (10; quick 3)
   --max-seconds N           upper bound of each measured loop (60; quick 8)
+  --compression gzip|none   response compression the clients accept (gzip: connect-node's default)
   --timeout N               abandon the run after N seconds, cleaning up (3600; quick 180)
   --out DIR                 where results go (bench/results)
   --profile                 CPU profiles of the server processes into <out>/profiles
@@ -91,6 +98,7 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
       "max-seconds": { type: "string" },
       timeout: { type: "string" },
       out: { type: "string" },
+      compression: { type: "string" },
       profile: { type: "boolean" },
     },
   });
@@ -108,6 +116,8 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
   for (const w of workloads) {
     if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`--workloads: unknown workload ${JSON.stringify(w)}; use ${WORKLOADS.join(", ")}`);
   }
+  const compression = values.compression ?? "gzip";
+  if (compression !== "gzip" && compression !== "none") throw new Error(`--compression must be gzip or none, not ${JSON.stringify(compression)}`);
   const batchEvents = int("batch-events", 100, 100);
   if (batchEvents > 1000) throw new Error("--batch-events must be at most 1000 (the AppendEvents limit)");
   return {
@@ -126,6 +136,7 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     seconds: int("seconds", 10, 3),
     maxSeconds: int("max-seconds", 60, 8),
     timeoutSeconds: int("timeout", 3600, 180),
+    compression,
     outDir: values.out ?? "bench/results",
     profileDir: values.profile ? join(values.out ?? "bench/results", "profiles") : undefined,
   };

@@ -1,8 +1,7 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { type Event, EventSchema } from "../../gen/sessiond/v1/session_pb.js";
-import { benchName, sessionClient, type Workload } from "../context.js";
+import { benchName, grpcTransport, sessionClient, type Workload } from "../context.js";
 import { EchoService } from "../echo-service.js";
 import { sessiondEvent } from "../events.js";
 import { type ResultRow, value } from "../report.js";
@@ -24,7 +23,7 @@ export const throughput: Workload = async (ctx) => {
   const warmupSeconds = Math.min(2, seconds / 3);
 
   const server = await ctx.server("throughput", THROUGHPUT_STORE);
-  const sessionClients = Array.from({ length: clients }, () => sessionClient(server.url));
+  const sessionClients = Array.from({ length: clients }, () => sessionClient(server.url, ctx.options));
   const appName = benchName("throughput");
   const keys = await Promise.all(
     sessionClients.map(async (client, c) => {
@@ -36,7 +35,7 @@ export const throughput: Workload = async (ctx) => {
   const echo = await ctx.echoServer("throughput-echo");
   const echoClients = Array.from(
     { length: clients },
-    () => createClient(EchoService, createGrpcTransport({ baseUrl: echo.url })) as unknown as EchoClient,
+    () => createClient(EchoService, grpcTransport(echo.url, ctx.options)) as unknown as EchoClient,
   );
   let n = 0;
   const append = (c: number) => sessionClients[c]!.appendEvent({ ...keys[c]!, event: sessiondEvent(n++) });
