@@ -30,6 +30,8 @@ Commands:
             --ui-dir DIR         built session viewer served at /ui (default dist/ui;
                                  env SESSIOND_UI_DIR)
             --no-ui              do not serve /ui
+            --compress-responses gzip or brotli responses of 1 KiB and more for clients
+                                 that accept it (env SESSIOND_COMPRESS_RESPONSES=true)
             --poll-interval-ms N how often follow streams re-read the store without a
                                  wake-up (default 250, or 2000 for stores that notify;
                                  env SESSIOND_POLL_INTERVAL_MS)

@@ -52,6 +52,8 @@ export interface ServerOptions {
   contextValues?: (req: HttpRequest, res: HttpResponse) => ContextValues;
   /** Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with this certificate instead of cleartext. */
   tls?: TlsOptions;
+  /** Gzip/brotli responses of 1 KiB and more for clients that accept it (default off). */
+  compressResponses?: boolean;
   /**
    * How long a follow stream waits for a wake-up before re-reading the store:
    * default 250 ms, or 2000 ms for stores with `subscribe` (a safety net).
@@ -92,6 +94,9 @@ export async function startServer(options: ServerOptions): Promise<SessiondServe
     connect: true,
     readMaxBytes: limits.maxMessageBytes,
     writeMaxBytes: limits.maxMessageBytes,
+    // Compressed requests are always accepted; responses are compressed only
+    // when asked for, since gzip costs more CPU than it saves on fast links.
+    compressMinBytes: options.compressResponses ? 1024 : Number.MAX_SAFE_INTEGER,
     shutdownSignal: shutdown.signal,
     contextValues: options.contextValues && ((req) => contexts.get(req)!),
     interceptors: [

@@ -39,6 +39,8 @@ export interface ServeConfig {
   tlsKeyFile?: string;
   metrics: boolean;
   logLevel: string;
+  /** Compress responses for clients that accept it (--compress-responses). */
+  compressResponses: boolean;
   /** Follow streams' re-read interval without a wake-up (--poll-interval-ms); undefined for the default. */
   pollIntervalMs?: number;
   /** Directory of the built session viewer served at /ui, or undefined for none (--no-ui). */
@@ -70,6 +72,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       "ui-dir": { type: "string" },
       "no-ui": { type: "boolean" },
       "poll-interval-ms": { type: "string" },
+      "compress-responses": { type: "boolean" },
       retention: { type: "string" },
       "retention-status": { type: "string" },
       "retention-interval": { type: "string" },
@@ -90,6 +93,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     tlsKeyFile: values["tls-key"] ?? (env.SESSIOND_TLS_KEY || undefined),
     metrics: !values["no-metrics"] && env.SESSIOND_METRICS !== "false",
     logLevel: values["log-level"] ?? env.SESSIOND_LOG_LEVEL ?? "info",
+    compressResponses: values["compress-responses"] ?? env.SESSIOND_COMPRESS_RESPONSES === "true",
     pollIntervalMs: pollIntervalOf(values["poll-interval-ms"] ?? env.SESSIOND_POLL_INTERVAL_MS),
     uiDir: values["no-ui"] ? undefined : (values["ui-dir"] ?? env.SESSIOND_UI_DIR ?? defaultUiRoot()),
     retention: retentionOf(values),
@@ -140,6 +144,7 @@ export async function startSessiond(config: ServeConfig, options: { logDestinati
       corsOrigins: config.corsOrigins,
       logger: serverLogger(logger),
       pollIntervalMs: config.pollIntervalMs,
+      compressResponses: config.compressResponses,
       tls,
       contextValues: requestIdContext,
       interceptors: [

@@ -2,6 +2,7 @@ import { fromBinary, type MessageInitShape, type DescMessage, create, toBinary }
 import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AppendEventRequestSchema,
@@ -131,5 +132,29 @@ describe("wire protocols on one port", () => {
     expect(allowed.headers.get("access-control-allow-methods")).toContain("POST");
     const denied = await preflight("http://evil.example");
     expect(denied.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("compresses responses only when configured, and always accepts compressed requests", async () => {
+    const appName = uniqueName("gzip");
+    const big = { text: "x".repeat(4096) };
+    const call = (url: string, body: object, headers: Record<string, string> = {}) =>
+      fetch(`${url}/sessiond.v1.SessionService/CreateSession`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "accept-encoding": "gzip", ...headers },
+        body: headers["content-encoding"] === "gzip" ? gzipSync(JSON.stringify(body)) : JSON.stringify(body),
+      });
+    const plain = await call(t.server.url, { appName, userId: "u", metadata: big });
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get("content-encoding")).toBeNull();
+    const compressedRequest = await call(t.server.url, { appName, userId: "u", metadata: big }, { "content-encoding": "gzip" });
+    expect(compressedRequest.status).toBe(200);
+    const compressing = await startTestServer(new MemoryStore(), { compressResponses: true });
+    try {
+      const res = await call(compressing.server.url, { appName, userId: "u", metadata: big });
+      expect(res.headers.get("content-encoding")).toBe("gzip");
+      expect(((await res.json()) as { session: { metadata: unknown } }).session.metadata).toEqual(big);
+    } finally {
+      await compressing.close();
+    }
   });
 });

@@ -1,0 +1,39 @@
+import { benchName, sessionClient, type Workload, warmupFor } from "../context.js";
+import { rawEventRow, sessiondEvent } from "../events.js";
+import { latency, type ResultRow } from "../report.js";
+import { type LatencySummary, timeInterleaved } from "../stats.js";
+
+/** Workload 1: AppendEvents of a batch over gRPC vs the raw driver inserting the same rows in one transaction. */
+export const appendBatch: Workload = async (ctx) => {
+  const { options } = ctx;
+  const n = options.batchEvents;
+  const bounds = { warmup: warmupFor(options.iterations), iterations: options.iterations, maxSeconds: options.maxSeconds };
+  const { pg } = await ctx.baselines();
+
+  const server = await ctx.server("append-batch");
+  const client = sessionClient(server.url, ctx.options);
+  const key = { appName: benchName("append_batch"), userId: "bench-user", sessionId: "s" };
+  await client.createSession(key);
+  const sessionId = benchName("raw_batch");
+  let sequence = 0;
+  server.resetPeak();
+  const [sessiond, raw] = (await timeInterleaved(bounds, [
+    (i) => client.appendEvents({ ...key, events: Array.from({ length: n }, (_, k) => sessiondEvent(i * n + k)) }),
+    (i) => pg.insertBatch(Array.from({ length: n }, (_, k) => rawEventRow(sessionId, ++sequence, i * n + k))),
+  ])) as [LatencySummary, LatencySummary];
+  const serverPeakMb = server.peakMb();
+  await server.stop();
+
+  const ratio = sessiond.p50 / raw.p50;
+  const row: ResultRow = {
+    workload: `AppendEvents (${n} events)`,
+    store: ctx.store.name,
+    sessiond: latency(sessiond),
+    baseline: { name: "raw postgres, 1 tx", figure: latency(raw) },
+    ratio,
+    target: "≤ 1.5× raw (p50)",
+    met: ratio <= 1.5,
+    serverPeakMb,
+  };
+  return [row];
+};

@@ -1,0 +1,91 @@
+import { create } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { describe, expect, it } from "vitest";
+import { resolveStore } from "../../bench/context.js";
+import { EchoService, registerEcho } from "../../bench/echo-service.js";
+import { sessiondEvent } from "../../bench/events.js";
+import { markdownTable, value } from "../../bench/report.js";
+import { percentile, summarize, timeInterleaved } from "../../bench/stats.js";
+import { EventSchema } from "../../gen/sessiond/v1/session_pb.js";
+import { startServer } from "../../src/server.js";
+import { MemoryStore } from "../../src/stores/memory.js";
+
+describe("bench statistics", () => {
+  it("takes nearest-rank percentiles", () => {
+    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(sorted, 50)).toBe(50);
+    expect(percentile(sorted, 99)).toBe(99);
+    expect(percentile([7], 99)).toBe(7);
+    expect(summarize([3, 1, 2])).toMatchObject({ count: 3, p50: 2, p99: 3, mean: 2 });
+  });
+
+  it("interleaves contenders and stops at the iteration bound", async () => {
+    const calls: string[] = [];
+    const [a, b] = await timeInterleaved({ warmup: 1, iterations: 3, maxSeconds: 10 }, [
+      async (i) => calls.push(`a${i}`),
+      async (i) => calls.push(`b${i}`),
+    ]);
+    expect(calls).toEqual(["a0", "b0", "a1", "b1", "a2", "b2", "a3", "b3"]);
+    expect(a!.count).toBe(3);
+    expect(b!.count).toBe(3);
+  });
+});
+
+describe("bench report", () => {
+  it("renders one table row per result with ratio, target and verdict", () => {
+    const table = markdownTable([
+      {
+        workload: "AppendEvent, 64 clients",
+        store: "memory",
+        sessiond: value(1234.4, "req/s"),
+        baseline: { name: "echo", figure: value(2000, "req/s") },
+        ratio: 0.6172,
+        target: "≥ 0.7× echo",
+        met: false,
+        serverPeakMb: 101.6,
+      },
+      { workload: "Live tail A→B", store: "memory", target: "p99 ≤ 100 ms", note: "unavailable: not shared" },
+    ]);
+    const lines = table.split("\n");
+    expect(lines).toHaveLength(4);
+    expect(lines[2]).toBe("| AppendEvent, 64 clients | memory | 1,234 req/s | echo: 2,000 req/s | 0.62× | ≥ 0.7× echo | no | 102 MB |  |");
+    expect(lines[3]).toContain("| unavailable |");
+  });
+});
+
+describe("bench echo service", () => {
+  it("answers with the event it was sent, over gRPC", async () => {
+    const server = await startServer({ store: new MemoryStore(), port: 0, services: registerEcho });
+    try {
+      expect(EchoService.typeName).toBe("bench.v1.EchoService");
+      const client = createClient(EchoService, createGrpcTransport({ baseUrl: server.url })) as unknown as {
+        echo(request: unknown): Promise<{ author: string; content?: unknown }>;
+      };
+      const event = create(EventSchema, sessiondEvent(7));
+      const reply = await client.echo(event);
+      expect(reply.author).toBe("agent");
+      expect(reply.content).toEqual(event.content);
+    } finally {
+      await server.close(1000);
+    }
+  });
+});
+
+describe("bench stores", () => {
+  it("makes a temporary SQLite store for a bare sqlite: and removes it", async () => {
+    const store = await resolveStore("sqlite:");
+    expect(store.name).toBe("sqlite");
+    expect(store.url).toMatch(/^sqlite:.+\.db$/);
+    expect(store.shared).toBe(true);
+    await store.cleanup();
+  });
+
+  it("names the known stores when a name is unknown", async () => {
+    await expect(resolveStore("nosuchstore")).rejects.toThrow(/"nosuchstore" is not available in this build; known: .*sqlite/);
+  });
+
+  it("fails fast on a URL no store accepts", async () => {
+    await expect(resolveStore("bogus:x")).rejects.toThrow(/unsupported URL scheme/);
+  });
+});
