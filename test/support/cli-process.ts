@@ -11,7 +11,7 @@ export interface ServeProcess {
   child: ChildProcess;
   url: string;
   logs: Record<string, unknown>[];
-  /** Sends a signal and resolves with the exit code. */
+  /** Sends a signal and resolves with the exit code (SIGKILL after 10 s). */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -42,9 +42,12 @@ export async function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): P
     url,
     logs,
     async stop(signal = "SIGTERM") {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const exited = once(child, "exit");
       child.kill(signal);
-      const [code] = await once(child, "exit");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      const [code] = await exited;
+      clearTimeout(timer);
       return code as number | null;
     },
   };
