@@ -123,7 +123,8 @@ export async function startSessiond(config: ServeConfig, options: { logDestinati
     : undefined;
 
   const metrics = config.metrics ? new ServerMetrics() : undefined;
-  const opened = await openStore(config.storeUrl, { autoMigrate: config.autoMigrate });
+  // Without --no-auto-migrate the URL's own auto_migrate (default true) decides.
+  const opened = await openStore(config.storeUrl, { autoMigrate: config.autoMigrate ? undefined : false });
   const store = metrics ? metrics.instrumentStore(opened) : opened;
   const health = new HealthMonitor({
     store,

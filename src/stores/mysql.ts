@@ -37,7 +37,7 @@ import type { PoolStats, Store } from "./store.js";
 
 /** Options of the MySQL store beside its URL. */
 export interface MysqlOptions {
-  /** Create or upgrade the schema on open; the URL's `auto_migrate` takes precedence. */
+  /** Create or upgrade the schema on open; wins over the URL's `auto_migrate` (default true). */
   autoMigrate?: boolean;
 }
 
@@ -71,7 +71,7 @@ export class MysqlStore implements Store {
     const settings = parseMysqlUrl(url);
     const store = new MysqlStore(new MysqlPool(settings), settings);
     try {
-      if (settings.autoMigrate ?? options.autoMigrate ?? true) await store.migrate();
+      if (options.autoMigrate ?? settings.autoMigrate ?? true) await store.migrate();
       else await requireMysqlSchema(store.pool, settings);
       const [packet] = await store.pool.query("SELECT @@max_allowed_packet AS bytes");
       store.packetBytes = Number(packet!.bytes);

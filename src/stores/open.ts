@@ -4,7 +4,11 @@ import type { Store } from "./store.js";
 
 /** Options that apply to every store, beside what the URL says. */
 export interface OpenStoreOptions {
-  /** Create or upgrade the schema on open (default true). */
+  /**
+   * Create or upgrade the schema on open. When set it wins over the URL's
+   * `auto_migrate`, so `sessiond migrate` migrates whatever the URL says;
+   * unset, the URL decides (default true).
+   */
   autoMigrate?: boolean;
 }
 

@@ -43,7 +43,7 @@ import type { PoolStats, Store } from "./store.js";
 
 /** Options of the PostgreSQL store beside its URL. */
 export interface PostgresOptions {
-  /** Create or upgrade the schema on open (default true); the URL's auto_migrate wins. */
+  /** Create or upgrade the schema on open; wins over the URL's auto_migrate (default true). */
   autoMigrate?: boolean;
 }
 
@@ -91,7 +91,7 @@ export class PostgresStore implements Store {
     });
     const store = new PostgresStore(sql, tables, parsed.max);
     try {
-      if (parsed.autoMigrate ?? options.autoMigrate ?? true) await store.migrate();
+      if (options.autoMigrate ?? parsed.autoMigrate ?? true) await store.migrate();
       else await requirePostgresSchema(sql, tables);
     } catch (error) {
       await sql.end({ timeout: 0 });

@@ -39,6 +39,7 @@ import type { Store } from "./store.js";
 
 /** Options of the SQLite store, from the URL's query string. */
 export interface SqliteOptions {
+  /** Wins over the URL's `auto_migrate` (default true). */
   autoMigrate?: boolean;
   tablePrefix?: string;
   /** "full" (default) survives power loss; "normal" is faster and survives process crashes. */
@@ -77,7 +78,7 @@ export class SqliteStore implements Store {
     const db = new DatabaseSync(path);
     db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous}; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;`);
     const store = new SqliteStore(db, tables);
-    const autoMigrate = params.has("auto_migrate") ? params.get("auto_migrate") !== "false" : (options.autoMigrate ?? true);
+    const autoMigrate = options.autoMigrate ?? (params.has("auto_migrate") ? params.get("auto_migrate") !== "false" : true);
     if (autoMigrate) store.migrate();
     else store.requireSchema();
     return store;

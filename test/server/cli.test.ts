@@ -88,5 +88,11 @@ describe("the sessiond command", () => {
     expect(migrated.stdout).toContain("up to date");
     const server = await spawnServe(["--store", store, "--no-auto-migrate"]);
     await server.stop();
+    // A URL that turns auto-migration off still migrates with `sessiond migrate`.
+    const guarded = `sqlite:${join(dir, "guarded.db")}?auto_migrate=false`;
+    const refusedByUrl = await run(process.execPath, [SESSIOND_BIN, "serve", "--store", guarded, "--port", "0"]).catch((e) => e);
+    expect(refusedByUrl.stderr).toContain("sessiond migrate");
+    await run(process.execPath, [SESSIOND_BIN, "migrate", "--store", guarded]);
+    await (await spawnServe(["--store", guarded])).stop();
   });
 });
