@@ -1,6 +1,7 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
+import { ConnectionDrain } from "./connection-drain.js";
 
 /** A request listener usable for both HTTP/1.1 and HTTP/2 requests. */
 export type DualHandler = (
@@ -34,35 +35,13 @@ export async function listenDualProtocol(
 ): Promise<DualProtocolServer> {
   const h1 = http.createServer({ maxHeaderSize: options.maxHeaderBytes }, handler);
   const h2 = http2.createServer({}, handler);
-  const sessions = new Set<http2.Http2Session>();
-  h2.on("session", (session) => {
-    sessions.add(session);
-    session.once("close", () => sessions.delete(session));
-  });
-  // HTTP/1.1 connections are tracked by hand: the HTTP/1 server never
-  // listens itself, so its own idle-connection tracking is not set up.
-  const busy = new Map<net.Socket, number>();
-  let draining = false;
-  h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const socket = req.socket;
-    busy.set(socket, (busy.get(socket) ?? 0) + 1);
-    if (draining) res.shouldKeepAlive = false;
-    res.once("close", () => {
-      const left = (busy.get(socket) ?? 1) - 1;
-      busy.set(socket, left);
-      if (draining && left === 0) socket.end();
-    });
-  });
-  const sockets = new Set<net.Socket>();
-  const http2Sockets = new WeakSet<net.Socket>();
+  const drain = new ConnectionDrain();
+  h2.on("session", (session) => drain.session(session));
+  h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => drain.http1Request(req, res));
   const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.once("close", () => {
-      sockets.delete(socket);
-      busy.delete(socket);
-    });
+    drain.connection(socket);
     sniff(socket, (isHttp2) => {
-      if (isHttp2) http2Sockets.add(socket);
+      if (isHttp2) drain.markHttp2(socket);
       (isHttp2 ? h2 : h1).emit("connection", socket);
     });
   });
@@ -76,15 +55,8 @@ export async function listenDualProtocol(
   return {
     address: server.address() as net.AddressInfo,
     async close(graceMs) {
-      draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const session of sessions) session.close();
-      // HTTP/2 sessions end themselves after GOAWAY; idle HTTP/1.1 sockets are closed now.
-      for (const socket of sockets) if (!http2Sockets.has(socket) && !busy.get(socket)) socket.end();
-      const deadline = Date.now() + graceMs;
-      while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      for (const session of sessions) session.destroy();
-      for (const socket of sockets) socket.destroy();
+      await drain.close(graceMs);
       await closed;
     },
   };

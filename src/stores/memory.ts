@@ -1,5 +1,6 @@
 import { planAppend } from "../core/append.js";
-import { SessiondError, sessionExists, sessionNotFound, sequenceConflict } from "../core/errors.js";
+import { patchSession } from "../core/session-patch.js";
+import { SessiondError, sessionExists, sessionNotFound } from "../core/errors.js";
 import { compareKeys, compareSessionKeys, deleteScopeMatches, eventMatches, keyOf, sessionCursor, sessionMatches } from "../core/match.js";
 import { applyDelta } from "../core/state.js";
 import type {
@@ -70,16 +71,7 @@ export class MemoryStore implements Store {
   async updateSession(key: SessionKey, patch: SessionPatch): Promise<SessionView> {
     const entry = this.entry(key);
     const record = entry.record;
-    if (patch.expectedLastSequence !== undefined && patch.expectedLastSequence !== record.lastSequence) {
-      throw sequenceConflict(patch.expectedLastSequence, record.lastSequence);
-    }
-    entry.record = {
-      ...record,
-      status: patch.status ?? record.status,
-      metadata: patch.metadata ?? record.metadata,
-      agentId: patch.agentId ?? record.agentId,
-      updateTimeUs: patch.nowUs,
-    };
+    entry.record = patchSession(record, patch);
     return this.view(entry.record);
   }
 

@@ -1,5 +1,6 @@
 import { planAppend } from "../core/append.js";
-import { SessiondError, sequenceConflict, sessionExists, sessionNotFound } from "../core/errors.js";
+import { patchSession } from "../core/session-patch.js";
+import { SessiondError, sessionExists, sessionNotFound } from "../core/errors.js";
 import { applyDelta } from "../core/state.js";
 import type {
   AppendBatch,
@@ -151,16 +152,7 @@ export class MysqlStore implements Store {
       const found = await this.sessionRow(c, key, " FOR UPDATE");
       if (!found) throw sessionNotFound(key);
       const record = found.record;
-      if (patch.expectedLastSequence !== undefined && patch.expectedLastSequence !== record.lastSequence) {
-        throw sequenceConflict(patch.expectedLastSequence, record.lastSequence);
-      }
-      const next: SessionRecord = {
-        ...record,
-        status: patch.status ?? record.status,
-        metadata: patch.metadata ?? record.metadata,
-        agentId: patch.agentId ?? record.agentId,
-        updateTimeUs: patch.nowUs,
-      };
+      const next: SessionRecord = patchSession(record, patch);
       await c.query(`UPDATE ${this.t.sessions} SET status = ?, metadata = ?, agent_id = ?, updated_at = ? WHERE pk = ?`, [
         next.status,
         json(next.metadata),

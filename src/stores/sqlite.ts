@@ -2,7 +2,8 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { planAppend } from "../core/append.js";
-import { SessiondError, sessionExists, sessionNotFound, sequenceConflict } from "../core/errors.js";
+import { patchSession } from "../core/session-patch.js";
+import { SessiondError, sessionExists, sessionNotFound } from "../core/errors.js";
 import { applyDelta } from "../core/state.js";
 import type {
   AppendBatch,
@@ -144,16 +145,7 @@ export class SqliteStore implements Store {
   async updateSession(key: SessionKey, patch: SessionPatch): Promise<SessionView> {
     return this.tx(() => {
       const { record } = this.requireSession(key);
-      if (patch.expectedLastSequence !== undefined && patch.expectedLastSequence !== record.lastSequence) {
-        throw sequenceConflict(patch.expectedLastSequence, record.lastSequence);
-      }
-      const next: SessionRecord = {
-        ...record,
-        status: patch.status ?? record.status,
-        metadata: patch.metadata ?? record.metadata,
-        agentId: patch.agentId ?? record.agentId,
-        updateTimeUs: patch.nowUs,
-      };
+      const next: SessionRecord = patchSession(record, patch);
       this.stmt(
         `UPDATE ${this.t.sessions} SET status = ?, metadata = ?, agent_id = ?, updated_at = ? WHERE app_name = ? AND user_id = ? AND id = ?`,
       ).run(next.status, JSON.stringify(next.metadata), next.agentId, next.updateTimeUs, key.appName, key.userId, key.sessionId);

@@ -1,4 +1,3 @@
-import type { JsonObject } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { uniqueName } from "../support/server.js";
 import { type SuiteContext, textEvent } from "./context.js";
