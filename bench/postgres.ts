@@ -4,11 +4,15 @@ import { FILLER, type RawEventRow } from "./events.js";
 /**
  * The raw-driver baseline: the `postgres` driver writing and reading an
  * events table shaped like a store's (same columns, JSON as jsonb), in a
- * schema of its own that {@link BenchPostgres.drop} removes.
+ * database of its own that {@link BenchPostgres.drop} removes. A database,
+ * not a schema: ADK's ORM inspects every schema of its database at start-up,
+ * and must not trip over other clients' schemas coming and going.
  */
 export interface BenchPostgres {
   readonly sql: postgres.Sql;
+  /** URL of the bench database. */
   readonly url: string;
+  /** Schema for ADK's tables in the bench database. */
   readonly schema: string;
   /** Inserts rows in one transaction with one multi-row INSERT. */
   insertBatch(rows: RawEventRow[]): Promise<void>;
@@ -21,21 +25,29 @@ export interface BenchPostgres {
    * cursor of `batch` rows (JSON parsed); returns the count.
    */
   readRange(sessionId: string, after: number, upTo: number, batch: number): Promise<number>;
-  /** Drops the schema and closes the connections. */
+  /** Closes the connections and drops the database. */
   drop(): Promise<void>;
 }
 
 const COLUMNS = ["session_id", "sequence", "id", "invocation_id", "author", "timestamp", "content", "actions"] as const;
 
-/** Creates `schema` with the events table and connects with it first on the search path. */
-export async function openBenchPostgres(url: string, schema: string): Promise<BenchPostgres> {
-  const admin = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`CREATE SCHEMA ${schema}`);
-  } finally {
-    await admin.end();
-  }
+/** Creates a database named `name` with a schema of the same name holding the events table. */
+export async function openBenchPostgres(serverUrl: string, name: string): Promise<BenchPostgres> {
+  const onServer = async (statement: string) => {
+    const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+    try {
+      await admin.unsafe(statement);
+    } finally {
+      await admin.end();
+    }
+  };
+  await onServer(`CREATE DATABASE ${name}`);
+  const databaseUrl = new URL(serverUrl);
+  databaseUrl.pathname = `/${name}`;
+  const url = databaseUrl.toString();
+  const schema = name;
   const sql = postgres(url, { max: 4, onnotice: () => {}, connection: { search_path: schema } });
+  await sql.unsafe(`CREATE SCHEMA ${schema}`);
   await sql.unsafe(`
     CREATE TABLE raw_events (
       session_id text NOT NULL,
@@ -92,11 +104,8 @@ export async function openBenchPostgres(url: string, schema: string): Promise<Be
     async drop() {
       if (dropped) return;
       dropped = true;
-      try {
-        await sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      } finally {
-        await sql.end({ timeout: 5 });
-      }
+      await sql.end({ timeout: 5 });
+      await onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
 }

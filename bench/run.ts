@@ -61,14 +61,14 @@ function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }
 
-/** Opens the PostgreSQL baselines once, on first use, in a schema of their own. */
+/** Opens the PostgreSQL baselines once, on first use, in a database of their own. */
 function baselineOpener(options: BenchOptions) {
   let opening: Promise<{ pg: BenchPostgres; adk: BenchAdk }> | undefined;
   return () =>
     (opening ??= (async () => {
-      const schema = benchName("sessiond_bench");
-      log(`baselines: PostgreSQL schema ${schema}`);
-      const pg = await openBenchPostgres(options.postgresUrl, schema);
+      const name = benchName("sessiond_bench");
+      log(`baselines: PostgreSQL database ${name}`);
+      const pg = await openBenchPostgres(options.postgresUrl, name);
       cleanups.push(() => pg.drop());
       const adk = await openBenchAdk(pg);
       cleanups.push(() => adk.close());
