@@ -2,13 +2,13 @@ import type http from "node:http";
 import type http2 from "node:http2";
 import type { ConnectRouter, ContextValues, Interceptor } from "@connectrpc/connect";
 import { cors as connectCors } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { SessionService } from "../gen/sessiond/v1/session_service_pb.js";
 import { errorInterceptor } from "./api/errors.js";
 import { FollowHub, type FollowStats } from "./api/follow-hub.js";
 import { sessionService } from "./api/service.js";
 import { limits } from "./core/limits.js";
 import { type DualProtocolServer, listenDualProtocol } from "./private/dual-protocol.js";
+import { rpcAdapter } from "./private/rpc-adapter.js";
 import { listenTls, type TlsOptions } from "./private/tls-listener.js";
 import type { Store } from "./stores/store.js";
 
@@ -88,7 +88,7 @@ export async function startServer(options: ServerOptions): Promise<SessiondServe
   // The adapter hands only the request to contextValues; the response is paired here.
   const contexts = new WeakMap<HttpRequest, ContextValues>();
   const hub = new FollowHub(options.store, (error) => logger.error("releasing a store subscription failed", { error: String(error) }));
-  const adapter = connectNodeAdapter({
+  const adapter = rpcAdapter({
     grpc: true,
     grpcWeb: true,
     connect: true,
@@ -103,6 +103,7 @@ export async function startServer(options: ServerOptions): Promise<SessiondServe
       ...(options.interceptors ?? []),
       errorInterceptor((error, procedure) => logger.error("internal error", { procedure, error: String(error) })),
     ],
+    onWriteError: (error, procedure) => logger.error("writing a response failed", { procedure, error: String(error) }),
     routes(router) {
       router.service(
         SessionService,

@@ -119,6 +119,11 @@ describe("wire protocols on one port", () => {
     expect(await bad.json()).toEqual({ code: "invalid_argument", message: "app_name: is required" });
   });
 
+  it("answers 404 for paths that are no RPC and no route", async () => {
+    const res = await fetch(`${t.server.url}/sessiond.v1.SessionService/NoSuchMethod`, { method: "POST", body: "{}" });
+    expect(res.status).toBe(404);
+  });
+
   it("answers CORS preflights for allowed origins only, with the headers Connect-Web needs", async () => {
     const preflight = (origin: string) =>
       fetch(`${t.server.url}/sessiond.v1.SessionService/ListSessions`, {
