@@ -5,10 +5,13 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: "prepare" would build before the sources are copied, and
 # no install script is needed to compile (buf only regenerates gen/).
-RUN npm ci --no-audit --no-fund --ignore-scripts
+# `npm install` rather than `npm ci`: the lock file holds only the optional
+# platform packages of the machine that wrote it; the versions stay locked.
+RUN npm install --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY gen ./gen
 COPY src ./src
+COPY ui ./ui
 RUN npm run build
 
 # Runtime stage: production dependencies and the compiled output only.
@@ -18,7 +21,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY package.json package-lock.json ./
 # The optional @google/adk peer dependency is not installed: the server never loads it.
-RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
+RUN npm install --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 # SQLite data lives in a volume the unprivileged user owns.
