@@ -35,7 +35,7 @@ import {
   type TableNames,
   tableNames,
 } from "./private/sql.js";
-import { sqliteMigrations } from "./private/sqlite-schema.js";
+import { migrateSqlite, requireSqliteSchema } from "./private/sqlite-schema.js";
 import type { Store } from "./store.js";
 
 /** Options of the SQLite store, from the URL's query string. */
@@ -80,24 +80,19 @@ export class SqliteStore implements Store {
     db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous}; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;`);
     const store = new SqliteStore(db, tables);
     const autoMigrate = options.autoMigrate ?? (params.has("auto_migrate") ? params.get("auto_migrate") !== "false" : true);
-    if (autoMigrate) store.migrate();
-    else store.requireSchema();
+    try {
+      if (autoMigrate) store.migrate();
+      else requireSqliteSchema(db, tables);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
     return store;
   }
 
   /** Applies the migrations this version has and the database lacks. */
   migrate(): void {
-    this.tx(() => {
-      this.db.exec(`CREATE TABLE IF NOT EXISTS ${this.t.migrations} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
-      const applied = new Set(this.db.prepare(`SELECT version FROM ${this.t.migrations}`).all().map((r) => Number(r.version)));
-      for (const migration of sqliteMigrations(this.t)) {
-        if (applied.has(migration.version)) continue;
-        this.db.exec(migration.sql);
-        this.db
-          .prepare(`INSERT INTO ${this.t.migrations} (version, name, applied_at) VALUES (?, ?, ?)`)
-          .run(migration.version, migration.name, Date.now());
-      }
-    });
+    this.tx(() => migrateSqlite(this.db, this.t));
   }
 
   async createSession(input: NewSession): Promise<SessionView> {
@@ -303,20 +298,6 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.db.isOpen) this.db.close();
-  }
-
-  /** Throws when the schema is missing or older than this version (auto_migrate off). */
-  private requireSchema(): void {
-    const latest = Math.max(...sqliteMigrations(this.t).map((m) => m.version));
-    let current = 0;
-    try {
-      current = Number(this.db.prepare(`SELECT MAX(version) AS v FROM ${this.t.migrations}`).get()?.v ?? 0);
-    } catch {
-      current = 0;
-    }
-    if (current < latest) {
-      throw new SessiondError("unavailable", `store: schema is at version ${current}, needs ${latest}; run "sessiond migrate"`);
-    }
   }
 
   private stmt(sql: string): StatementSync {

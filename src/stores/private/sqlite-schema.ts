@@ -1,4 +1,29 @@
+import type { DatabaseSync } from "node:sqlite";
+import { SessiondError } from "../../core/errors.js";
 import type { Migration, TableNames } from "./sql.js";
+
+/** Applies the migrations the database lacks; the caller holds a write transaction. */
+export function migrateSqlite(db: DatabaseSync, t: TableNames): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS ${t.migrations} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  const applied = new Set(db.prepare(`SELECT version FROM ${t.migrations}`).all().map((r) => Number(r.version)));
+  const record = db.prepare(`INSERT INTO ${t.migrations} (version, name, applied_at) VALUES (?, ?, ?)`);
+  for (const migration of sqliteMigrations(t)) {
+    if (applied.has(migration.version)) continue;
+    db.exec(migration.sql);
+    record.run(migration.version, migration.name, Date.now());
+  }
+}
+
+/** Throws when the schema is missing or older than this version (auto_migrate off). */
+export function requireSqliteSchema(db: DatabaseSync, t: TableNames): void {
+  const latest = Math.max(...sqliteMigrations(t).map((m) => m.version));
+  const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(t.migrations);
+  const current = hasTable ? Number(db.prepare(`SELECT MAX(version) AS v FROM ${t.migrations}`).get()?.v ?? 0) : 0;
+  if (current < latest) {
+    throw new SessiondError("unavailable", `store: schema is at version ${current}, needs ${latest}; run "sessiond migrate"`);
+  }
+}
+
 
 /**
  * SQLite schema. Times are integer microseconds since the epoch; JSON is
