@@ -253,9 +253,10 @@ export class PostgresStore implements Store {
       FROM s`;
     let rows: Row[];
     try {
-      // The insert has one plan whatever the parameters; custom planning (the connection's mode) only costs time.
-      const results = await pipeline(c, [begin(c), c.unsafe("SET LOCAL plan_cache_mode = auto") as PendingQuery<Row[]>, statement, commit(c)]);
-      rows = results[2]!;
+      // Planned for its parameters like every statement here (force_custom_plan): a generic plan made while
+      // the events table was small probes it by sequential scan and stays slow as the session grows.
+      const results = await pipeline(c, [begin(c), statement, commit(c)]);
+      rows = results[1]!;
     } catch (error) {
       if ((error as { code?: string }).code === "23505") return undefined;
       throw error;
