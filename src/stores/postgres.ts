@@ -222,6 +222,8 @@ export class PostgresStore implements Store {
    */
   private async appendFresh(c: Conn, key: SessionKey, batch: AppendBatch): Promise<AppendOutcome | undefined> {
     const t = this.t;
+    // An empty batch writes nothing, not even updated_at.
+    if (batch.events.length === 0) return undefined;
     // Numbered from 0: the statement adds the locked last_sequence, and planAppend below gives the same result.
     const draft = planAppend({ ...batch, expectedLastSequence: undefined }, 0, new Map());
     const { app, user, session: own } = draft.delta;
