@@ -1,11 +1,16 @@
 /**
  * The server under test, run as its own process so its memory is measured
- * alone: `server-main.js --store URL` serves SessionService like
- * `sessiond serve`; with `--echo` the same server (over an empty memory
- * store) also serves the echo service. Prints one JSON line with the URL once
+ * alone. `server-main.js --store URL` starts SessionService the way
+ * `sessiond serve` does by default (request log at info level, metrics,
+ * health, reflection; auth is off on loopback without keys); the request
+ * log is written synchronously, as to stdout, but to /dev/null since stdout
+ * carries the ready line. With `--echo` a bare server over an empty memory
+ * store also serves the echo service. Prints one JSON line with the URL once
  * listening, and drains on SIGTERM.
  */
 import { parseArgs } from "node:util";
+import { pino } from "pino";
+import { parseServeArgs, startSessiond } from "../src/commands/serve.js";
 import { startServer } from "../src/server.js";
 import { openStore } from "../src/stores/open.js";
 import { registerEcho } from "./echo-service.js";
@@ -14,18 +19,24 @@ const { values } = parseArgs({
   options: { store: { type: "string" }, echo: { type: "boolean" }, port: { type: "string" } },
   strict: true,
 });
-const store = await openStore(values.echo ? "memory:" : (values.store ?? "memory:"));
-const server = await startServer({
-  store,
-  host: "127.0.0.1",
-  port: Number(values.port ?? 0),
-  services: values.echo ? registerEcho : undefined,
-  logger: { info() {}, error: (message, fields) => process.stderr.write(`${message} ${JSON.stringify(fields)}\n`) },
-});
-process.stdout.write(`${JSON.stringify({ url: server.url, store: store.kind })}\n`);
+const port = values.port ?? "0";
+
+async function start(): Promise<{ url: string; store: string; close(graceMs: number): Promise<void> }> {
+  if (values.echo) {
+    const store = await openStore("memory:");
+    const server = await startServer({ store, host: "127.0.0.1", port: Number(port), services: registerEcho });
+    return { url: server.url, store: store.kind, close: (grace) => server.close(grace) };
+  }
+  const config = parseServeArgs(["--store", values.store ?? "memory:", "--host", "127.0.0.1", "--port", port, "--no-ui"], {});
+  const sessiond = await startSessiond(config, { logDestination: pino.destination({ dest: "/dev/null", sync: true }) });
+  return { url: sessiond.server.url, store: config.storeUrl.slice(0, config.storeUrl.indexOf(":")), close: (grace) => sessiond.close(grace) };
+}
+
+const running = await start();
+process.stdout.write(`${JSON.stringify({ url: running.url, store: running.store })}\n`);
 
 const stop = () => {
-  server.close(2000).then(
+  running.close(2000).then(
     () => process.exit(0),
     () => process.exit(1),
   );

@@ -275,6 +275,51 @@ describe("postgres store", () => {
     expect((await append(store, "c3", k)).lastSequence).toBe(2);
   });
 
+  it("appends that waited for the session's lock: a retry of the same batch gets the first's sequences, others follow gaplessly", async () => {
+    const k = { ...key, sessionId: "queued" };
+    await createSession(store, k);
+    await append(store, "q0", k);
+    const batch = (ids: string[], turn: number) => ({
+      events: ids.map((id) => ({ event: event(id, 2), delta: splitDelta({ turn, "app:seen": turn, "user:last": id }).scoped })),
+      nowUs: 2,
+    });
+    // Every append below is queued behind this lock, so each one's statement started before the others committed.
+    const locker = await admin.reserve();
+    let outcomes;
+    try {
+      await locker`BEGIN`;
+      await locker`SELECT 1 FROM ${admin(`${schema}.sessions`)} WHERE id = 'queued' FOR UPDATE`;
+      const first = store.appendEvents(k, batch(["a1", "a2"], 1));
+      const retry = store.appendEvents(k, batch(["a1", "a2"], 1));
+      const other = store.appendEvents(k, batch(["b1"], 2));
+      const stale = store.appendEvents(k, { ...batch(["c1"], 3), expectedLastSequence: 1 });
+      await eventually(async () => {
+        const [row] = await admin`SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE wait_event_type = 'Lock' AND query LIKE ${`%${schema}%`}`;
+        return row!.n >= 4;
+      });
+      await locker`COMMIT`;
+      outcomes = await Promise.allSettled([first, retry, other, stale]);
+    } finally {
+      locker.release();
+    }
+    const [first, retry, other, stale] = outcomes.map((o) => (o.status === "fulfilled" ? o.value : o.reason));
+    // The retry gets the first's assignments; lastSequence is the session's when it answered.
+    expect(retry.events).toEqual(first.events);
+    expect(stale).toBeInstanceOf(SessiondError);
+    expect((stale as SessiondError).kind).toBe("aborted");
+    const { view, events } = await store.getSession(k, {});
+    expect(events.map((e) => e.sequence)).toEqual([1, 2, 3, 4]);
+    expect(events.map((e) => e.id).sort()).toEqual(["a1", "a2", "b1", "q0"]);
+    expect(view.session.lastSequence).toBe(4);
+    const order = events.map((e) => e.id).join(",");
+    // State and shared state were applied once per stored batch, by whichever came last.
+    const last = order.endsWith("b1") ? { turn: 2, seen: 2, user: "b1" } : { turn: 1, seen: 1, user: "a2" };
+    expect(view.session.state).toEqual({ turn: last.turn });
+    expect(view.appState).toEqual({ a: 1, seen: last.seen });
+    expect(view.userState).toEqual({ last: last.user });
+  });
+
   it("reports pool figures from the URL's pool size", async () => {
     expect(store.poolStats()).toEqual({ total: 4, idle: 4, waiting: 0 });
     const k = { ...key, sessionId: "pool" };

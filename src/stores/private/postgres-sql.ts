@@ -58,14 +58,17 @@ const CASTS: Record<(typeof EVENT_COLUMNS)[number], (value: string) => string> =
   interrupted: (v) => `(${v})::boolean`,
 };
 const EVENT_RECORD = EVENT_COLUMNS.map((name, i) => CASTS[name](`r->>${i}`)).join(", ");
+// The same with each record's sequence taken as an offset from the column `ok.last_sequence`.
+const OFFSET_RECORD = EVENT_COLUMNS.map((name, i) => (name === "sequence" ? `ok.last_sequence + (r->>${i})::int8` : CASTS[name](`r->>${i}`))).join(", ");
 
 /**
  * The INSERT's SELECT list over `jsonb_array_elements(...) AS r`, where each
  * element is an {@link eventRecord}: all rows of a batch travel as one
- * parameter and are inserted by one statement.
+ * parameter and are inserted by one statement. With `offset`, the records'
+ * sequences count from the `last_sequence` column of a relation named `ok`.
  */
-export function eventRecords(c: Conn): Fragment {
-  return c.unsafe(EVENT_RECORD) as Fragment;
+export function eventRecords(c: Conn, use: "absolute" | "offset" = "absolute"): Fragment {
+  return c.unsafe(use === "absolute" ? EVENT_RECORD : OFFSET_RECORD) as Fragment;
 }
 
 /** One event as a JSON array in {@link EVENT_COLUMNS} order (JSON columns as text, time in microseconds). */
@@ -94,16 +97,27 @@ export function eventFilter(c: Conn, filter: EventFilter): Fragment {
  * Applies a delta to an app_states (one key column) or user_states (two)
  * row atomically: an upsert merging the delta into the stored object and
  * dropping the keys it sets to null, like `applyDelta`. The row lock taken
- * by ON CONFLICT DO UPDATE serializes concurrent writers.
+ * by ON CONFLICT DO UPDATE serializes concurrent writers. With `gate` (a CTE
+ * name), it applies only when that CTE has a row.
  */
-export function sharedUpsert(c: Conn, table: Fragment, keys: [string] | [string, string], delta: JsonObject, nowUs: number): Fragment {
+export function sharedUpsert(
+  c: Conn,
+  table: Fragment,
+  keys: [string] | [string, string],
+  delta: JsonObject,
+  nowUs: number,
+  gate?: Fragment,
+): Fragment {
   const nulls = Object.keys(delta).filter((key) => delta[key] === null);
   const json = c.json(delta);
   const now = timestamp(c, nowUs);
+  // With a gate (a relation), one row per gate row: none when the gate is empty. WHERE true
+  // keeps ON CONFLICT from being read as a join condition.
+  const row = (values: Fragment) => (gate ? c`SELECT ${values} FROM ${gate} WHERE true` : c`VALUES (${values})`);
   return keys.length === 1
-    ? c`INSERT INTO ${table} AS t (app_name, state, updated_at) VALUES (${keys[0]}, ${json}::jsonb - ${nulls}::text[], ${now})
+    ? c`INSERT INTO ${table} AS t (app_name, state, updated_at) ${row(c`${keys[0]}, ${json}::jsonb - ${nulls}::text[], ${now}`)}
         ON CONFLICT (app_name) DO UPDATE SET state = (t.state || ${json}::jsonb) - ${nulls}::text[], updated_at = excluded.updated_at`
-    : c`INSERT INTO ${table} AS t (app_name, user_id, state, updated_at) VALUES (${keys[0]}, ${keys[1]}, ${json}::jsonb - ${nulls}::text[], ${now})
+    : c`INSERT INTO ${table} AS t (app_name, user_id, state, updated_at) ${row(c`${keys[0]}, ${keys[1]}, ${json}::jsonb - ${nulls}::text[], ${now}`)}
         ON CONFLICT (app_name, user_id) DO UPDATE SET state = (t.state || ${json}::jsonb) - ${nulls}::text[], updated_at = excluded.updated_at`;
 }
 
