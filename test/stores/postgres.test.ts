@@ -303,7 +303,7 @@ describe("postgres store", () => {
     } finally {
       locker.release();
     }
-    const [first, retry, other, stale] = outcomes.map((o) => (o.status === "fulfilled" ? o.value : o.reason));
+    const [first, retry, , stale] = outcomes.map((o) => (o.status === "fulfilled" ? o.value : o.reason));
     // The retry gets the first's assignments; lastSequence is the session's when it answered.
     expect(retry.events).toEqual(first.events);
     expect(stale).toBeInstanceOf(SessiondError);
