@@ -1,6 +1,6 @@
 import type { HandlerContext } from "@connectrpc/connect";
 import { type GetEventsRequest, type GetEventsResponse, GetEventsResponseSchema } from "../../gen/sessiond/v1/session_service_pb.js";
-import { chunkEvents, estimateEventBytes } from "../core/event-chunks.js";
+import { chunkEvents, estimateEventBytes, streamBounds } from "../core/event-chunks.js";
 import { SessiondError } from "../core/errors.js";
 import { limits } from "../core/limits.js";
 import { eventMatches } from "../core/match.js";
@@ -121,14 +121,14 @@ async function* replay(
     const page = await next;
     next = undefined;
     if (page.length === 0) break;
-    const { chunks, bytes } = chunkEvents(page, undefined, out.sessionId);
+    const { messages, bytes } = pageMessages(page, out);
     cursor = page.at(-1)!.sequence;
     sent += page.length;
     if (page.length === want && sent < query.limit) {
       want = Math.min(nextPageSize(bytes, page.length), query.limit - sent);
       next = read(cursor, want, 0);
     }
-    for (const chunk of chunks) yield message(chunk, out);
+    yield* messages;
   }
   return { cursor, sent };
 }
@@ -179,19 +179,52 @@ interface Output {
   binary: boolean;
 }
 
-/** Yields events as bounded messages; returns their estimated size. */
+/** Yields events as bounded messages; returns their size. */
 async function* send(events: StoredEvent[], out: Output): AsyncGenerator<Message, number> {
-  const { chunks, bytes } = chunkEvents(events, undefined, out.sessionId);
-  for (const chunk of chunks) yield message(chunk, out);
+  const { messages, bytes } = pageMessages(events, out);
+  yield* messages;
   return bytes;
 }
 
-/** One stream message of events; binary responses carry them pre-encoded. */
-function message(events: StoredEvent[], out: Output): Message {
-  const messages = events.map((e) => eventToProto(e, out.sessionId));
-  return out.binary
-    ? { $typeName: "sessiond.v1.GetEventsResponse", events: [], caughtUp: false, $unknown: encodedEvents(messages, EVENTS_FIELD) }
-    : { $typeName: "sessiond.v1.GetEventsResponse", events: messages, caughtUp: false };
+/**
+ * Events as stream messages within {@link streamBounds}, and their size (for
+ * sizing the next page). Binary responses carry the events pre-encoded and
+ * are split by their exact encoded size; JSON ones by the estimate.
+ */
+function pageMessages(events: StoredEvent[], out: Output): { messages: Message[]; bytes: number } {
+  const { sessionId } = out;
+  if (!out.binary) {
+    const { chunks, bytes } = chunkEvents(events, streamBounds, sessionId);
+    const messages = chunks.map((chunk): Message => ({
+      $typeName: "sessiond.v1.GetEventsResponse",
+      events: chunk.map((e) => eventToProto(e, sessionId)),
+      caughtUp: false,
+    }));
+    return { messages, bytes };
+  }
+  const fields = encodedEvents(
+    events.map((e) => eventToProto(e, sessionId)),
+    EVENTS_FIELD,
+  );
+  const messages: Message[] = [];
+  const flush = (from: number, to: number) =>
+    messages.push({ $typeName: "sessiond.v1.GetEventsResponse", events: [], caughtUp: false, $unknown: fields.slice(from, to) });
+  let start = 0;
+  let size = 0;
+  let bytes = 0;
+  for (let i = 0; i < fields.length; i++) {
+    // The field's tag takes one byte; the data holds the length prefix and the event.
+    const n = 1 + fields[i]!.data.length;
+    if (i > start && (i - start >= streamBounds.maxEvents || size + n > streamBounds.maxBytes)) {
+      flush(start, i);
+      start = i;
+      size = 0;
+    }
+    size += n;
+    bytes += n;
+  }
+  if (start < fields.length) flush(start, fields.length);
+  return { messages, bytes };
 }
 
 function pageBytes(events: StoredEvent[], sessionId: string): number {
