@@ -1,10 +1,14 @@
 import { create, fromBinary, type JsonObject, type JsonValue, toBinary } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { describe, expect, it } from "vitest";
 import { type Event, EventSchema } from "../../gen/sessiond/v1/session_pb.js";
-import { GetEventsResponseSchema } from "../../gen/sessiond/v1/session_service_pb.js";
+import { GetEventsResponseSchema, SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
 import { eventToProto } from "../../src/api/convert.js";
 import { encodedEvents, encodeEvent } from "../../src/api/private/event-encoder.js";
 import type { StoredEvent } from "../../src/core/types.js";
+import { startServer } from "../../src/server.js";
+import { MemoryStore } from "../../src/stores/memory.js";
 
 /** A deterministic pseudo-random source, so failures reproduce. */
 function random(seed: number) {
@@ -138,5 +142,46 @@ describe("event encoder", () => {
     message.$unknown = [{ no: 99, wireType: 0, data: new Uint8Array([5]) }];
     const [field] = encodedEvents([message], 1);
     expect(fromBinary(EventSchema, Uint8Array.from(field!.data.subarray(1)))).toEqual(message);
+  });
+});
+
+describe("events in responses of every protocol", () => {
+  it("are the same over binary and JSON codecs, POST and GET", async () => {
+    const server = await startServer({ store: new MemoryStore(), host: "127.0.0.1", port: 0 });
+    try {
+      const baseUrl = server.url;
+      const transports = {
+        grpc: createGrpcTransport({ baseUrl }),
+        grpcWeb: createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }),
+        connectProto: createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true }),
+        connectJson: createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false }),
+        connectProtoGet: createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true, useHttpGet: true }),
+        connectJsonGet: createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false, useHttpGet: true }),
+      };
+      const key = { appName: "codecs", userId: "u", sessionId: "s" };
+      const client = createClient(SessionService, transports.grpc);
+      await client.createSession(key);
+      const next = random(3);
+      const events = Array.from({ length: 40 }, (_, i) => {
+        // Through JSON text first: a JSON codec cannot tell -0 from 0.
+        const e = eventToProto(JSON.parse(JSON.stringify(storedEvent(next, i))) as StoredEvent, "");
+        // Random JSON values; the labels are valid input.
+        const labels = { invocationId: "inv", agentId: "", author: "agent", branch: "", errorCode: "", longRunningToolIds: ["t1"] };
+        return { ...e, ...labels, id: `e${i}`, sequence: 0n, timestamp: undefined, partial: false };
+      });
+      await client.appendEvents({ ...key, events });
+      const expected = (await client.getSession(key)).session!.events;
+      expect(expected.length).toBe(40);
+      for (const [name, transport] of Object.entries(transports)) {
+        const c = createClient(SessionService, transport);
+        expect((await c.getSession(key)).session!.events, name).toEqual(expected);
+        expect((await c.listEvents({ ...key, pageSize: 100 })).events, name).toEqual(expected);
+        const streamed = [];
+        for await (const m of c.getEvents(key)) streamed.push(...m.events);
+        expect(streamed, name).toEqual(expected);
+      }
+    } finally {
+      await server.close(1000);
+    }
   });
 });
