@@ -1,6 +1,6 @@
 import type { HandlerContext } from "@connectrpc/connect";
-import type { GetEventsRequest, GetEventsResponse } from "../../gen/sessiond/v1/session_service_pb.js";
-import { chunkEvents, estimateEventBytes } from "../core/event-chunks.js";
+import { type GetEventsRequest, type GetEventsResponse, GetEventsResponseSchema } from "../../gen/sessiond/v1/session_service_pb.js";
+import { chunkEvents, estimateEventBytes, streamBounds } from "../core/event-chunks.js";
 import { SessiondError } from "../core/errors.js";
 import { limits } from "../core/limits.js";
 import { eventMatches } from "../core/match.js";
@@ -9,10 +9,13 @@ import type { Store } from "../stores/store.js";
 import { eventToProto } from "./convert.js";
 import { eventFilterOf } from "./event-handlers.js";
 import type { FollowHub } from "./follow-hub.js";
+import { binaryResponse, encodedEvents } from "./private/event-encoder.js";
 import { linkSignals, WakeSignal } from "./private/wake-signal.js";
 import { nonNegative, sessionKeyOf } from "./validate.js";
 
-type Message = Omit<GetEventsResponse, "$typeName">;
+type Message = GetEventsResponse;
+
+const EVENTS_FIELD = GetEventsResponseSchema.field.events.number;
 
 /** Events asked for by the first store read, before any sizes are known. */
 const FIRST_PAGE = 64;
@@ -43,8 +46,9 @@ export interface EventStreamOptions {
  * GetEvents. History is read page by page with the sequence cursor and each
  * page is sent as messages of at most 500 events and about 1 MiB. The
  * generator is pulled by the transport, which awaits each write (and the
- * HTTP/2 drain) before pulling again, so the next page is read only once the
- * client has taken the previous one: server memory holds one page.
+ * HTTP/2 drain) before pulling again. While a page is sent the next one is
+ * read, and the one after only once the client has taken the first: server
+ * memory holds two pages.
  *
  * With `follow`, one `caught_up` message ends the history, then the stream
  * re-reads the store after its cursor whenever it is woken: by an append in
@@ -57,8 +61,9 @@ export function getEventsHandler(options: EventStreamOptions) {
     const { filter, afterSequence } = eventFilterOf(req.filter);
     const limit = nonNegative("limit", req.limit) || Number.POSITIVE_INFINITY;
     const offset = nonNegative("offset", req.offset);
+    const out: Output = { sessionId: key.sessionId, binary: binaryResponse(ctx) };
     if (!req.follow) {
-      yield* replay(store, key, { filter, afterSequence, limit, offset }, ctx.signal);
+      yield* replay(store, key, out, { filter, afterSequence, limit, offset }, ctx.signal);
       return;
     }
     const stop = linkSignals(ctx.signal, options.draining, drainingError);
@@ -70,11 +75,11 @@ export function getEventsHandler(options: EventStreamOptions) {
       // Everything up to here is history. Reads after this point see it all, so once
       // the history is sent the tail may start past it, skipping non-matching events.
       const start = (await store.getSession(key, { numRecentEvents: 0 })).view.session.lastSequence;
-      const history = yield* replay(store, key, { filter, afterSequence, limit, offset }, stop.signal);
+      const history = yield* replay(store, key, out, { filter, afterSequence, limit, offset }, stop.signal);
       if (history.sent >= limit) return;
-      yield { events: [], caughtUp: true };
+      yield { $typeName: "sessiond.v1.GetEventsResponse", events: [], caughtUp: true };
       const tail = { filter, cursor: Math.max(start, history.cursor), limit: limit - history.sent };
-      yield* follow(store, key, tail, wake, options.pollIntervalMs, stop.signal);
+      yield* follow(store, key, out, tail, wake, options.pollIntervalMs, stop.signal);
     } finally {
       stop.dispose();
       await release?.();
@@ -89,27 +94,41 @@ interface ReplayQuery {
   offset: number;
 }
 
-/** Sends the matching history; returns the last sequence sent (or the start) and how many events. */
+/**
+ * Sends the matching history; returns the last sequence sent (or the start)
+ * and how many events. The next page is read while the current one is sent,
+ * so the store's latency overlaps the transfer instead of adding to it.
+ */
 async function* replay(
   store: Store,
   key: SessionKey,
+  out: Output,
   query: ReplayQuery,
   signal: AbortSignal,
 ): AsyncGenerator<Message, { cursor: number; sent: number }> {
+  const read = (afterSequence: number, limit: number, offset: number) => {
+    const page = store.readEvents(key, { filter: query.filter, afterSequence, limit, offset });
+    // Awaited below; a stream that ends first must not leave an unhandled rejection behind.
+    page.catch(() => {});
+    return page;
+  };
   let cursor = query.afterSequence;
   let sent = 0;
-  let offset = query.offset;
-  let pageSize = FIRST_PAGE;
-  while (sent < query.limit) {
+  let want = Math.min(FIRST_PAGE, query.limit);
+  let next: Promise<StoredEvent[]> | undefined = read(cursor, want, query.offset);
+  while (next) {
     signal.throwIfAborted();
-    const want = Math.min(pageSize, query.limit - sent);
-    const page = await store.readEvents(key, { filter: query.filter, afterSequence: cursor, limit: want, offset });
-    offset = 0;
+    const page = await next;
+    next = undefined;
     if (page.length === 0) break;
-    pageSize = nextPageSize(yield* send(page, key.sessionId), page.length);
+    const { messages, bytes } = pageMessages(page, out);
     cursor = page.at(-1)!.sequence;
     sent += page.length;
-    if (page.length < want) break;
+    if (page.length === want && sent < query.limit) {
+      want = Math.min(nextPageSize(bytes, page.length), query.limit - sent);
+      next = read(cursor, want, 0);
+    }
+    yield* messages;
   }
   return { cursor, sent };
 }
@@ -124,6 +143,7 @@ async function* replay(
 async function* follow(
   store: Store,
   key: SessionKey,
+  out: Output,
   tail: { filter: EventFilter; cursor: number; limit: number },
   wake: WakeSignal,
   pollIntervalMs: number,
@@ -142,7 +162,7 @@ async function* follow(
       let matching = filtered ? page.filter((e) => eventMatches(e, tail.filter)) : page;
       if (matching.length > left) matching = matching.slice(0, left);
       const full = page.length === pageSize;
-      const bytes = yield* send(matching, key.sessionId);
+      const bytes = yield* send(matching, out);
       pageSize = nextPageSize(filtered ? pageBytes(page, key.sessionId) : bytes, page.length);
       left -= matching.length;
       if (left <= 0) return;
@@ -152,13 +172,59 @@ async function* follow(
   }
 }
 
-/** Yields events as bounded messages; returns their estimated size. */
-async function* send(events: StoredEvent[], sessionId: string): AsyncGenerator<Message, number> {
-  const { chunks, bytes } = chunkEvents(events, undefined, sessionId);
-  for (const chunk of chunks) {
-    yield { events: chunk.map((e) => eventToProto(e, sessionId)), caughtUp: false };
-  }
+/** How a stream's messages are made. */
+interface Output {
+  sessionId: string;
+  /** The response is serialized in the binary format: events go out pre-encoded. */
+  binary: boolean;
+}
+
+/** Yields events as bounded messages; returns their size. */
+async function* send(events: StoredEvent[], out: Output): AsyncGenerator<Message, number> {
+  const { messages, bytes } = pageMessages(events, out);
+  yield* messages;
   return bytes;
+}
+
+/**
+ * Events as stream messages within {@link streamBounds}, and their size (for
+ * sizing the next page). Binary responses carry the events pre-encoded and
+ * are split by their exact encoded size; JSON ones by the estimate.
+ */
+function pageMessages(events: StoredEvent[], out: Output): { messages: Message[]; bytes: number } {
+  const { sessionId } = out;
+  if (!out.binary) {
+    const { chunks, bytes } = chunkEvents(events, streamBounds, sessionId);
+    const messages = chunks.map((chunk): Message => ({
+      $typeName: "sessiond.v1.GetEventsResponse",
+      events: chunk.map((e) => eventToProto(e, sessionId)),
+      caughtUp: false,
+    }));
+    return { messages, bytes };
+  }
+  const fields = encodedEvents(
+    events.map((e) => eventToProto(e, sessionId)),
+    EVENTS_FIELD,
+  );
+  const messages: Message[] = [];
+  const flush = (from: number, to: number) =>
+    messages.push({ $typeName: "sessiond.v1.GetEventsResponse", events: [], caughtUp: false, $unknown: fields.slice(from, to) });
+  let start = 0;
+  let size = 0;
+  let bytes = 0;
+  for (let i = 0; i < fields.length; i++) {
+    // The field's tag takes one byte; the data holds the length prefix and the event.
+    const n = 1 + fields[i]!.data.length;
+    if (i > start && (i - start >= streamBounds.maxEvents || size + n > streamBounds.maxBytes)) {
+      flush(start, i);
+      start = i;
+      size = 0;
+    }
+    size += n;
+    bytes += n;
+  }
+  if (start < fields.length) flush(start, fields.length);
+  return { messages, bytes };
 }
 
 function pageBytes(events: StoredEvent[], sessionId: string): number {

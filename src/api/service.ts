@@ -4,6 +4,7 @@ import type { Store } from "../stores/store.js";
 import { type AppendListener, eventHandlers } from "./event-handlers.js";
 import { defaultPollIntervalMs, getEventsHandler } from "./event-stream.js";
 import { FollowHub } from "./follow-hub.js";
+import { encodedListEvents } from "./private/encoded-list-events.js";
 import { sessionHandlers } from "./session-handlers.js";
 
 /** What the SessionService implementation needs. */
@@ -35,9 +36,11 @@ export function sessionService(options: SessionServiceOptions): ServiceImpl<type
     hub.notify(key);
     options.onAppended?.(key, lastSequence);
   };
+  const events = eventHandlers(store, onAppended);
   return {
     ...sessionHandlers(store, (scope) => hub.notifyScope(scope)),
-    ...eventHandlers(store, onAppended),
+    ...events,
+    listEvents: encodedListEvents(events.listEvents),
     getEvents: getEventsHandler({
       store,
       hub,

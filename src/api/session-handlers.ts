@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { SessionStatus } from "../../gen/sessiond/v1/session_pb.js";
+import { SessionSchema, SessionStatus } from "../../gen/sessiond/v1/session_pb.js";
 import { SessionOrder, type SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
 import { decodeSessionToken, encodeSessionToken, queryFingerprint } from "../core/cursor.js";
 import { invalidArgument } from "../core/errors.js";
@@ -11,7 +11,8 @@ import { nowUs } from "../core/time.js";
 import type { SessionListQuery, SessionPatch, SessionStatus as DomainStatus } from "../core/types.js";
 import type { Store } from "../stores/store.js";
 import type { SessionScope } from "./follow-hub.js";
-import { sessionToProto, statusFromProto } from "./convert.js";
+import { eventToProto, sessionToProto, statusFromProto } from "./convert.js";
+import { binaryResponse, encodedEvents } from "./private/event-encoder.js";
 import { boundedObject, checkText, nonNegative, pageSize, requireId, sessionKeyOf, timeUs } from "./validate.js";
 
 type SessionHandlers = Pick<
@@ -51,7 +52,7 @@ export function sessionHandlers(store: Store, onDeleted: DeleteListener = () => 
       return { session: sessionToProto(view) };
     },
 
-    async getSession(req) {
+    async getSession(req, ctx) {
       const key = sessionKeyOf(req);
       const numRecentEvents =
         req.numRecentEvents === undefined ? undefined : nonNegative("num_recent_events", req.numRecentEvents);
@@ -59,7 +60,13 @@ export function sessionHandlers(store: Store, onDeleted: DeleteListener = () => 
         numRecentEvents,
         afterTimeUs: timeUs("after_time", req.afterTime),
       });
-      return { session: sessionToProto(view, events) };
+      if (!binaryResponse(ctx)) return { session: sessionToProto(view, events) };
+      const session = sessionToProto(view);
+      session.$unknown = encodedEvents(
+        events.map((e) => eventToProto(e, key.sessionId)),
+        SessionSchema.field.events.number,
+      );
+      return { session };
     },
 
     async updateSession(req) {

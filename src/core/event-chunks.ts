@@ -5,7 +5,8 @@ import type { StoredEvent } from "./types.js";
  * Splitting a page of events into stream messages bounded by event count and
  * bytes. Sizes are estimated from the event itself in one pass without
  * allocating: encoding every event twice just to measure it would double the
- * cost of the hot path.
+ * cost of the hot path. (Binary GetEvents responses are encoded before they
+ * are split, so they use the exact sizes instead.)
  */
 
 /** Bounds of one message. */

@@ -5,13 +5,15 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { EventSchema } from "../../gen/sessiond/v1/session_pb.js";
 import type { SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
 import type { Store } from "../../src/stores/store.js";
-import { uniqueName } from "../support/server.js";
+import { type TestProtocol, uniqueName } from "../support/server.js";
 
 /** What every conformance test gets: a client of a real server over the store under test. */
 export interface SuiteContext {
   readonly client: Client<typeof SessionService>;
   /** The store itself, for the operations no RPC exposes (scan, restore). */
   readonly store: Store;
+  /** The client's wire protocol, when not gRPC. */
+  readonly protocol?: TestProtocol;
 }
 
 /** A session key plus helpers, in an app no other test uses. */

@@ -48,8 +48,11 @@ export function errorTests(ctx: SuiteContext): void {
       await expectCode(ctx.client.appendEvents({ ...f.key, events: tooMany }), Code.InvalidArgument, "at most 1000");
       const huge = textEvent("x".repeat(1024 * 1024 + 10));
       await expectCode(ctx.client.appendEvent({ ...f.key, event: huge }), Code.InvalidArgument, "event");
-      const badTime = textEvent("x", { timestamp: { $typeName: "google.protobuf.Timestamp", seconds: 400_000_000_000n, nanos: 0 } });
-      await expectCode(ctx.client.appendEvent({ ...f.key, event: badTime }), Code.InvalidArgument, "event.timestamp");
+      // JSON cannot express a timestamp outside the range: a JSON client refuses to send one.
+      if (ctx.protocol !== "connect-json") {
+        const badTime = textEvent("x", { timestamp: { $typeName: "google.protobuf.Timestamp", seconds: 400_000_000_000n, nanos: 0 } });
+        await expectCode(ctx.client.appendEvent({ ...f.key, event: badTime }), Code.InvalidArgument, "event.timestamp");
+      }
       await expectCode(
         ctx.client.createSession({ appName: f.appName, userId: "u", state: { big: "x".repeat(1024 * 1024 + 1) } }),
         Code.InvalidArgument,

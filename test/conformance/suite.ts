@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe } from "vitest";
 import { openStore } from "../../src/stores/open.js";
 import type { Store } from "../../src/stores/store.js";
-import { startTestServer, type TestServer } from "../support/server.js";
+import { defaultTestProtocol, startTestServer, type TestProtocol, type TestServer } from "../support/server.js";
 import { testStores } from "../support/stores.js";
 import type { SuiteContext } from "./context.js";
 import { concurrencyTests } from "./concurrency.js";
@@ -18,12 +18,13 @@ import { stateTests } from "./state.js";
  * port. A store joins with one line in its own test file, naming its entry
  * in `test/support/stores.ts`.
  */
-export function conformance(name: keyof typeof testStores): void {
-  describe(`${name} store`, () => {
+export function conformance(name: keyof typeof testStores, protocol: TestProtocol = defaultTestProtocol()): void {
+  describe(`${name} store over ${protocol}`, () => {
     let cleanup: (() => Promise<void>) | undefined;
     let running: TestServer | undefined;
     let store: Store | undefined;
     const ctx: SuiteContext = {
+      protocol,
       get client() {
         if (!running) throw new Error("server not started");
         return running.client;
@@ -37,7 +38,7 @@ export function conformance(name: keyof typeof testStores): void {
       const isolated = await testStores[name]!();
       cleanup = isolated.cleanup;
       store = await openStore(isolated.url);
-      running = await startTestServer(store);
+      running = await startTestServer(store, {}, protocol);
     });
     afterAll(async () => {
       await running?.close();

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe } from "vitest";
 import { openStore } from "../../src/stores/open.js";
 import type { Store } from "../../src/stores/store.js";
 import { instrument, type StoreCounters } from "../support/instrumented-store.js";
-import { startTestServer, type TestServer } from "../support/server.js";
+import { startTestServer, type TestProtocol, type TestServer } from "../support/server.js";
 import { testStores } from "../support/stores.js";
 import { NO_POLL_MS, type StreamContext } from "./context.js";
 import { crossProcessTests } from "./cross-process.js";
@@ -14,6 +14,8 @@ import { replayTests } from "./replay.js";
 export interface StreamingOptions {
   /** Whether other processes can open the same store URL (not `memory:`). */
   shared: boolean;
+  /** The client's wire protocol (default: see defaultTestProtocol). */
+  protocol?: TestProtocol;
 }
 
 /**
@@ -22,7 +24,7 @@ export interface StreamingOptions {
  * `test/support/stores.ts`.
  */
 export function streamingSuite(name: keyof typeof testStores, options: StreamingOptions): void {
-  describe(`${name} store streaming`, () => {
+  describe(`${name} store streaming${options.protocol ? ` over ${options.protocol}` : ""}`, () => {
     let cleanup: (() => Promise<void>) | undefined;
     let running: TestServer | undefined;
     let inner: Store | undefined;
@@ -58,7 +60,7 @@ export function streamingSuite(name: keyof typeof testStores, options: Streaming
       storeUrl = isolated.url;
       inner = await openStore(isolated.url);
       instrumented = instrument(inner, { keepOpen: true });
-      running = await startTestServer(instrumented.store, { pollIntervalMs: NO_POLL_MS });
+      running = await startTestServer(instrumented.store, { pollIntervalMs: NO_POLL_MS }, options.protocol);
     });
     afterAll(async () => {
       await running?.close();

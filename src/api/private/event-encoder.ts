@@ -1,0 +1,174 @@
+import { type JsonObject, type JsonValue, toBinary, type UnknownField } from "@bufbuild/protobuf";
+import { WireType } from "@bufbuild/protobuf/wire";
+import type { HandlerContext } from "@connectrpc/connect";
+import { type Event, type EventActions, EventSchema } from "../../../gen/sessiond/v1/session_pb.js";
+import { WireBuffer } from "./wire-buffer.js";
+
+/**
+ * A direct binary encoder for Event messages. The generic encoder turns
+ * every google.protobuf.Struct (content, state deltas, metadata) into
+ * reflection messages first, allocating an object per JSON value; writing
+ * the JSON values straight to the wire costs a fraction of that. The output
+ * is byte for byte what `toBinary(EventSchema, event)` writes.
+ *
+ * The bytes reach the response through `$unknown`, which the binary
+ * serialization writes verbatim: a handler puts the encoded events there
+ * and leaves the repeated field empty. JSON serialization ignores unknown
+ * fields, so this is only done for binary protocols (see {@link binaryResponse}).
+ */
+
+/** Response content types of the binary codecs, as the gRPC, gRPC-Web and Connect handlers set them. */
+const BINARY_CONTENT_TYPES = new Set(["application/grpc+proto", "application/grpc-web+proto", "application/proto", "application/connect+proto"]);
+
+/**
+ * Whether the response of this call is serialized in the binary format. The
+ * protocol handlers set the response content type from the request's codec
+ * (for Connect GET requests from the `encoding` parameter) before calling
+ * the handler.
+ */
+export function binaryResponse(ctx: HandlerContext): boolean {
+  return BINARY_CONTENT_TYPES.has(ctx.responseHeader.get("content-type") ?? "");
+}
+
+/**
+ * The events as unknown fields `fieldNo` of their parent message: each one
+ * the length-delimited encoding of an Event, as a repeated message field.
+ * All are written into one buffer; the fields are views of it.
+ */
+export function encodedEvents(events: readonly Event[], fieldNo: number): UnknownField[] {
+  const w = new WireBuffer();
+  const ends = new Array<number>(events.length);
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    if (e.$unknown !== undefined && e.$unknown.length > 0) {
+      const bytes = toBinary(EventSchema, e);
+      w.uint32(bytes.length).raw(bytes);
+    } else {
+      const mark = w.fork();
+      writeEvent(w, e);
+      w.join(mark);
+    }
+    ends[i] = w.pos;
+  }
+  const all = w.bytes();
+  const fields = new Array<UnknownField>(events.length);
+  let start = 0;
+  for (let i = 0; i < events.length; i++) {
+    fields[i] = { no: fieldNo, wireType: WireType.LengthDelimited, data: all.subarray(start, ends[i]) };
+    start = ends[i]!;
+  }
+  return fields;
+}
+
+/** The encoding of one event without a length prefix (as `toBinary` returns it). */
+export function encodeEvent(event: Event): Uint8Array {
+  const w = new WireBuffer(1024);
+  writeEvent(w, event);
+  return w.bytes();
+}
+
+// Tags are (field number << 3 | wire type), precomputed.
+function writeEvent(w: WireBuffer, e: Event): void {
+  if (e.id !== "") w.uint32(0x0a).string(e.id);
+  if (e.sessionId !== "") w.uint32(0x12).string(e.sessionId);
+  if (e.sequence != BigInt(0)) w.uint32(0x18).int64(e.sequence);
+  if (e.invocationId !== "") w.uint32(0x22).string(e.invocationId);
+  if (e.agentId !== "") w.uint32(0x2a).string(e.agentId);
+  if (e.author !== "") w.uint32(0x32).string(e.author);
+  if (e.branch !== "") w.uint32(0x3a).string(e.branch);
+  const ts = e.timestamp;
+  if (ts !== undefined) {
+    const mark = w.uint32(0x42).fork();
+    if (ts.seconds != BigInt(0)) w.uint32(0x08).int64(ts.seconds);
+    if (ts.nanos !== 0) w.uint32(0x10).int32(ts.nanos);
+    if (ts.$unknown !== undefined) writeUnknown(w, ts.$unknown);
+    w.join(mark);
+  }
+  if (e.content !== undefined) writeStructField(w, 0x4a, e.content);
+  if (e.actions !== undefined) {
+    const mark = w.uint32(0x52).fork();
+    writeActions(w, e.actions);
+    w.join(mark);
+  }
+  if (e.metadata !== undefined) writeStructField(w, 0x5a, e.metadata);
+  if (e.partial !== false) w.uint32(0x60).bool(e.partial);
+  if (e.turnComplete !== false) w.uint32(0x68).bool(e.turnComplete);
+  if (e.errorCode !== "") w.uint32(0x72).string(e.errorCode);
+  if (e.errorMessage !== "") w.uint32(0x7a).string(e.errorMessage);
+  const ids = e.longRunningToolIds;
+  for (let i = 0; i < ids.length; i++) w.uint32(130).string(ids[i]!);
+  if (e.interrupted !== false) w.uint32(136).bool(e.interrupted);
+}
+
+function writeActions(w: WireBuffer, a: EventActions): void {
+  if (a.stateDelta !== undefined) writeStructField(w, 0x0a, a.stateDelta);
+  const artifacts = a.artifactDelta;
+  for (const key of Object.keys(artifacts)) {
+    const mark = w.uint32(0x12).fork();
+    w.uint32(0x0a).string(key).uint32(0x10).int64(artifacts[key]!);
+    w.join(mark);
+  }
+  if (a.transferToAgent !== "") w.uint32(0x1a).string(a.transferToAgent);
+  if (a.escalate !== undefined) w.uint32(0x20).bool(a.escalate);
+  if (a.skipSummarization !== undefined) w.uint32(0x28).bool(a.skipSummarization);
+  if (a.custom !== undefined) writeStructField(w, 0x32, a.custom);
+  if (a.$unknown !== undefined) writeUnknown(w, a.$unknown);
+}
+
+/** A google.protobuf.Struct field (held as a JsonObject) with its tag. */
+function writeStructField(w: WireBuffer, tag: number, value: JsonObject): void {
+  const mark = w.uint32(tag).fork();
+  writeStruct(w, value);
+  w.join(mark);
+}
+
+/** Struct: `map<string, Value> fields = 1`; anything but a plain object encodes as an empty Struct. */
+function writeStruct(w: WireBuffer, object: JsonObject): void {
+  if (object === null || typeof object !== "object" || Array.isArray(object)) return;
+  for (const key of Object.keys(object)) {
+    const entry = w.uint32(0x0a).fork();
+    const value = w.uint32(0x0a).string(key).uint32(0x12).fork();
+    writeValue(w, object[key]);
+    w.join(value).join(entry);
+  }
+}
+
+/** Value: a oneof of null (1), number (2, double), string (3), bool (4), struct (5), list (6). */
+function writeValue(w: WireBuffer, value: JsonValue | undefined): void {
+  switch (typeof value) {
+    case "string":
+      w.uint32(0x1a).string(value);
+      return;
+    case "number":
+      w.uint32(0x11).double(value);
+      return;
+    case "boolean":
+      w.uint32(0x20).bool(value);
+      return;
+    case "object":
+      if (value === null) {
+        w.uint32(0x08).uint32(0);
+      } else if (Array.isArray(value)) {
+        // ListValue: `repeated Value values = 1`.
+        const list = w.uint32(0x32).fork();
+        for (let i = 0; i < value.length; i++) {
+          const item = w.uint32(0x0a).fork();
+          writeValue(w, value[i]);
+          w.join(item);
+        }
+        w.join(list);
+      } else {
+        const struct = w.uint32(0x2a).fork();
+        writeStruct(w, value);
+        w.join(struct);
+      }
+      return;
+    default:
+      // No kind set: an empty Value, as the generic encoder writes for undefined.
+      return;
+  }
+}
+
+function writeUnknown(w: WireBuffer, fields: readonly UnknownField[]): void {
+  for (const { no, wireType, data } of fields) w.uint32(((no << 3) | wireType) >>> 0).raw(data);
+}
