@@ -185,12 +185,13 @@ export class SqliteStore implements Store {
   async appendEvents(key: SessionKey, batch: AppendBatch): Promise<AppendOutcome> {
     return this.tx(() => {
       const { pk, record } = this.requireSession(key);
+      // One probe of the (session_pk, id) index per id: a single IN (…) query
+      // lets SQLite walk the whole session through the primary key instead.
       const stored = new Map<string, AssignedEvent>();
-      const ids = JSON.stringify(batch.events.map((p) => p.event.id));
-      for (const row of this.stmt(
-        `SELECT id, sequence, timestamp FROM ${this.t.events} WHERE session_pk = ? AND id IN (SELECT value FROM json_each(?))`,
-      ).all(pk, ids)) {
-        stored.set(String(row.id), { id: String(row.id), sequence: Number(row.sequence), timestampUs: Number(row.timestamp) });
+      const probe = this.stmt(`SELECT sequence, timestamp FROM ${this.t.events} WHERE session_pk = ? AND id = ?`);
+      for (const { event } of batch.events) {
+        const row = probe.get(pk, event.id);
+        if (row) stored.set(event.id, { id: event.id, sequence: Number(row.sequence), timestampUs: Number(row.timestamp) });
       }
       const plan = planAppend(batch, record.lastSequence, stored);
       if (plan.inserts.length === 0) return plan.outcome;
