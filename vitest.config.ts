@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // The JSON report lets CI print one plain "N passed, N failed" line at the very end.
+    reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
   },
 });
