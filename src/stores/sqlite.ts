@@ -10,7 +10,6 @@ import type {
   AppendOutcome,
   AssignedEvent,
   DeleteScope,
-  EventFilter,
   EventPageQuery,
   JsonObject,
   NewSession,
@@ -24,8 +23,10 @@ import type {
   StoredEvent,
 } from "../core/types.js";
 import {
+  conditions,
   EVENT_COLUMNS,
   type EventRow,
+  eventFilterConditions,
   eventFromRow,
   eventRow,
   jsonText,
@@ -161,7 +162,7 @@ export class SqliteStore implements Store {
 
   async listSessions(query: SessionListQuery): Promise<SessionView[]> {
     const desc = query.order === "desc";
-    const { clauses, args } = conditions([
+    const { clauses, args } = conditions<SQLInputValue>([
       ["app_name = ?", query.appName],
       ["user_id = ?", query.userId],
       ["agent_id = ?", query.agentId],
@@ -217,7 +218,7 @@ export class SqliteStore implements Store {
     return this.read(() => {
       const pk = this.sessionPk(key);
       if (pk === undefined) throw sessionNotFound(key);
-      const { clauses, args } = filterSql(query.filter);
+      const { clauses, args } = eventFilterConditions<number>(query.filter, (us) => us);
       const sql = `SELECT ${EVENT_COLUMNS.join(", ")} FROM ${this.t.events}
         WHERE session_pk = ? AND sequence > ?${clauses} ORDER BY sequence LIMIT ? OFFSET ?`;
       return this.stmt(sql)
@@ -227,7 +228,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteSessions(scope: DeleteScope): Promise<number> {
-    const { clauses, args } = conditions([
+    const { clauses, args } = conditions<SQLInputValue>([
       ["app_name = ?", scope.appName],
       ["user_id = ?", scope.userId],
       ["updated_at < ?", scope.updatedBeforeUs],
@@ -398,23 +399,6 @@ export class SqliteStore implements Store {
        ON CONFLICT (app_name, user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
     ).run(appName, userId, JSON.stringify(state), nowUs);
   }
-}
-
-function filterSql(filter: EventFilter) {
-  return conditions([
-    ["invocation_id = ?", filter.invocationId],
-    ["agent_id = ?", filter.agentId],
-    ["author = ?", filter.author],
-    ["branch = ?", filter.branch],
-    ["timestamp >= ?", filter.startTimeUs],
-    ["timestamp < ?", filter.endTimeUs],
-  ]);
-}
-
-/** " AND "-joined clauses for the pairs whose value is set, with their arguments. */
-function conditions(pairs: [string, SQLInputValue | undefined][]): { clauses: string; args: SQLInputValue[] } {
-  const set = pairs.filter((p): p is [string, SQLInputValue] => p[1] !== undefined);
-  return { clauses: set.map(([clause]) => ` AND ${clause}`).join(""), args: set.map(([, value]) => value) };
 }
 
 function splitQuery(location: string): [string, string] {
