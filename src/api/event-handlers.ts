@@ -1,18 +1,24 @@
+import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { Event } from "../../gen/sessiond/v1/session_pb.js";
-import type { EventFilter as EventFilterMessage, SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
+import {
+  type EventFilter as EventFilterMessage,
+  ListEventsResponseSchema,
+  type SessionService,
+} from "../../gen/sessiond/v1/session_service_pb.js";
 import { decodeEventToken, encodeEventToken, queryFingerprint } from "../core/cursor.js";
 import { invalidArgument } from "../core/errors.js";
 import { nowUs } from "../core/time.js";
 import type { AssignedEvent, EventFilter, SessionKey } from "../core/types.js";
 import type { Store } from "../stores/store.js";
 import { assignedToProto, eventToProto } from "./convert.js";
+import { binaryResponse, encodedEvents } from "./private/event-encoder.js";
 import { checkText, nonNegative, pageSize, pendingEvents, sessionKeyOf, timeUs } from "./validate.js";
 
 type EventHandlers = Pick<ServiceImpl<typeof SessionService>, "appendEvent" | "appendEvents" | "listEvents">;
 
 /** Called after events were stored, so same-process followers wake at once. */
-export type AppendListener = (key: SessionKey, lastSequence: number) => void;
+export type AppendListener = (key: SessionKey) => void;
 
 /** Handlers that write and page events. */
 export function eventHandlers(store: Store, onAppended: AppendListener): EventHandlers {
@@ -27,7 +33,7 @@ export function eventHandlers(store: Store, onAppended: AppendListener): EventHa
       const outcome = await store.appendEvents(key, { events: durable, expectedLastSequence, nowUs: now });
       assigned = outcome.events;
       lastSequence = outcome.lastSequence;
-      onAppended(key, lastSequence);
+      onAppended(key);
     } else {
       // Only partial events: nothing is written, but the session must exist.
       lastSequence = (await store.getSession(key, { numRecentEvents: 0 })).view.session.lastSequence;
@@ -56,19 +62,20 @@ export function eventHandlers(store: Store, onAppended: AppendListener): EventHa
       return { events: replies, sessionLastSequence: lastSequence };
     },
 
-    async listEvents(req) {
+    async listEvents(req, ctx) {
       const key = sessionKeyOf(req);
       const { filter, afterSequence } = eventFilterOf(req.filter);
       const limit = pageSize("page_size", req.pageSize);
       const fingerprint = queryFingerprint([key, filter, afterSequence]);
       const after = req.pageToken === "" ? afterSequence : decodeEventToken(req.pageToken, fingerprint);
       const events = await store.readEvents(key, { filter, afterSequence: after, limit: limit + 1 });
-      const page = events.slice(0, limit);
-      const more = events.length > limit;
-      return {
-        events: page.map((e) => eventToProto(e, key.sessionId)),
-        nextPageToken: more ? encodeEventToken(page.at(-1)!.sequence, fingerprint) : "",
-      };
+      const page = events.slice(0, limit).map((e) => eventToProto(e, key.sessionId));
+      const nextPageToken = events.length > limit ? encodeEventToken(events[limit - 1]!.sequence, fingerprint) : "";
+      if (!binaryResponse(ctx)) return { events: page, nextPageToken };
+      // A message, not an init object: unknown fields survive only on messages.
+      const response = create(ListEventsResponseSchema, { nextPageToken });
+      response.$unknown = encodedEvents(page, ListEventsResponseSchema.field.events.number);
+      return response;
     },
   };
 }

@@ -1,10 +1,9 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
 import type { Store } from "../stores/store.js";
-import { type AppendListener, eventHandlers } from "./event-handlers.js";
+import { eventHandlers } from "./event-handlers.js";
 import { defaultPollIntervalMs, getEventsHandler } from "./event-stream.js";
 import { FollowHub } from "./follow-hub.js";
-import { encodedListEvents } from "./private/encoded-list-events.js";
 import { sessionHandlers } from "./session-handlers.js";
 
 /** What the SessionService implementation needs. */
@@ -12,8 +11,6 @@ export interface SessionServiceOptions {
   store: Store;
   /** Aborted when the server drains; open follow streams end on it with UNAVAILABLE. */
   draining?: AbortSignal;
-  /** Told about every successful append. */
-  onAppended?: AppendListener;
   /** Wakes followers in this process; one is made when not given. */
   hub?: FollowHub;
   /**
@@ -32,15 +29,9 @@ export function sessionService(options: SessionServiceOptions): ServiceImpl<type
   if (!Number.isInteger(pollIntervalMs) || pollIntervalMs < 1 || pollIntervalMs > 2 ** 31 - 1) {
     throw new RangeError(`pollIntervalMs must be an integer from 1 to ${2 ** 31 - 1}, not ${pollIntervalMs}`);
   }
-  const onAppended: AppendListener = (key, lastSequence) => {
-    hub.notify(key);
-    options.onAppended?.(key, lastSequence);
-  };
-  const events = eventHandlers(store, onAppended);
   return {
     ...sessionHandlers(store, (scope) => hub.notifyScope(scope)),
-    ...events,
-    listEvents: encodedListEvents(events.listEvents),
+    ...eventHandlers(store, (key) => hub.notify(key)),
     getEvents: getEventsHandler({
       store,
       hub,
