@@ -7,7 +7,8 @@ import { errorInterceptor } from "./api/errors.js";
 import { FollowHub, type FollowStats } from "./api/follow-hub.js";
 import { sessionService } from "./api/service.js";
 import { limits } from "./core/limits.js";
-import { type DualProtocolServer, listenDualProtocol } from "./private/dual-protocol.js";
+import type { Listener } from "./private/connection-drain.js";
+import { listenDualProtocol } from "./private/dual-protocol.js";
 import { rpcAdapter } from "./private/rpc-adapter.js";
 import { listenTls, type TlsOptions } from "./private/tls-listener.js";
 import type { Store } from "./stores/store.js";
@@ -131,7 +132,7 @@ export async function startServer(options: ServerOptions): Promise<SessiondServe
   };
   const host = options.host ?? "127.0.0.1";
   const listenPort = options.port ?? 50051;
-  const listener: DualProtocolServer = options.tls
+  const listener: Listener = options.tls
     ? await listenTls(handler, host, listenPort, options.tls)
     : await listenDualProtocol(handler, host, listenPort);
   const port = listener.address.port;

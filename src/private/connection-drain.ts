@@ -60,3 +60,32 @@ export class ConnectionDrain {
     for (const socket of this.sockets) socket.destroy();
   }
 }
+
+/** A bound listener that drains on close. */
+export interface Listener {
+  readonly address: net.AddressInfo;
+  /**
+   * Stops accepting connections, lets in-flight requests finish for up to
+   * `graceMs`, then destroys what is left.
+   */
+  close(graceMs: number): Promise<void>;
+}
+
+/** Binds `server` to host:port; closing it drains the connections `drain` tracks. */
+export async function listenDraining(server: net.Server, drain: ConnectionDrain, host: string, port: number): Promise<Listener> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return {
+    address: server.address() as net.AddressInfo,
+    async close(graceMs) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await drain.close(graceMs);
+      await closed;
+    },
+  };
+}

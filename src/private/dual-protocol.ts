@@ -1,23 +1,13 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
-import { ConnectionDrain } from "./connection-drain.js";
+import { ConnectionDrain, type Listener, listenDraining } from "./connection-drain.js";
 
 /** A request listener usable for both HTTP/1.1 and HTTP/2 requests. */
 export type DualHandler = (
   req: http.IncomingMessage | http2.Http2ServerRequest,
   res: http.ServerResponse | http2.Http2ServerResponse,
 ) => void;
-
-/** A cleartext listener serving HTTP/2 (prior knowledge) and HTTP/1.1 on one port. */
-export interface DualProtocolServer {
-  readonly address: net.AddressInfo;
-  /**
-   * Stops accepting connections, lets in-flight requests finish for up to
-   * `graceMs`, then destroys what is left.
-   */
-  close(graceMs: number): Promise<void>;
-}
 
 const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0");
 
@@ -32,7 +22,7 @@ export async function listenDualProtocol(
   host: string,
   port: number,
   options: { maxHeaderBytes?: number } = {},
-): Promise<DualProtocolServer> {
+): Promise<Listener> {
   const h1 = http.createServer({ maxHeaderSize: options.maxHeaderBytes }, handler);
   const h2 = http2.createServer({}, handler);
   const drain = new ConnectionDrain();
@@ -45,21 +35,7 @@ export async function listenDualProtocol(
       (isHttp2 ? h2 : h1).emit("connection", socket);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  return {
-    address: server.address() as net.AddressInfo,
-    async close(graceMs) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await drain.close(graceMs);
-      await closed;
-    },
-  };
+  return listenDraining(server, drain, host, port);
 }
 
 function sniff(socket: net.Socket, route: (isHttp2: boolean) => void) {

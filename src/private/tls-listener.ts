@@ -1,8 +1,7 @@
 import http2 from "node:http2";
-import type net from "node:net";
 import type tls from "node:tls";
-import { ConnectionDrain } from "./connection-drain.js";
-import type { DualHandler, DualProtocolServer } from "./dual-protocol.js";
+import { ConnectionDrain, type Listener, listenDraining } from "./connection-drain.js";
+import type { DualHandler } from "./dual-protocol.js";
 
 /** Certificate and key of an HTTPS listener, as PEM text or paths' contents. */
 export interface TlsOptions {
@@ -14,7 +13,7 @@ export interface TlsOptions {
  * HTTPS on one port: ALPN picks HTTP/2 (gRPC, Connect) or HTTP/1.1 (browsers,
  * curl, gRPC-Web), so no sniffing is needed as in the cleartext listener.
  */
-export async function listenTls(handler: DualHandler, host: string, port: number, tls: TlsOptions): Promise<DualProtocolServer> {
+export async function listenTls(handler: DualHandler, host: string, port: number, tls: TlsOptions): Promise<Listener> {
   const server = http2.createSecureServer({ cert: tls.cert, key: tls.key, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"] }, handler);
   const drain = new ConnectionDrain();
   server.on("session", (session) => drain.session(session));
@@ -25,19 +24,5 @@ export async function listenTls(handler: DualHandler, host: string, port: number
   server.on("request", (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
     if (req.httpVersionMajor === 1) drain.http1Request(req, res);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  return {
-    address: server.address() as net.AddressInfo,
-    async close(graceMs) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await drain.close(graceMs);
-      await closed;
-    },
-  };
+  return listenDraining(server, drain, host, port);
 }
