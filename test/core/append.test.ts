@@ -2,24 +2,10 @@ import { describe, expect, it } from "vitest";
 import { planAppend } from "../../src/core/append.js";
 import { SessiondError } from "../../src/core/errors.js";
 import type { PendingEvent } from "../../src/core/types.js";
+import { eventData } from "../support/events.js";
 
 const pending = (id: string, session: Record<string, number> | null = null): PendingEvent => ({
-  event: {
-    id,
-    invocationId: "",
-    agentId: "",
-    author: "user",
-    branch: "",
-    timestampUs: 1,
-    content: null,
-    actions: null,
-    metadata: null,
-    turnComplete: false,
-    errorCode: "",
-    errorMessage: "",
-    longRunningToolIds: [],
-    interrupted: false,
-  },
+  event: eventData(id, { timestampUs: 1 }),
   delta: { app: null, user: null, session },
 });
 

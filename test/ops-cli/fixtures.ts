@@ -6,6 +6,7 @@ import type { CommandIo } from "../../src/commands/io.js";
 import { openStore } from "../../src/stores/open.js";
 import type { Store } from "../../src/stores/store.js";
 import { testStores } from "../support/stores.js";
+import { eventData } from "../support/events.js";
 
 /** A store opened in its own isolated place, closed and removed by `dispose`. */
 export interface OpenedStore {
@@ -32,23 +33,7 @@ let clock = Date.UTC(2026, 0, 1) * 1000;
 const tick = () => (clock += 1000);
 
 function event(id: string, extra: Partial<EventData> = {}): EventData {
-  return {
-    id,
-    invocationId: "inv",
-    agentId: "",
-    author: "user",
-    branch: "",
-    timestampUs: tick(),
-    content: { role: "user", parts: [{ text: id }] },
-    actions: null,
-    metadata: null,
-    turnComplete: false,
-    errorCode: "",
-    errorMessage: "",
-    longRunningToolIds: [],
-    interrupted: false,
-    ...extra,
-  };
+  return eventData(id, { invocationId: "inv", timestampUs: tick(), content: { role: "user", parts: [{ text: id }] }, ...extra });
 }
 
 /** Appends `count` plain events (plus one with every field set) to a session. */

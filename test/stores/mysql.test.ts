@@ -10,6 +10,7 @@ import { parseMysqlUrl } from "../../src/stores/private/mysql-options.js";
 import { MysqlPool, rowsOf } from "../../src/stores/private/mysql-pool.js";
 import { datetimeFromUs } from "../../src/stores/private/mysql-time.js";
 import { type IsolatedStore, testStores } from "../support/stores.js";
+import { eventData } from "../support/events.js";
 
 /** Store behaviour the conformance suite cannot see: schema, collation, time precision, options. */
 
@@ -20,23 +21,7 @@ function newSession(key: SessionKey, state: JsonObject = {}, nowUs = NOW): NewSe
 }
 
 function pending(id: string, extra: Partial<EventData> = {}, delta?: JsonObject): PendingEvent {
-  const event: EventData = {
-    id,
-    invocationId: "",
-    agentId: "",
-    author: "user",
-    branch: "",
-    timestampUs: NOW,
-    content: { role: "user", parts: [{ text: id }] },
-    actions: null,
-    metadata: null,
-    turnComplete: false,
-    errorCode: "",
-    errorMessage: "",
-    longRunningToolIds: [],
-    interrupted: false,
-    ...extra,
-  };
+  const event = eventData(id, { timestampUs: NOW, content: { role: "user", parts: [{ text: id }] }, ...extra });
   return { event, delta: splitDelta(delta).scoped };
 }
 

@@ -8,6 +8,7 @@ import { openStore } from "../../src/stores/open.js";
 import { PostgresStore } from "../../src/stores/postgres.js";
 import { parsePostgresUrl } from "../../src/stores/private/postgres-options.js";
 import { type IsolatedStore, isolationName, serviceUrls, testStores } from "../support/stores.js";
+import { eventData } from "../support/events.js";
 
 /** Store behaviour beyond the conformance suite: URL options, migrations, precision, notifications. */
 
@@ -52,22 +53,7 @@ async function createSession(store: PostgresStore, k: SessionKey = key) {
 }
 
 function event(id: string, timestampUs: number, text = id): EventData {
-  return {
-    id,
-    invocationId: "inv",
-    agentId: "",
-    author: "user",
-    branch: "",
-    timestampUs,
-    content: { parts: [{ text }] },
-    actions: null,
-    metadata: null,
-    turnComplete: false,
-    errorCode: "",
-    errorMessage: "",
-    longRunningToolIds: [],
-    interrupted: false,
-  };
+  return eventData(id, { invocationId: "inv", timestampUs, content: { parts: [{ text }] } });
 }
 
 async function append(store: PostgresStore, id: string, k: SessionKey = key, timestampUs = 1_750_000_000_000_000) {

@@ -10,26 +10,18 @@ import { RedisStore } from "../../src/stores/redis.js";
 import { connectTestRedis, deleteRedisPrefix } from "../support/redis.js";
 import { startRedisCluster, startRedisServer, type TestCluster } from "../support/redis-cluster.js";
 import { isolationName, serviceUrls } from "../support/stores.js";
+import { eventData } from "../support/events.js";
 
 const NOW = 1_750_000_000_000_000;
 
 function event(id: string, stateDelta?: JsonObject): EventData {
-  return {
-    id,
+  return eventData(id, {
     invocationId: "inv",
     agentId: "agent",
-    author: "user",
-    branch: "",
     timestampUs: NOW,
     content: { parts: [{ text: id }] },
     actions: stateDelta ? { stateDelta } : null,
-    metadata: null,
-    turnComplete: false,
-    errorCode: "",
-    errorMessage: "",
-    longRunningToolIds: [],
-    interrupted: false,
-  };
+  });
 }
 
 async function create(store: RedisStore, key: SessionKey, state?: JsonObject) {

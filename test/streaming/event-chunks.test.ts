@@ -4,26 +4,18 @@ import { EventSchema } from "../../gen/sessiond/v1/session_pb.js";
 import { eventToProto } from "../../src/api/convert.js";
 import { chunkEvents, estimateEventBytes } from "../../src/core/event-chunks.js";
 import type { JsonObject, StoredEvent } from "../../src/core/types.js";
+import { eventData } from "../support/events.js";
 
 function event(sequence: number, content: JsonObject | null, extra: Partial<StoredEvent> = {}): StoredEvent {
-  return {
-    sequence,
-    id: `event-${sequence}`,
+  const data = eventData(`event-${sequence}`, {
     invocationId: "inv-1",
     agentId: "agent",
     author: "model",
     branch: "root",
     timestampUs: 1_750_000_000_000_000 + sequence,
     content,
-    actions: null,
-    metadata: null,
-    turnComplete: false,
-    errorCode: "",
-    errorMessage: "",
-    longRunningToolIds: [],
-    interrupted: false,
-    ...extra,
-  };
+  });
+  return { ...data, sequence, ...extra };
 }
 
 const encoded = (e: StoredEvent) => toBinary(EventSchema, eventToProto(e, "session-1")).length;
