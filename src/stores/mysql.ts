@@ -233,14 +233,20 @@ export class MysqlStore implements Store {
 
   async readEvents(key: SessionKey, query: EventPageQuery): Promise<StoredEvent[]> {
     const { clauses, args } = eventFilterConditions(query.filter, datetimeFromUs);
+    // One round trip per page; whether the session exists matters only when the page is empty.
     const rows = await this.pool.withConnection(async (c) => {
-      const [session] = await rowsOf(c, `SELECT pk FROM ${this.t.sessions} WHERE ${BY_KEY}`, keyArgs(key));
-      if (!session) throw sessionNotFound(key);
-      return rowsOf(
+      const page = await rowsOf(
         c,
-        `SELECT ${EVENT_SELECT} FROM ${this.t.events} WHERE session_pk = ? AND sequence > ?${clauses} ORDER BY sequence LIMIT ? OFFSET ?`,
-        [session.pk, query.afterSequence, ...args, query.limit, query.offset ?? 0],
+        `SELECT ${EVENT_SELECT} FROM ${this.t.events}
+         WHERE session_pk = (SELECT pk FROM ${this.t.sessions} WHERE ${BY_KEY}) AND sequence > ?${clauses}
+         ORDER BY sequence LIMIT ? OFFSET ?`,
+        [...keyArgs(key), query.afterSequence, ...args, query.limit, query.offset ?? 0],
       );
+      if (page.length === 0) {
+        const [session] = await rowsOf(c, `SELECT pk FROM ${this.t.sessions} WHERE ${BY_KEY}`, keyArgs(key));
+        if (!session) throw sessionNotFound(key);
+      }
+      return page;
     });
     return rows.map((r) => eventFromRow(r as unknown as EventRow, usFromColumn));
   }
