@@ -64,17 +64,14 @@ export interface WorkloadContext {
 /** A workload: measures, and returns its result rows. */
 export type Workload = (ctx: WorkloadContext) => Promise<ResultRow[]>;
 
-/**
- * A gRPC (HTTP/2) transport with a connection of its own. With compression
- * "none" the client does not offer gzip/brotli, so the server answers uncompressed.
- */
-export function grpcTransport(url: string, options: Pick<BenchOptions, "compression">): Transport {
-  return createGrpcTransport({ baseUrl: url, ...(options.compression === "none" ? { acceptCompression: [] } : {}) });
+/** A gRPC (HTTP/2) transport with a connection of its own. */
+export function grpcTransport(url: string): Transport {
+  return createGrpcTransport({ baseUrl: url });
 }
 
 /** A SessionService client over {@link grpcTransport}. */
-export function sessionClient(url: string, options: Pick<BenchOptions, "compression">): Client<typeof SessionService> {
-  return createClient(SessionService, grpcTransport(url, options));
+export function sessionClient(url: string): Client<typeof SessionService> {
+  return createClient(SessionService, grpcTransport(url));
 }
 
 /** A name unique to this run, for apps, sessions and schemas. */

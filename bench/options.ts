@@ -41,7 +41,6 @@ export interface BenchOptions {
    * default, so the server compresses larger responses; "none": they accept
    * only identity.
    */
-  compression: "gzip" | "none";
   /** Directory of the result files. */
   outDir: string;
   /** Write CPU profiles of the server processes into this directory. */
@@ -68,7 +67,6 @@ export const USAGE = `Usage: npm run bench -- [options]
   --clients N               concurrent clients of the throughput workload (64)
   --seconds N               duration of each throughput phase (10; quick 3)
   --max-seconds N           upper bound of each measured loop (60; quick 8)
-  --compression gzip|none   response compression the clients accept (gzip: connect-node's default)
   --timeout N               abandon the run after N seconds, cleaning up (3600; quick 180)
   --out DIR                 where results go (bench/results)
   --profile                 CPU profiles of the server processes into <out>/profiles
@@ -98,7 +96,6 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
       "max-seconds": { type: "string" },
       timeout: { type: "string" },
       out: { type: "string" },
-      compression: { type: "string" },
       profile: { type: "boolean" },
     },
   });
@@ -116,8 +113,6 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
   for (const w of workloads) {
     if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`--workloads: unknown workload ${JSON.stringify(w)}; use ${WORKLOADS.join(", ")}`);
   }
-  const compression = values.compression ?? "gzip";
-  if (compression !== "gzip" && compression !== "none") throw new Error(`--compression must be gzip or none, not ${JSON.stringify(compression)}`);
   const batchEvents = int("batch-events", 100, 100);
   if (batchEvents > 1000) throw new Error("--batch-events must be at most 1000 (the AppendEvents limit)");
   return {
@@ -136,7 +131,6 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     seconds: int("seconds", 10, 3),
     maxSeconds: int("max-seconds", 60, 8),
     timeoutSeconds: int("timeout", 3600, 180),
-    compression,
     outDir: values.out ?? "bench/results",
     profileDir: values.profile ? join(values.out ?? "bench/results", "profiles") : undefined,
   };

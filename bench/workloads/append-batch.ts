@@ -11,7 +11,7 @@ export const appendBatch: Workload = async (ctx) => {
   const { pg } = await ctx.baselines();
 
   const server = await ctx.server("append-batch");
-  const client = sessionClient(server.url, ctx.options);
+  const client = sessionClient(server.url);
   const key = { appName: benchName("append_batch"), userId: "bench-user", sessionId: "s" };
   await client.createSession(key);
   const sessionId = benchName("raw_batch");

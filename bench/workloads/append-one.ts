@@ -10,7 +10,7 @@ export const appendOne: Workload = async (ctx) => {
   const { pg, adk } = await ctx.baselines();
 
   const server = await ctx.server("append-one");
-  const client = sessionClient(server.url, ctx.options);
+  const client = sessionClient(server.url);
   const key = { appName: benchName("append_one"), userId: "bench-user", sessionId: "s" };
   await client.createSession(key);
   const sessionId = benchName("raw_one");

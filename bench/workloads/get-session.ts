@@ -12,7 +12,7 @@ export const getSession: Workload = async (ctx) => {
   const { adk } = await ctx.baselines();
 
   const server = await ctx.server("get-session");
-  const client = sessionClient(server.url, ctx.options);
+  const client = sessionClient(server.url);
   const key = { appName: benchName("get_session"), userId: "bench-user", sessionId: "s" };
   await client.createSession(key);
   const seedStart = performance.now();

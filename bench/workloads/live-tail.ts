@@ -25,8 +25,8 @@ export const liveTail: Workload = async (ctx) => {
   const reader = await ctx.server("live-tail-b");
   const abort = new AbortController();
   try {
-    const appender = sessionClient(writer.url, ctx.options);
-    const follower = sessionClient(reader.url, ctx.options);
+    const appender = sessionClient(writer.url);
+    const follower = sessionClient(reader.url);
     const key = { appName: benchName("live_tail"), userId: "bench-user", sessionId: "s" };
     await appender.createSession(key);
     writer.resetPeak();

@@ -18,7 +18,7 @@ export const replay: Workload = async (ctx) => {
   const { pg } = await ctx.baselines();
 
   const server = await ctx.server("replay");
-  const client = sessionClient(server.url, ctx.options);
+  const client = sessionClient(server.url);
   const key = { appName: benchName("replay"), userId: "bench-user", sessionId: "s" };
   await client.createSession(key);
 

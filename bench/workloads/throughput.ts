@@ -23,7 +23,7 @@ export const throughput: Workload = async (ctx) => {
   const warmupSeconds = Math.min(2, seconds / 3);
 
   const server = await ctx.server("throughput", THROUGHPUT_STORE);
-  const sessionClients = Array.from({ length: clients }, () => sessionClient(server.url, ctx.options));
+  const sessionClients = Array.from({ length: clients }, () => sessionClient(server.url));
   const appName = benchName("throughput");
   const keys = await Promise.all(
     sessionClients.map(async (client, c) => {
@@ -35,7 +35,7 @@ export const throughput: Workload = async (ctx) => {
   const echo = await ctx.echoServer("throughput-echo");
   const echoClients = Array.from(
     { length: clients },
-    () => createClient(EchoService, grpcTransport(echo.url, ctx.options)) as unknown as EchoClient,
+    () => createClient(EchoService, grpcTransport(echo.url)) as unknown as EchoClient,
   );
   let n = 0;
   const append = (c: number) => sessionClients[c]!.appendEvent({ ...keys[c]!, event: sessiondEvent(n++) });
