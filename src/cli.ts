@@ -1,79 +1,96 @@
-import { exportCommand } from "./commands/export.js";
-import { importCommand } from "./commands/import.js";
-import { migrateCommand } from "./commands/migrate.js";
-import { purgeCommand } from "./commands/purge.js";
-import { serveCommand } from "./commands/serve.js";
+import { readFileSync } from "node:fs";
+import { EXPORT_FLAGS, exportCommand } from "./commands/export.js";
+import { type Flag, helpText, UsageError, wantsHelp } from "./commands/flags.js";
+import { IMPORT_FLAGS, importCommand } from "./commands/import.js";
+import { MIGRATE_FLAGS, migrateCommand } from "./commands/migrate.js";
+import { PURGE_FLAGS, purgeCommand } from "./commands/purge.js";
+import { parseServeArgs, SERVE_FLAGS } from "./commands/serve-config.js";
 
-const USAGE = `Usage: sessiond <command> [options]
+interface Command {
+  summary: string;
+  flags: readonly Flag[];
+  /** Printed after the options in --help. */
+  notes?: string;
+  run(argv: string[]): Promise<void>;
+}
 
-Commands:
-  serve     Serve the API (gRPC, gRPC-Web, Connect) on one port
-            --store URL          memory:, sqlite:<path> (default sqlite:./sessiond.db),
-                                 postgres://…, mysql://…, redis://… (env SESSIOND_STORE)
-            --host HOST          bind address (default 127.0.0.1; env SESSIOND_HOST)
-            --port N             port (default 50051; env SESSIOND_PORT)
-            --cors-origin O      allow browser calls from origin O, or * (repeatable;
-                                 env SESSIOND_CORS_ORIGIN, comma-separated)
-            --no-auto-migrate    fail instead of creating or upgrading the schema
-            --drain-seconds N    grace period for in-flight calls on SIGTERM (default 10)
-            --auth-keys FILE     API keys (JSON); also env SESSIOND_AUTH_KEYS_FILE and
-                                 SESSIOND_API_KEYS ("KEY:APP1,APP2:ROLE;…")
-            --insecure           serve a non-loopback address without API keys
-            --tls-cert FILE      serve HTTPS with this PEM certificate (env SESSIOND_TLS_CERT)
-            --tls-key FILE       and this PEM private key (env SESSIOND_TLS_KEY)
-            --no-metrics         do not serve /metrics (env SESSIOND_METRICS=false)
-            --log-level LEVEL    fatal, error, warn, info (default), debug, trace, silent
-                                 (env SESSIOND_LOG_LEVEL)
-            --retention D        purge sessions not updated for D (30d, 12h, 90m) periodically
-            --retention-status S only purge sessions in status S (active, completed, failed)
-            --retention-interval D  how often the retention purge runs (default 1h)
-            --ui-dir DIR         built session viewer served at /ui (default dist/ui;
-                                 env SESSIOND_UI_DIR)
-            --no-ui              do not serve /ui
-            --compress-responses gzip or brotli responses of 1 KiB and more for clients
-                                 that accept it (env SESSIOND_COMPRESS_RESPONSES=true)
-            --poll-interval-ms N how often follow streams re-read the store without a
-                                 wake-up (default 250, or 2000 for stores that notify;
-                                 env SESSIOND_POLL_INTERVAL_MS)
-  migrate   Create or upgrade the schema of --store, then exit
-            --from URL --to URL  also copy sessions, events and shared state between stores;
-                                 rerun to resume after an interruption
-            --checkpoint FILE    remember the last copied session in FILE
-            --limit N            stop after N sessions (continue with the next run)
-  export    Write a store as NDJSON
-            --store URL  --app A (only this app)  --out FILE|- (default -: stdout)
-  import    Read an NDJSON export into a store (skips what it already holds)
-            --store URL  --in FILE|- (default -: stdin)
-  purge     Delete sessions (and their events) not updated for a while
-            --store URL  --older-than D (30d, 12h, 90m; required)
-            --status S  --app A  --dry-run (count only)
-`;
-
-const commands: Record<string, (argv: string[]) => Promise<void>> = {
-  serve: serveCommand,
-  migrate: migrateCommand,
-  export: exportCommand,
-  import: importCommand,
-  purge: purgeCommand,
+const commands: Record<string, Command> = {
+  serve: {
+    summary: "Serve the API (gRPC, gRPC-Web, Connect) on one port, with /healthz, /readyz and /metrics.",
+    flags: SERVE_FLAGS,
+    notes: "\nEvery option can also be set by its environment variable; the flag wins. Booleans accept\ntrue/false, 1/0, yes/no. PORT is read when neither --port nor SESSIOND_PORT is set.\n",
+    // The server and its dependencies load only when it runs, so --help and --version answer fast.
+    run: async (a) => {
+      const config = parseServeArgs(a);
+      await (await import("./commands/serve.js")).serve(config);
+    },
+  },
+  migrate: { summary: "Create or upgrade the schema of --store, or copy one store into another, then exit.", flags: MIGRATE_FLAGS, run: (a) => migrateCommand(a) },
+  export: { summary: "Write a store as NDJSON.", flags: EXPORT_FLAGS, run: (a) => exportCommand(a) },
+  import: { summary: "Read an NDJSON export into a store (skips what it already holds).", flags: IMPORT_FLAGS, run: (a) => importCommand(a) },
+  purge: { summary: "Delete sessions (and their events) not updated for a while.", flags: PURGE_FLAGS, run: (a) => purgeCommand(a) },
 };
 
-/** Runs the command line; resolves when a one-shot command finished. */
+/** Exit statuses of every command. */
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+const EXIT_CODES = `Exit status: 0 success, 1 runtime failure (e.g. store unreachable), 2 usage error
+(unknown command or option, invalid value).
+`;
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length)) + 4;
+  const list = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`).join("\n");
+  return `Usage: sessiond <command> [options]
+
+Commands:
+${list}
+
+Run "sessiond <command> --help" for its options; "sessiond --version" prints the version.
+${EXIT_CODES}`;
+}
+
+/** The version in the package's package.json, found from this file in src/ or dist/src/. */
+export function version(): string {
+  for (let url = new URL("../package.json", import.meta.url); ; url = new URL("../package.json", url)) {
+    try {
+      const pkg = JSON.parse(readFileSync(url, "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "sessiond" && pkg.version) return pkg.version;
+    } catch {
+      // Not here; look one folder up.
+    }
+    if (url.pathname === "/package.json") return "unknown";
+  }
+}
+
+/** Runs the command line; resolves when a one-shot command finished, setting process.exitCode. */
 export async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
-    process.stdout.write(USAGE);
+    process.stdout.write(usage());
     return;
   }
-  const command = commands[name];
+  if (name === "--version" || name === "-v" || name === "version") {
+    process.stdout.write(`sessiond ${version()}\n`);
+    return;
+  }
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
-    process.stderr.write(`sessiond: unknown command ${JSON.stringify(name)}\n\n${USAGE}`);
-    process.exitCode = 2;
+    process.stderr.write(`sessiond: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  if (wantsHelp(rest)) {
+    process.stdout.write(helpText(`sessiond ${name} [options]`, command.summary, command.flags, (command.notes ?? "") + `\n${EXIT_CODES}`));
     return;
   }
   try {
-    await command(rest);
+    await command.run(rest);
   } catch (error) {
+    const usageError = error instanceof UsageError;
     process.stderr.write(`sessiond ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
+    if (usageError) process.stderr.write(`Run "sessiond ${name} --help" for usage.\n`);
+    process.exitCode = usageError ? EXIT_USAGE : EXIT_FAILURE;
   }
 }

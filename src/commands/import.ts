@@ -1,18 +1,17 @@
 import { createReadStream } from "node:fs";
-import { parseArgs } from "node:util";
 import { DEFAULT_STORE_URL, openStore } from "../stores/open.js";
 import { importStream } from "../transfer/ndjson.js";
-import { type CommandIo, processIo } from "./io.js";
+import { type Flag, parseFlags } from "./flags.js";
+import { type CommandIo, processIo, STORE_FLAG } from "./io.js";
+
+/** The flags of `sessiond import`. */
+export const IMPORT_FLAGS: readonly Flag[] = [STORE_FLAG, { name: "in", value: "FILE", help: "read from here; - is stdin (default)" }];
 
 /** `sessiond import`: reads an NDJSON export from a file or stdin into a store. */
-export async function importCommand(argv: string[], io: CommandIo = processIo()): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { store: { type: "string" }, in: { type: "string" } },
-    strict: true,
-  });
-  const source = values.in ?? "-";
-  const store = await openStore(values.store ?? process.env.SESSIOND_STORE ?? DEFAULT_STORE_URL, { autoMigrate: true });
+export async function importCommand(argv: string[], io: CommandIo = processIo(), env = process.env): Promise<void> {
+  const flags = parseFlags(IMPORT_FLAGS, argv, env);
+  const source = flags.string("in") ?? "-";
+  const store = await openStore(flags.string("store") ?? DEFAULT_STORE_URL, { autoMigrate: true });
   try {
     const input = source === "-" ? io.stdin : createReadStream(source);
     const counts = await importStream(store, input);

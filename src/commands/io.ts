@@ -1,5 +1,10 @@
 import type { Readable, Writable } from "node:stream";
 import type { SessionStatus } from "../core/types.js";
+import { DEFAULT_STORE_URL } from "../stores/open.js";
+import { type Flag, UsageError } from "./flags.js";
+
+/** The --store flag the one-shot commands share. */
+export const STORE_FLAG: Flag = { name: "store", value: "URL", env: "SESSIOND_STORE", help: `the store (default ${DEFAULT_STORE_URL})` };
 
 /** The streams a command talks through; tests pass their own. */
 export interface CommandIo {
@@ -23,7 +28,7 @@ const STATUSES: readonly SessionStatus[] = ["active", "completed", "failed"];
 /** A session status flag value, or an error naming the flag. */
 export function statusOption(flag: string, value: string | undefined): SessionStatus | undefined {
   if (value === undefined) return undefined;
-  if (!STATUSES.includes(value as SessionStatus)) throw new Error(`${flag} must be one of ${STATUSES.join(", ")}, not ${JSON.stringify(value)}`);
+  if (!STATUSES.includes(value as SessionStatus)) throw new UsageError(`${flag} must be one of ${STATUSES.join(", ")}, not ${JSON.stringify(value)}`);
   return value as SessionStatus;
 }
 

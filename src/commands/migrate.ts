@@ -1,38 +1,38 @@
-import { parseArgs } from "node:util";
 import { DEFAULT_STORE_URL, openStore } from "../stores/open.js";
 import type { Store } from "../stores/store.js";
 import { copyStore } from "../transfer/copy.js";
 import { progressFor } from "../transfer/progress.js";
-import { integerOption } from "./serve.js";
-import { type CommandIo, processIo, redactUrl } from "./io.js";
+import { type Flag, integerOption, parseFlags, UsageError } from "./flags.js";
+import { type CommandIo, processIo, redactUrl, STORE_FLAG } from "./io.js";
+
+/** The flags of `sessiond migrate`. */
+export const MIGRATE_FLAGS: readonly Flag[] = [
+  { ...STORE_FLAG, help: `create or upgrade this store's schema (default ${DEFAULT_STORE_URL})` },
+  { name: "from", value: "URL", help: "copy sessions, events and shared state from this store…" },
+  { name: "to", value: "URL", help: "…into this one; rerun to resume after an interruption" },
+  { name: "checkpoint", value: "FILE", help: "remember the last copied session in FILE" },
+  { name: "limit", value: "N", help: "stop after N sessions (continue with the next run)" },
+];
 
 /**
  * `sessiond migrate`: with `--store`, creates or upgrades that store's
  * schema; with `--from` and `--to`, also copies every session, event and
  * shared state from one store to the other (resumable).
  */
-export async function migrateCommand(argv: string[], io: CommandIo = processIo()): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      store: { type: "string" },
-      from: { type: "string" },
-      to: { type: "string" },
-      checkpoint: { type: "string" },
-      limit: { type: "string" },
-    },
-    strict: true,
-  });
+export async function migrateCommand(argv: string[], io: CommandIo = processIo(), env = process.env): Promise<void> {
+  const flags = parseFlags(MIGRATE_FLAGS, argv, env);
+  const values = Object.fromEntries(["from", "to", "checkpoint", "limit"].map((n) => [n, flags.string(n)]));
   if (values.from === undefined && values.to === undefined) {
-    if (values.checkpoint !== undefined || values.limit !== undefined) throw new Error("--checkpoint and --limit need --from and --to");
-    const store = await openStore(values.store ?? process.env.SESSIOND_STORE ?? DEFAULT_STORE_URL, { autoMigrate: true });
+    if (values.checkpoint !== undefined || values.limit !== undefined) throw new UsageError("--checkpoint and --limit need --from and --to");
+    const store = await openStore(flags.string("store") ?? DEFAULT_STORE_URL, { autoMigrate: true });
     await store.close();
     io.stdout.write(`schema of ${store.kind} store is up to date\n`);
     return;
   }
-  if (values.store !== undefined) throw new Error("use --store alone (schema only), or --from and --to (copy)");
-  if (values.from === undefined || values.to === undefined) throw new Error("--from and --to go together");
-  if (values.from === values.to) throw new Error("--from and --to name the same store");
+  // SESSIOND_STORE may be set for the server beside a copy; only the flag conflicts.
+  if (flags.string("store") !== undefined && flags.source("store") === "--store") throw new UsageError("use --store alone (schema only), or --from and --to (copy)");
+  if (values.from === undefined || values.to === undefined) throw new UsageError("--from and --to go together");
+  if (values.from === values.to) throw new UsageError("--from and --to name the same store");
   const limit = values.limit === undefined ? undefined : integerOption("--limit", values.limit);
 
   const stores: Store[] = [];

@@ -1,32 +1,32 @@
-import { parseArgs } from "node:util";
 import { DEFAULT_STORE_URL, openStore } from "../stores/open.js";
 import { parseDuration } from "../transfer/duration.js";
 import { countPurge, purge, type PurgeRule } from "../transfer/purge.js";
-import { type CommandIo, processIo, statusOption } from "./io.js";
+import { asUsage, type Flag, parseFlags, UsageError } from "./flags.js";
+import { type CommandIo, processIo, STORE_FLAG, statusOption } from "./io.js";
+
+/** The flags of `sessiond purge`. */
+export const PURGE_FLAGS: readonly Flag[] = [
+  STORE_FLAG,
+  { name: "older-than", value: "D", help: "delete sessions not updated for D (30d, 12h, 90m; required)" },
+  { name: "status", value: "S", help: "only sessions in status S (active, completed, failed)" },
+  { name: "app", value: "A", help: "only sessions of app A" },
+  { name: "dry-run", help: "count only" },
+];
 
 /** `sessiond purge`: deletes sessions not updated for a while, optionally by status and app. */
-export async function purgeCommand(argv: string[], io: CommandIo = processIo()): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      store: { type: "string" },
-      "older-than": { type: "string" },
-      status: { type: "string" },
-      app: { type: "string" },
-      "dry-run": { type: "boolean" },
-    },
-    strict: true,
-  });
-  if (values["older-than"] === undefined) throw new Error("--older-than is required, e.g. --older-than 30d");
+export async function purgeCommand(argv: string[], io: CommandIo = processIo(), env = process.env): Promise<void> {
+  const flags = parseFlags(PURGE_FLAGS, argv, env);
+  const olderThan = flags.string("older-than");
+  if (olderThan === undefined) throw new UsageError("--older-than is required, e.g. --older-than 30d");
   const rule: PurgeRule = {
-    olderThanMs: parseDuration("--older-than", values["older-than"]),
-    status: statusOption("--status", values.status),
-    appName: values.app,
+    olderThanMs: asUsage(() => parseDuration("--older-than", olderThan)),
+    status: statusOption("--status", flags.string("status")),
+    appName: flags.string("app"),
   };
-  const store = await openStore(values.store ?? process.env.SESSIOND_STORE ?? DEFAULT_STORE_URL);
+  const store = await openStore(flags.string("store") ?? DEFAULT_STORE_URL);
   try {
-    const scope = `not updated for ${values["older-than"]}${rule.status ? `, status ${rule.status}` : ""}${rule.appName ? `, app ${rule.appName}` : ""}`;
-    if (values["dry-run"]) io.stdout.write(`would delete ${await countPurge(store, rule)} sessions (${scope})\n`);
+    const scope = `not updated for ${olderThan}${rule.status ? `, status ${rule.status}` : ""}${rule.appName ? `, app ${rule.appName}` : ""}`;
+    if (flags.boolean("dry-run")) io.stdout.write(`would delete ${await countPurge(store, rule)} sessions (${scope})\n`);
     else io.stdout.write(`deleted ${await purge(store, rule)} sessions (${scope})\n`);
   } finally {
     await store.close();

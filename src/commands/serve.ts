@@ -1,5 +1,4 @@
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import type { DestinationStream, Logger } from "pino";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
@@ -14,91 +13,15 @@ import { ServerMetrics } from "../ops/metrics.js";
 import { reflectionServices } from "../ops/reflection.js";
 import { requestIdContext, requestLogInterceptor } from "../ops/request-log.js";
 import { type SessiondServer, startServer } from "../server.js";
-import { DEFAULT_STORE_URL, openStore } from "../stores/open.js";
-import { parseDuration } from "../transfer/duration.js";
-import type { PurgeRule } from "../transfer/purge.js";
+import { connectStore } from "../ops/store-connect.js";
 import { startRetention } from "../transfer/retention.js";
-import { defaultUiRoot, isBuilt, staticRoutes } from "../ui/static-route.js";
-import { statusOption } from "./io.js";
+import { isBuilt, staticRoutes } from "../ui/static-route.js";
+import type { ServeConfig } from "./serve-config.js";
 
-/** Everything `sessiond serve` is told by flags and environment. */
-export interface ServeConfig {
-  storeUrl: string;
-  host: string;
-  port: number;
-  corsOrigins: string[];
-  autoMigrate: boolean;
-  drainMs: number;
-  /** JSON keys file (--auth-keys, SESSIOND_AUTH_KEYS_FILE). */
-  authKeysFile?: string;
-  /** SESSIOND_API_KEYS: `KEY:APPS:ROLE;…`. */
-  apiKeys?: string;
-  /** Serve without keys on a non-loopback address. */
-  insecure: boolean;
-  tlsCertFile?: string;
-  tlsKeyFile?: string;
-  metrics: boolean;
-  logLevel: string;
-  /** Compress responses for clients that accept it (--compress-responses). */
-  compressResponses: boolean;
-  /** Follow streams' re-read interval without a wake-up (--poll-interval-ms); undefined for the default. */
-  pollIntervalMs?: number;
-  /** Directory of the built session viewer served at /ui, or undefined for none (--no-ui). */
-  uiDir?: string;
-  /** Periodic purge (--retention): what to delete and how often. */
-  retention?: { rule: PurgeRule; intervalMs: number };
-}
+export { parseServeArgs, type ServeConfig, SERVE_FLAGS } from "./serve-config.js";
 
 /** Services anyone may call, with or without a key: probes and tooling need them. */
 const OPEN_SERVICES = [Health.typeName, ReflectionV1.typeName, ReflectionV1alpha.typeName];
-
-/** Reads flags, falling back to environment variables and defaults. */
-export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeConfig {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      store: { type: "string" },
-      host: { type: "string" },
-      port: { type: "string" },
-      "cors-origin": { type: "string", multiple: true },
-      "no-auto-migrate": { type: "boolean" },
-      "drain-seconds": { type: "string" },
-      "auth-keys": { type: "string" },
-      insecure: { type: "boolean" },
-      "tls-cert": { type: "string" },
-      "tls-key": { type: "string" },
-      "no-metrics": { type: "boolean" },
-      "log-level": { type: "string" },
-      "ui-dir": { type: "string" },
-      "no-ui": { type: "boolean" },
-      "poll-interval-ms": { type: "string" },
-      "compress-responses": { type: "boolean" },
-      retention: { type: "string" },
-      "retention-status": { type: "string" },
-      "retention-interval": { type: "string" },
-    },
-    strict: true,
-  });
-  return {
-    storeUrl: values.store ?? env.SESSIOND_STORE ?? DEFAULT_STORE_URL,
-    host: values.host ?? env.SESSIOND_HOST ?? "127.0.0.1",
-    port: integerOption("--port", values.port ?? env.SESSIOND_PORT ?? "50051"),
-    corsOrigins: values["cors-origin"] ?? splitList(env.SESSIOND_CORS_ORIGIN),
-    autoMigrate: !values["no-auto-migrate"],
-    drainMs: integerOption("--drain-seconds", values["drain-seconds"] ?? "10") * 1000,
-    authKeysFile: values["auth-keys"] ?? (env.SESSIOND_AUTH_KEYS_FILE || undefined),
-    apiKeys: env.SESSIOND_API_KEYS || undefined,
-    insecure: values.insecure ?? false,
-    tlsCertFile: values["tls-cert"] ?? (env.SESSIOND_TLS_CERT || undefined),
-    tlsKeyFile: values["tls-key"] ?? (env.SESSIOND_TLS_KEY || undefined),
-    metrics: !values["no-metrics"] && env.SESSIOND_METRICS !== "false",
-    logLevel: values["log-level"] ?? env.SESSIOND_LOG_LEVEL ?? "info",
-    compressResponses: values["compress-responses"] ?? env.SESSIOND_COMPRESS_RESPONSES === "true",
-    pollIntervalMs: pollIntervalOf(values["poll-interval-ms"] ?? env.SESSIOND_POLL_INTERVAL_MS),
-    uiDir: values["no-ui"] ? undefined : (values["ui-dir"] ?? env.SESSIOND_UI_DIR ?? defaultUiRoot()),
-    retention: retentionOf(values),
-  };
-}
 
 /** A running sessiond: the server and what runs beside it. */
 export interface Sessiond {
@@ -108,23 +31,36 @@ export interface Sessiond {
   close(graceMs?: number): Promise<void>;
 }
 
+/** What the caller of startSessiond may supply besides the config. */
+export interface StartOptions {
+  /** Where log lines go when no logger is given (default stdout). */
+  logDestination?: DestinationStream;
+  logger?: Logger;
+  /** Aborts a start that is still waiting for the store. */
+  signal?: AbortSignal;
+}
+
 /**
  * Starts the server with health, reflection, auth, metrics and request logs.
  * Refuses (before opening anything) to serve a non-loopback address without
  * API keys unless `insecure` is set.
  */
-export async function startSessiond(config: ServeConfig, options: { logDestination?: DestinationStream } = {}): Promise<Sessiond> {
-  const logger = createLogger({ level: config.logLevel, destination: options.logDestination });
+export async function startSessiond(config: ServeConfig, options: StartOptions = {}): Promise<Sessiond> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel, levelKey: config.logLevelKey, destination: options.logDestination });
   const keys = await loadApiKeys({ file: config.authKeysFile, env: config.apiKeys });
   checkBindPolicy({ host: config.host, keyCount: keys.size, insecure: config.insecure });
-  if (!config.tlsCertFile !== !config.tlsKeyFile) throw new Error("--tls-cert and --tls-key must be given together");
   const tls = config.tlsCertFile && config.tlsKeyFile
     ? { cert: await readFile(config.tlsCertFile), key: await readFile(config.tlsKeyFile) }
     : undefined;
 
   const metrics = config.metrics ? new ServerMetrics() : undefined;
   // Without --no-auto-migrate the URL's own auto_migrate (default true) decides.
-  const opened = await openStore(config.storeUrl, { autoMigrate: config.autoMigrate ? undefined : false });
+  const opened = await connectStore(config.storeUrl, {
+    autoMigrate: config.autoMigrate ? undefined : false,
+    timeoutMs: config.storeConnectTimeoutMs,
+    signal: options.signal,
+    onRetry: (error, attempt, delayMs) => logger.warn({ attempt, retry_in_ms: delayMs, error: errorMessage(error) }, "store unreachable at start; retrying"),
+  });
   const store = metrics ? metrics.instrumentStore(opened) : opened;
   const health = new HealthMonitor({
     store,
@@ -185,22 +121,23 @@ export async function startSessiond(config: ServeConfig, options: { logDestinati
 }
 
 /** `sessiond serve`: runs the server until SIGINT or SIGTERM, then drains. */
-export async function serveCommand(argv: string[]): Promise<void> {
-  const config = parseServeArgs(argv);
+export async function serve(config: ServeConfig): Promise<void> {
+  const logger = createLogger({ level: config.logLevel, levelKey: config.logLevelKey });
   // Signal handlers go in before anything opens: a signal that arrives during
   // start-up must still lead to an orderly stop, not Node's default exit.
   let sessiond: Sessiond | undefined;
   let signal: string | undefined;
+  const starting = new AbortController();
   const drain = (running: Sessiond) => {
-    running.logger.info({ signal }, "draining");
+    logger.info({ signal }, "draining");
     const exit = (code: number) => process.exit(code);
     running.close(config.drainMs).then(
       () => {
-        running.logger.info("stopped");
+        logger.info("stopped");
         exit(0);
       },
       (error) => {
-        running.logger.error({ error: String(error) }, "shutdown failed");
+        logger.error({ error: String(error) }, "shutdown failed");
         exit(1);
       },
     );
@@ -209,43 +146,25 @@ export async function serveCommand(argv: string[]): Promise<void> {
     if (signal) return;
     signal = name;
     if (sessiond) drain(sessiond);
+    else starting.abort();
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
-  sessiond = await startSessiond(config);
+  try {
+    sessiond = await startSessiond(config, { logger, signal: starting.signal });
+  } catch (error) {
+    if (starting.signal.aborted) {
+      logger.info({ signal }, "stopped before the store was reachable");
+      return;
+    }
+    // Start-up failures are log lines like the rest, so collectors keep them.
+    logger.fatal({ error: errorMessage(error) }, "start-up failed");
+    process.exitCode = 1;
+    return;
+  }
   if (signal) drain(sessiond);
 }
 
-/** Parses a non-negative integer flag or exits with a message naming it. */
-export function integerOption(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, not ${JSON.stringify(value)}`);
-  return n;
-}
-
-function pollIntervalOf(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const ms = integerOption("--poll-interval-ms", raw);
-  // 0 would re-read the store in a busy loop.
-  if (ms === 0) throw new Error("--poll-interval-ms must be at least 1");
-  return ms;
-}
-
-/** The retention flags: a purge rule and how often to apply it, or undefined without --retention. */
-function retentionOf(values: { retention?: string; "retention-status"?: string; "retention-interval"?: string }) {
-  if (values.retention === undefined) {
-    if (values["retention-status"] !== undefined || values["retention-interval"] !== undefined) {
-      throw new Error("--retention-status and --retention-interval need --retention");
-    }
-    return undefined;
-  }
-  const rule: PurgeRule = {
-    olderThanMs: parseDuration("--retention", values.retention),
-    status: statusOption("--retention-status", values["retention-status"]),
-  };
-  return { rule, intervalMs: parseDuration("--retention-interval", values["retention-interval"] ?? "1h") };
-}
-
-function splitList(value: string | undefined): string[] {
-  return value ? value.split(",").map((s) => s.trim()).filter(Boolean) : [];
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -4,13 +4,41 @@ import type { ServerLogger } from "../server.js";
 /** The log levels `--log-level` accepts. */
 export const LOG_LEVELS: readonly Level[] = ["fatal", "error", "warn", "info", "debug", "trace"];
 
-/** A JSON-lines logger (pino) writing to `destination` (stdout by default). */
-export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
+/** The fields a log line's level can be written to (`--log-level-key`). */
+export const LOG_LEVEL_KEYS = ["level", "severity"] as const;
+export type LogLevelKey = (typeof LOG_LEVEL_KEYS)[number];
+
+// Google Cloud Logging reads `severity` with its own names; so do collectors configured for it.
+const SEVERITY: Record<string, string> = {
+  trace: "DEBUG",
+  debug: "DEBUG",
+  info: "INFO",
+  warn: "WARNING",
+  error: "ERROR",
+  fatal: "CRITICAL",
+};
+
+/** How to log. */
+export interface LoggerOptions {
+  level?: string;
+  /** "level" writes `"level":"info"`; "severity" writes `"severity":"INFO"`. */
+  levelKey?: LogLevelKey;
+  destination?: DestinationStream;
+}
+
+/** A JSON-lines logger (pino) writing to `destination` (stdout by default), levels as names. */
+export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? "info";
   if (!LOG_LEVELS.includes(level as Level) && level !== "silent") {
     throw new Error(`--log-level must be one of ${[...LOG_LEVELS, "silent"].join(", ")}, not ${JSON.stringify(level)}`);
   }
-  return pino({ level, timestamp: pino.stdTimeFunctions.isoTime, base: { pid: process.pid } }, options.destination ?? pino.destination({ dest: 1, sync: true }));
+  const levelField = options.levelKey === "severity"
+    ? (label: string) => ({ severity: SEVERITY[label] ?? "DEFAULT" })
+    : (label: string) => ({ level: label });
+  return pino(
+    { level, timestamp: pino.stdTimeFunctions.isoTime, base: { pid: process.pid }, formatters: { level: levelField } },
+    options.destination ?? pino.destination({ dest: 1, sync: true }),
+  );
 }
 
 /** The server's internal logger interface over pino. */

@@ -167,7 +167,7 @@ describe("binding beyond loopback", () => {
     const { sessiond, logs } = await startCaptured(serveConfig(["--host", "0.0.0.0", "--insecure"]));
     try {
       expect(sessiond.server.port).toBeGreaterThan(0);
-      expect(logs.lines.some((l) => l.level === 40 && l.msg === "serving without authentication (--insecure)")).toBe(true);
+      expect(logs.lines.some((l) => l.level === "warn" && l.msg === "serving without authentication (--insecure)")).toBe(true);
     } finally {
       await sessiond.close(500);
     }

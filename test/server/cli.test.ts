@@ -69,9 +69,9 @@ describe("the sessiond command", () => {
   it("fails with a clear message on a bad store URL or flag", async () => {
     const bad = await run(process.execPath, [SESSIOND_BIN, "serve", "--store", "ftp://x"]).catch((e) => e);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain("unsupported URL scheme");
+    expect(bad.stdout).toContain("unsupported URL scheme");
     const flag = await run(process.execPath, [SESSIOND_BIN, "serve", "--port", "-1"]).catch((e) => e);
-    expect(flag.code).toBe(1);
+    expect(flag.code).toBe(2);
     expect(flag.stderr).toContain("--port");
     const unknown = await run(process.execPath, [SESSIOND_BIN, "frobnicate"]).catch((e) => e);
     expect(unknown.code).toBe(2);
@@ -83,7 +83,7 @@ describe("the sessiond command", () => {
     const store = `sqlite:${join(dir, "migrate.db")}`;
     const refused = await run(process.execPath, [SESSIOND_BIN, "serve", "--store", store, "--no-auto-migrate", "--port", "0"]).catch((e) => e);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain("sessiond migrate");
+    expect(refused.stdout).toContain("sessiond migrate");
     const migrated = await run(process.execPath, [SESSIOND_BIN, "migrate", "--store", store]);
     expect(migrated.stdout).toContain("up to date");
     const server = await spawnServe(["--store", store, "--no-auto-migrate"]);
@@ -91,7 +91,7 @@ describe("the sessiond command", () => {
     // A URL that turns auto-migration off still migrates with `sessiond migrate`.
     const guarded = `sqlite:${join(dir, "guarded.db")}?auto_migrate=false`;
     const refusedByUrl = await run(process.execPath, [SESSIOND_BIN, "serve", "--store", guarded, "--port", "0"]).catch((e) => e);
-    expect(refusedByUrl.stderr).toContain("sessiond migrate");
+    expect(refusedByUrl.stdout).toContain("sessiond migrate");
     await run(process.execPath, [SESSIOND_BIN, "migrate", "--store", guarded]);
     await (await spawnServe(["--store", guarded])).stop();
   });
