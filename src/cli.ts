@@ -1,10 +1,10 @@
-import { readFileSync } from "node:fs";
 import { EXPORT_FLAGS, exportCommand } from "./commands/export.js";
 import { type Flag, helpText, UsageError, wantsHelp } from "./commands/flags.js";
 import { IMPORT_FLAGS, importCommand } from "./commands/import.js";
 import { MIGRATE_FLAGS, migrateCommand } from "./commands/migrate.js";
 import { PURGE_FLAGS, purgeCommand } from "./commands/purge.js";
 import { parseServeArgs, SERVE_FLAGS } from "./commands/serve-config.js";
+import { packageVersion } from "./ops/version.js";
 
 interface Command {
   summary: string;
@@ -51,19 +51,6 @@ Run "sessiond <command> --help" for its options; "sessiond --version" prints the
 ${EXIT_CODES}`;
 }
 
-/** The version in the package's package.json, found from this file in src/ or dist/src/. */
-export function version(): string {
-  for (let url = new URL("../package.json", import.meta.url); ; url = new URL("../package.json", url)) {
-    try {
-      const pkg = JSON.parse(readFileSync(url, "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "sessiond" && pkg.version) return pkg.version;
-    } catch {
-      // Not here; look one folder up.
-    }
-    if (url.pathname === "/package.json") return "unknown";
-  }
-}
-
 /** Runs the command line; resolves when a one-shot command finished, setting process.exitCode. */
 export async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
@@ -72,7 +59,7 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   if (name === "--version" || name === "-v" || name === "version") {
-    process.stdout.write(`sessiond ${version()}\n`);
+    process.stdout.write(`sessiond ${packageVersion()}\n`);
     return;
   }
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined;

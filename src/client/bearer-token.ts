@@ -20,9 +20,14 @@ export function bearerToken(token: TokenSource): Interceptor {
  * interceptors can no longer be changed.
  */
 export function withBearerToken(transport: Transport, token: TokenSource): Transport {
+  return withHeaders(transport, async (h) => h.set("Authorization", await authorization(token)));
+}
+
+/** The transport with `add` run on a copy of every call's request headers. */
+export function withHeaders(transport: Transport, add: (headers: Headers) => void | Promise<void>): Transport {
   const headers = async (init: Parameters<Transport["unary"]>[3]) => {
     const h = new Headers(init);
-    h.set("Authorization", await authorization(token));
+    await add(h);
     return h;
   };
   return {

@@ -11,6 +11,7 @@ import {
   SessionService,
 } from "../../gen/sessiond/v1/session_service_pb.js";
 import { type TokenSource, withBearerToken } from "./bearer-token.js";
+import { withTraceContext } from "./trace-context.js";
 
 /** Identifies one session: the same id under two users is two sessions. */
 export interface SessionRef {
@@ -106,7 +107,8 @@ export interface SessiondClient {
 
 /** A client over any transport; safe in browsers (no Node modules). */
 export function createSessiondClient(options: TransportClientOptions): SessiondClient {
-  const transport = options.token === undefined ? options.transport : withBearerToken(options.transport, options.token);
+  const traced = withTraceContext(options.transport);
+  const transport = options.token === undefined ? traced : withBearerToken(traced, options.token);
   const rpc = createClient(SessionService, transport);
   return {
     rpc,

@@ -36,6 +36,8 @@ export interface ServeConfig {
   uiDir?: string;
   /** Periodic purge (--retention): what to delete and how often. */
   retention?: { rule: PurgeRule; intervalMs: number };
+  /** Export spans over OTLP/HTTP to this collector (--otlp-endpoint). */
+  otlpEndpoint?: string;
 }
 
 /** The flags of `sessiond serve`, each with its environment variable. */
@@ -54,6 +56,7 @@ export const SERVE_FLAGS: readonly Flag[] = [
   { name: "no-metrics", env: "SESSIOND_METRICS", help: "do not serve /metrics" },
   { name: "log-level", value: "LEVEL", env: "SESSIOND_LOG_LEVEL", help: `${LOG_LEVELS.join(", ")} or silent (default info)` },
   { name: "log-level-key", value: "KEY", env: "SESSIOND_LOG_LEVEL_KEY", help: 'the level\'s field in log lines: "level" (default; info, warn, …)\nor "severity" (Google Cloud names: INFO, WARNING, …)' },
+  { name: "otlp-endpoint", value: "URL", env: "SESSIOND_OTLP_ENDPOINT", help: "export traces over OTLP/HTTP to this collector,\ne.g. http://127.0.0.1:4318 (default: no export)" },
   { name: "retention", value: "D", env: "SESSIOND_RETENTION", help: "purge sessions not updated for D (30d, 12h, 90m) periodically" },
   { name: "retention-status", value: "S", env: "SESSIOND_RETENTION_STATUS", help: "only purge sessions in status S (active, completed, failed)" },
   { name: "retention-interval", value: "D", env: "SESSIOND_RETENTION_INTERVAL", help: "how often the retention purge runs (default 1h)" },
@@ -93,6 +96,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     pollIntervalMs: pollIntervalOf(flags),
     uiDir: flags.boolean("no-ui") ? undefined : (flags.string("ui-dir") ?? defaultUiRoot()),
     retention: retentionOf(flags),
+    otlpEndpoint: httpUrlOf(flags, "otlp-endpoint"),
   };
   if (!config.tlsCertFile !== !config.tlsKeyFile) throw new UsageError("--tls-cert and --tls-key must be given together");
   return config;
@@ -104,6 +108,15 @@ function oneOf(flags: ParsedFlags, name: string, allowed: readonly string[]): st
     throw new UsageError(`${flags.source(name)} must be one of ${allowed.join(", ")}, not ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+function httpUrlOf(flags: ParsedFlags, name: string): string | undefined {
+  const text = flags.string(name);
+  if (text === undefined) return undefined;
+  if (!URL.canParse(text) || !["http:", "https:"].includes(new URL(text).protocol)) {
+    throw new UsageError(`${flags.source(name)} must be an http:// or https:// URL, not ${JSON.stringify(text)}`);
+  }
+  return text;
 }
 
 function connectTimeoutOf(flags: ParsedFlags): number {

@@ -13,7 +13,12 @@ import { ServerMetrics } from "../ops/metrics.js";
 import { reflectionServices } from "../ops/reflection.js";
 import { requestIdContext, requestLogInterceptor } from "../ops/request-log.js";
 import { type SessiondServer, startServer } from "../server.js";
+import { startOtlpExport } from "../ops/otlp.js";
+import { probeRoutes } from "../ops/probes.js";
 import { connectStore } from "../ops/store-connect.js";
+import { tracingInterceptor } from "../ops/tracing.js";
+import type { Store } from "../stores/store.js";
+import { tracedStore } from "../stores/traced-store.js";
 import { startRetention } from "../transfer/retention.js";
 import { isBuilt, staticRoutes } from "../ui/static-route.js";
 import type { ServeConfig } from "./serve-config.js";
@@ -53,15 +58,22 @@ export async function startSessiond(config: ServeConfig, options: StartOptions =
     ? { cert: await readFile(config.tlsCertFile), key: await readFile(config.tlsKeyFile) }
     : undefined;
 
+  const tracing = config.otlpEndpoint === undefined ? undefined : await startOtlpExport(config.otlpEndpoint);
   const metrics = config.metrics ? new ServerMetrics() : undefined;
   // Without --no-auto-migrate the URL's own auto_migrate (default true) decides.
-  const opened = await connectStore(config.storeUrl, {
-    autoMigrate: config.autoMigrate ? undefined : false,
-    timeoutMs: config.storeConnectTimeoutMs,
-    signal: options.signal,
-    onRetry: (error, attempt, delayMs) => logger.warn({ attempt, retry_in_ms: delayMs, error: errorMessage(error) }, "store unreachable at start; retrying"),
-  });
-  const store = metrics ? metrics.instrumentStore(opened) : opened;
+  let opened: Store;
+  try {
+    opened = await connectStore(config.storeUrl, {
+      autoMigrate: config.autoMigrate ? undefined : false,
+      timeoutMs: config.storeConnectTimeoutMs,
+      signal: options.signal,
+      onRetry: (error, attempt, delayMs) => logger.warn({ attempt, retry_in_ms: delayMs, error: errorMessage(error) }, "store unreachable at start; retrying"),
+    });
+  } catch (error) {
+    await tracing?.shutdown();
+    throw error;
+  }
+  const store = tracedStore(metrics ? metrics.instrumentStore(opened) : opened);
   const health = new HealthMonitor({
     store,
     services: [SessionService.typeName],
@@ -85,6 +97,8 @@ export async function startSessiond(config: ServeConfig, options: StartOptions =
       tls,
       contextValues: requestIdContext,
       interceptors: [
+        // Outermost: the span covers the whole call, and the request log reads its trace id.
+        tracingInterceptor(),
         requestLogInterceptor(logger),
         ...(metrics ? [metrics.interceptor()] : []),
         ...(keys.size > 0 ? [authInterceptor(keys, OPEN_SERVICES)] : []),
@@ -93,11 +107,12 @@ export async function startSessiond(config: ServeConfig, options: StartOptions =
         router.service(Health, healthService(health));
         reflectionServices([SessionService, Health])(router);
       },
-      httpRoutes: [...(metrics ? [metrics.route()] : []), ...(config.uiDir ? staticRoutes({ root: config.uiDir }) : [])],
+      httpRoutes: [...probeRoutes(health), ...(metrics ? [metrics.route()] : []), ...(config.uiDir ? staticRoutes({ root: config.uiDir }) : [])],
     });
   } catch (error) {
     health.stop();
     await store.close();
+    await tracing?.shutdown();
     throw error;
   }
   if (keys.size === 0 && !isLoopback(config.host)) logger.warn({ host: config.host }, "serving without authentication (--insecure)");
@@ -116,6 +131,7 @@ export async function startSessiond(config: ServeConfig, options: StartOptions =
       await retention?.stop();
       health.stop();
       await server.close(graceMs);
+      await tracing?.shutdown();
     },
   };
 }

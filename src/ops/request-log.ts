@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { principalKey } from "../auth/auth-interceptor.js";
 import type { HttpRequest, HttpResponse } from "../server.js";
 import { observeStream, outcomeCode } from "./rpc-outcome.js";
+import { traceIdOf } from "./tracing.js";
 
 /** The id of the current request: the caller's x-request-id, or a new one. */
 export const requestIdKey = createContextKey<string>("", { description: "sessiond.request_id" });
@@ -52,6 +53,7 @@ export function requestLogInterceptor(logger: Logger): Interceptor {
           duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
           app_name: typeof appName === "string" ? appName : undefined,
           request_id: req.contextValues.get(requestIdKey) || undefined,
+          trace_id: traceIdOf(req.contextValues),
           key: req.contextValues.get(principalKey)?.name,
           protocol: protocolOf(req.header.get("content-type")),
           messages,

@@ -56,6 +56,7 @@ const ALL_SERVE_ENV: NodeJS.ProcessEnv = {
   SESSIOND_UI_DIR: "/ui",
   SESSIOND_COMPRESS_RESPONSES: "1",
   SESSIOND_POLL_INTERVAL_MS: "500",
+  SESSIOND_OTLP_ENDPOINT: "http://collector:4318",
 };
 
 describe("command-line conventions", () => {
@@ -122,6 +123,7 @@ describe("command-line conventions", () => {
       [["--poll-interval-ms", "0"], {}, "--poll-interval-ms"],
       [["--store-connect-timeout", "forever"], {}, "--store-connect-timeout"],
       [["--tls-cert", "cert.pem"], {}, "--tls-key"],
+      [[], { SESSIOND_OTLP_ENDPOINT: "collector:4318" }, "SESSIOND_OTLP_ENDPOINT"],
     ];
     const results = await Promise.all(bad.map(([args, env]) => sessiond(["serve", ...args], { cwd, env })));
     for (const [i, [args, env, named]] of bad.entries()) {
@@ -154,6 +156,7 @@ describe("command-line conventions", () => {
       uiDir: undefined,
       compressResponses: true,
       pollIntervalMs: 500,
+      otlpEndpoint: "http://collector:4318",
     });
     // Every flag has a variable, and each is covered above: a new flag without one fails here.
     expect(SERVE_FLAGS.filter((f) => !f.env || !(f.env in ALL_SERVE_ENV)).map((f) => f.name)).toEqual([]);

@@ -7,8 +7,8 @@ export interface GatedProxy {
   close(): Promise<void>;
 }
 
-/** Starts a proxy on a free loopback port. */
-export async function startGatedProxy(target: { host: string; port: number }): Promise<GatedProxy> {
+/** Starts a proxy on `port` (default: a free one) of 127.0.0.1. */
+export async function startGatedProxy(target: { host: string; port: number }, port = 0): Promise<GatedProxy> {
   let isOpen = false;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
@@ -27,7 +27,7 @@ export async function startGatedProxy(target: { host: string; port: number }): P
     }
     client.pipe(upstream).pipe(client);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
     open: () => (isOpen = true),
