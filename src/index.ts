@@ -10,6 +10,8 @@ export { openStore, DEFAULT_STORE_URL } from "./stores/open.js";
 export type { OpenStoreOptions } from "./stores/open.js";
 export type { Store, PoolStats } from "./stores/store.js";
 export { MemoryStore } from "./stores/memory.js";
+export { tracedStore } from "./stores/traced-store.js";
+export { tracingInterceptor } from "./ops/tracing.js";
 export { SessiondError } from "./core/errors.js";
 export { limits } from "./core/limits.js";
 export * from "./core/types.js";

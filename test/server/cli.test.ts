@@ -79,7 +79,7 @@ describe("the sessiond command", () => {
     expect(help.stdout).toContain("sessiond <command>");
   });
 
-  it("migrates a SQLite schema on its own and refuses to serve an unmigrated one without auto-migrate", async () => {
+  it("migrates a SQLite schema on its own and refuses to serve an unmigrated one without auto-migrate", { timeout: 120_000 }, async () => {
     const store = `sqlite:${join(dir, "migrate.db")}`;
     const refused = await run(process.execPath, [SESSIOND_BIN, "serve", "--store", store, "--no-auto-migrate", "--port", "0"]).catch((e) => e);
     expect(refused.code).toBe(1);

@@ -26,7 +26,8 @@ export async function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): P
   child.stderr!.on("data", (chunk) => (stderr += chunk));
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sessiond did not start: ${stderr}`)), 15_000);
+    // Generous: on a loaded machine a cold start takes a while; exits are reported at once.
+    const timer = setTimeout(() => reject(new Error(`sessiond did not start: ${stderr}`)), 60_000);
     child.once("exit", (code) => reject(new Error(`sessiond exited with ${code}: ${stderr}`)));
     lines.on("line", (line) => {
       const entry = JSON.parse(line) as Record<string, unknown>;
