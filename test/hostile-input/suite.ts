@@ -4,7 +4,9 @@ import type { Store } from "../../src/stores/store.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { testStores } from "../support/stores.js";
 import type { HostileContext } from "./context.js";
+import { importFileTests } from "./import-file.js";
 import { jsonValueTests } from "./json-values.js";
+import { prototypeKeyTests } from "./prototype-keys.js";
 import { textTests } from "./text.js";
 import { timestampTests } from "./timestamps.js";
 
@@ -45,5 +47,7 @@ export function hostileInput(name: keyof typeof testStores): void {
     timestampTests(ctx);
     jsonValueTests(ctx);
     textTests(ctx);
+    prototypeKeyTests(ctx);
+    importFileTests(ctx);
   });
 }
