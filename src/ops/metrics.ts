@@ -1,6 +1,7 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { HttpRoute } from "../server.js";
+import { wrapStoreMethods } from "../stores/method-proxy.js";
 import type { Store } from "../stores/store.js";
 import { observeStream, outcomeCode } from "./rpc-outcome.js";
 
@@ -158,35 +159,16 @@ export class ServerMetrics {
 /** Store members that are not timed: not I/O, or not per-request. */
 const UNTIMED = new Set<PropertyKey>(["kind", "close", "poolStats", "subscribe", "constructor"]);
 
-/**
- * A Proxy rather than a class listing each method, so operations a store
- * gains later are timed too without touching this file.
- */
 function timedStore(store: Store, seconds: Histogram<"operation" | "outcome">): Store {
-  const wrapped = new Map<PropertyKey, unknown>();
-  return new Proxy(store, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target);
-      if (typeof value !== "function") return value;
-      let fn = wrapped.get(prop);
-      if (!fn) {
-        const operation = String(prop);
-        fn = UNTIMED.has(prop)
-          ? value.bind(target)
-          : async (...args: unknown[]) => {
-              const stop = seconds.startTimer({ operation });
-              try {
-                const result = await value.apply(target, args);
-                stop({ outcome: "ok" });
-                return result;
-              } catch (error) {
-                stop({ outcome: "error" });
-                throw error;
-              }
-            };
-        wrapped.set(prop, fn);
-      }
-      return fn;
-    },
+  return wrapStoreMethods(store, UNTIMED, (operation, method) => async (...args) => {
+    const stop = seconds.startTimer({ operation });
+    try {
+      const result = await method(...args);
+      stop({ outcome: "ok" });
+      return result;
+    } catch (error) {
+      stop({ outcome: "error" });
+      throw error;
+    }
   });
 }
