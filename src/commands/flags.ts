@@ -36,8 +36,8 @@ export interface ParsedFlags {
 const TRUE = new Set(["true", "1", "yes", "on"]);
 const FALSE = new Set(["false", "0", "no", "off"]);
 
-/** Parses a boolean setting: true/false, 1/0, yes/no (any case); throws a UsageError naming `source` otherwise. */
-export function parseBoolean(source: string, text: string): boolean {
+/** A boolean setting: true/false, 1/0, yes/no (any case); a UsageError naming `source` otherwise. */
+function parseBoolean(source: string, text: string): boolean {
   const value = text.trim().toLowerCase();
   if (TRUE.has(value)) return true;
   if (FALSE.has(value)) return false;
