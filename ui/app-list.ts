@@ -1,5 +1,6 @@
 import type { AppSummary, SessiondClient } from "../src/client/web.js";
 import { h, replace } from "./dom.js";
+import { formatCount } from "./format.js";
 
 /** Apps fetched at most, in pages of 1000; the rest are reachable by typing the name. */
 const MAX_APPS = 5000;
@@ -72,7 +73,7 @@ export class AppList {
                     onclick: () => this.onPick(a.appName),
                   },
                   h("span", { class: "name" }, a.appName),
-                  h("span", { class: "n", title: "sessions" }, a.sessionCount.toLocaleString("en-US")),
+                  h("span", { class: "n", title: "sessions" }, formatCount(a.sessionCount)),
                 ),
               ),
             ),

@@ -1,7 +1,7 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import type { Event } from "../src/client/web.js";
 import { type Child, h } from "./dom.js";
-import { prettyJson } from "./format.js";
+import { formatCount, prettyJson } from "./format.js";
 
 /** Results longer than this many characters start collapsed. */
 const COLLAPSE_AT = 240;
@@ -20,7 +20,7 @@ export function renderParts(event: Event): HTMLElement[] {
 }
 
 /** One part: text, thought, function call or response, inline data, file reference, code. */
-export function renderPart(part: JsonObject, role: string): HTMLElement {
+function renderPart(part: JsonObject, role: string): HTMLElement {
   if (typeof part.text === "string") {
     if (part.thought === true) {
       return h("details", { class: "part thought" }, h("summary", {}, "thought"), h("div", { class: "text" }, part.text));
@@ -45,7 +45,7 @@ export function renderPart(part: JsonObject, role: string): HTMLElement {
     return h(
       "details",
       { class: "part response long" },
-      h("summary", {}, title, h("span", { class: "size" }, ` ${text.length.toLocaleString("en-US")} chars`)),
+      h("summary", {}, title, h("span", { class: "size" }, ` ${formatCount(text.length)} chars`)),
       body,
     );
   }
@@ -81,7 +81,7 @@ function inlineData(data: JsonObject): HTMLElement {
   const b64 = str(data.data);
   const bytes = Math.floor((b64.replace(/=+$/, "").length * 3) / 4);
   const label = h("span", { class: "kind" }, "inline data");
-  const info = h("span", { class: "mime" }, `${mime || "unknown type"} · ${bytes.toLocaleString("en-US")} bytes`);
+  const info = h("span", { class: "mime" }, `${mime || "unknown type"} · ${formatCount(bytes)} bytes`);
   // Only raster images as data: URLs (the page's policy allows img-src data:); never SVG, which can carry script.
   const image = /^image\/(png|jpeg|gif|webp)$/.test(mime) && /^[A-Za-z0-9+/_-]+=*$/.test(b64);
   return h(

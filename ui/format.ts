@@ -42,7 +42,7 @@ export function eventMs(event: Event): number | undefined {
 }
 
 /** A count with thousands separators. */
-export function formatCount(n: number): string {
+export function formatCount(n: number | bigint): string {
   return n.toLocaleString("en-US");
 }
 

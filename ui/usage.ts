@@ -1,5 +1,6 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Event } from "../src/client/web.js";
+import { formatCount } from "./format.js";
 
 /** Tokens an event reports having used. */
 export interface Usage {
@@ -42,5 +43,5 @@ export function addUsage(a: Usage, b: Usage | undefined): Usage {
 
 /** "in 1,200 · out 340". */
 export function formatUsage(u: Usage): string {
-  return `in ${u.input.toLocaleString("en-US")} · out ${u.output.toLocaleString("en-US")}`;
+  return `in ${formatCount(u.input)} · out ${formatCount(u.output)}`;
 }
