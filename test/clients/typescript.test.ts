@@ -143,7 +143,8 @@ describe("browser entry", () => {
     for (const name of packages) {
       expect(name, `web.ts reaches ${name}`).not.toMatch(/^node:|^@connectrpc\/connect-node|^@grpc\//);
     }
-    expect([...packages].sort()).toEqual(["@bufbuild/protobuf", "@bufbuild/protobuf/codegenv2", "@bufbuild/protobuf/wkt", "@connectrpc/connect"]);
+    // @opentelemetry/api is plain JS for browsers too (no-op until a web SDK registers).
+    expect([...packages].sort()).toEqual(["@bufbuild/protobuf", "@bufbuild/protobuf/codegenv2", "@bufbuild/protobuf/wkt", "@connectrpc/connect", "@opentelemetry/api"]);
   });
 });
 
