@@ -1,5 +1,8 @@
 import postgres, { type PendingQuery, type ReservedSql, type Row, type Sql } from "postgres";
+import { statePurge } from "../core/delete-scope.js";
 import { sessionExists, sessionNotFound, sequenceConflict } from "../core/errors.js";
+import { eventsToRestore } from "../core/restore.js";
+import { nowUs } from "../core/time.js";
 import type {
   AppendBatch,
   AppendOutcome,
@@ -44,6 +47,8 @@ import type { PoolStats, Store } from "./store.js";
 export interface PostgresOptions {
   /** Create or upgrade the schema on open; wins over the URL's auto_migrate (default true). */
   autoMigrate?: boolean;
+  /** Fail (not_found) unless the schema exists with its tables; create and migrate nothing. */
+  mustExist?: boolean;
 }
 
 type Conn = ReservedSql;
@@ -91,8 +96,8 @@ export class PostgresStore implements Store {
     });
     const store = new PostgresStore(sql, tables, parsed.max);
     try {
-      if (options.autoMigrate ?? parsed.autoMigrate ?? true) await store.migrate();
-      else await requirePostgresSchema(sql, tables);
+      if (!options.mustExist && (options.autoMigrate ?? parsed.autoMigrate ?? true)) await store.migrate();
+      else await requirePostgresSchema(sql, tables, options.mustExist);
     } catch (error) {
       await sql.end({ timeout: 0 });
       throw postgresError(error, { detail: true });
@@ -242,12 +247,13 @@ export class PostgresStore implements Store {
         scope.updatedBeforeUs !== undefined && c`AND updated_at < ${timestamp(c, scope.updatedBeforeUs)}`,
         scope.status !== undefined && c`AND status = ${scope.status}`,
       ]);
+      const state = statePurge(scope);
       const purge =
-        !scope.purgeState || scope.appName === undefined
+        state.kind === "none"
           ? []
-          : scope.userId !== undefined
-            ? [c`DELETE FROM ${t.userStates} WHERE app_name = ${scope.appName} AND user_id = ${scope.userId}`]
-            : [c`DELETE FROM ${t.userStates} WHERE app_name = ${scope.appName}`, c`DELETE FROM ${t.appStates} WHERE app_name = ${scope.appName}`];
+          : state.kind === "user"
+            ? [c`DELETE FROM ${t.userStates} WHERE app_name = ${state.appName} AND user_id = ${state.userId}`]
+            : [c`DELETE FROM ${t.userStates} WHERE app_name = ${state.appName}`, c`DELETE FROM ${t.appStates} WHERE app_name = ${state.appName}`];
       const [deleted] = await transaction(c, [
         c`DELETE FROM ${t.sessions} WHERE true ${where} RETURNING app_name, user_id, id`,
         ...purge,
@@ -291,15 +297,17 @@ export class PostgresStore implements Store {
   async restoreEvents(key: SessionKey, events: StoredEvent[]): Promise<void> {
     const t = this.t;
     await this.use(async (c) => {
-      const [, locked] = await pipeline(c, [
+      const [, locked, stored] = await pipeline(c, [
         begin(c),
         c`SELECT pk FROM ${t.sessions} WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId} FOR UPDATE`,
+        c`SELECT coalesce(max(sequence), 0) AS top FROM ${t.events} WHERE session_pk = ${this.pkOf(c, key)}`,
       ]);
       const pk = locked![0]?.pk as string | undefined;
       if (pk === undefined) throw sessionNotFound(key);
+      const fresh = eventsToRestore(events, Number(stored![0]!.top));
       await pipeline(c, [
         c`INSERT INTO ${t.events} (session_pk, ${eventColumns(c, "insert")})
-          SELECT ${pk}::int8, ${eventRecords(c)} FROM jsonb_array_elements(${c.json(events.map(eventRecord))}) AS r
+          SELECT ${pk}::int8, ${eventRecords(c)} FROM jsonb_array_elements(${c.json(fresh.map(eventRecord))}) AS r
           ON CONFLICT DO NOTHING`,
         c`UPDATE ${t.sessions} SET last_sequence = greatest(last_sequence,
             (SELECT coalesce(max(sequence), 0) FROM ${t.events} WHERE session_pk = ${pk}::int8))
@@ -312,7 +320,7 @@ export class PostgresStore implements Store {
   async restoreSharedState(appName: string, userId: string, state: { appState?: JsonObject; userState?: JsonObject }) {
     const t = this.t;
     await this.use(async (c) => {
-      const now = timestamp(c, Date.now() * 1000);
+      const now = timestamp(c, nowUs());
       const writes = [
         ...(state.appState
           ? [c`INSERT INTO ${t.appStates} (app_name, state, updated_at) VALUES (${appName}, ${c.json(state.appState)}, ${now})

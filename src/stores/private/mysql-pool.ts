@@ -11,6 +11,7 @@ export type Row = Record<string, unknown>;
 /** Server error numbers the store reacts to. */
 export const ER_DUP_ENTRY = 1062;
 export const ER_NO_SUCH_TABLE = 1146;
+export const ER_BAD_DB_ERROR = 1049;
 const ER_LOCK_WAIT_TIMEOUT = 1205;
 const ER_LOCK_DEADLOCK = 1213;
 /**
