@@ -28,8 +28,8 @@ const TLS_MODES = { false: "off", "0": "off", true: "verify", "1": "verify", req
 
 /**
  * Parses `mysql://user:password@host:port/database?options`. The query
- * parameters are the store's own (see README); they never reach the driver,
- * and an unknown one is an error rather than silently ignored.
+ * parameters are the store's own (see docs/stores.md); they never reach the
+ * driver, and an unknown one is an error rather than silently ignored.
  */
 export function parseMysqlUrl(url: string): MysqlSettings {
   let parsed: URL;
