@@ -80,8 +80,9 @@ export class MysqlStore implements Store {
     try {
       if (!options.mustExist && (options.autoMigrate ?? settings.autoMigrate ?? true)) await store.migrate();
       else await requireMysqlSchema(store.pool, settings, options.mustExist);
-      const [packet] = await store.pool.query("SELECT @@max_allowed_packet AS bytes");
-      store.packetBytes = Number(packet!.bytes);
+      const [server] = await store.pool.query("SELECT @@max_allowed_packet AS bytes, VERSION() AS version");
+      store.packetBytes = Number(server!.bytes);
+      store.pool.flavor = String(server!.version).includes("MariaDB") ? "mariadb" : "mysql";
       return store;
     } catch (error) {
       await store.close();

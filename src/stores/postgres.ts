@@ -40,7 +40,7 @@ import {
   timestamp,
   transaction,
 } from "./private/postgres-sql.js";
-import { type EventRow, eventFromRow, type SessionRow, sessionFromRow } from "./private/sql.js";
+import { callBudgetMs, type EventRow, eventFromRow, type SessionRow, sessionFromRow } from "./private/sql.js";
 import type { PoolStats, Store } from "./store.js";
 
 /** Options of the PostgreSQL store beside its URL. */
@@ -164,13 +164,15 @@ export class PostgresStore implements Store {
     const t = this.t;
     return this.use(async (c) => {
       const expected = patch.expectedLastSequence ?? null;
-      const [updated] = await c`
+      // In a transaction, for the commit guard (see commit); still one round trip.
+      const [rows] = await transaction(c, [c`
         UPDATE ${t.sessions} AS s SET status = coalesce(${patch.status ?? null}, s.status),
           metadata = coalesce(${patch.metadata ? c.json(patch.metadata) : null}::jsonb, s.metadata),
           agent_id = coalesce(${patch.agentId ?? null}, s.agent_id), updated_at = ${timestamp(c, patch.nowUs)}
         WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId}
           AND (${expected}::int8 IS NULL OR last_sequence = ${expected}::int8)
-        RETURNING ${sessionColumns(c, "s")}, ${stateColumns(c, this.t, "s")}`;
+        RETURNING ${sessionColumns(c, "s")}, ${stateColumns(c, this.t, "s")}`]);
+      const updated = rows![0];
       if (updated) return viewOf(updated, updated);
       const [found] = await c`SELECT last_sequence FROM ${t.sessions} WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId}`;
       if (!found) throw sessionNotFound(key);
@@ -181,8 +183,8 @@ export class PostgresStore implements Store {
   async deleteSession(key: SessionKey): Promise<void> {
     const t = this.t;
     await this.use(async (c) => {
-      const result = await c`DELETE FROM ${t.sessions} WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId}`;
-      if (result.count === 0) throw sessionNotFound(key);
+      const [result] = await transaction(c, [c`DELETE FROM ${t.sessions} WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId}`]);
+      if (result!.count === 0) throw sessionNotFound(key);
       await this.announce(c, [key]);
     });
   }
@@ -312,7 +314,7 @@ export class PostgresStore implements Store {
         c`UPDATE ${t.sessions} SET last_sequence = greatest(last_sequence,
             (SELECT coalesce(max(sequence), 0) FROM ${t.events} WHERE session_pk = ${pk}::int8))
           WHERE pk = ${pk}::int8`,
-        commit(c),
+        ...commit(c),
       ]);
     }, { openTransaction: true });
   }
@@ -376,6 +378,8 @@ export class PostgresStore implements Store {
    * before the connection returns to the pool.
    */
   private async use<T>(work: (c: Conn) => Promise<T>, options: { openTransaction?: boolean } = {}): Promise<T> {
+    // A call whose deadline has passed does not start; transactions bound themselves (see begin and commit).
+    callBudgetMs();
     this.waiting++;
     let c: Conn;
     try {

@@ -27,7 +27,9 @@ import type {
   StoredEvent,
 } from "../core/types.js";
 import {
+  callBudgetMs,
   conditions,
+  deadlineExceeded,
   EVENT_COLUMNS,
   type EventRow,
   eventFilterConditions,
@@ -56,6 +58,9 @@ export interface SqliteOptions {
 }
 
 const asUs = (value: unknown) => Number(value);
+/** How long a writer waits for another process's write lock when its call has no deadline. */
+const BUSY_TIMEOUT_MS = 5000;
+const SQLITE_BUSY = 5;
 const asBit = (value: boolean) => (value ? 1 : 0);
 
 /**
@@ -86,7 +91,7 @@ export class SqliteStore implements Store {
     }
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     const db = new DatabaseSync(path);
-    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous}; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;`);
+    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous}; PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;`);
     const store = new SqliteStore(db, tables);
     const autoMigrate = !options.mustExist && (options.autoMigrate ?? params.boolean("auto_migrate") ?? true);
     try {
@@ -311,10 +316,26 @@ export class SqliteStore implements Store {
     return statement;
   }
 
+  /**
+   * A write transaction. Under a call deadline, waiting for another
+   * process's write lock is bounded by the time left (busy_timeout), and the
+   * deadline is checked again before COMMIT: a write that ran past it is
+   * rolled back.
+   */
   private tx<T>(work: () => T): T {
-    this.db.exec("BEGIN IMMEDIATE");
+    const budget = callBudgetMs();
+    const wait = budget === undefined ? BUSY_TIMEOUT_MS : Math.min(BUSY_TIMEOUT_MS, budget);
+    if (wait !== BUSY_TIMEOUT_MS) this.db.exec(`PRAGMA busy_timeout = ${wait}`);
+    try {
+      this.db.exec("BEGIN IMMEDIATE");
+    } catch (error) {
+      throw budget !== undefined && (error as { errcode?: number }).errcode === SQLITE_BUSY ? deadlineExceeded() : error;
+    } finally {
+      if (wait !== BUSY_TIMEOUT_MS) this.db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
     try {
       const result = work();
+      if (budget !== undefined) callBudgetMs();
       this.db.exec("COMMIT");
       return result;
     } catch (error) {
@@ -325,6 +346,7 @@ export class SqliteStore implements Store {
 
   /** A read transaction, so multi-statement reads see one snapshot even with other writer processes. */
   private read<T>(work: () => T): T {
+    callBudgetMs();
     this.db.exec("BEGIN");
     try {
       return work();
