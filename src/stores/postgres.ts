@@ -3,6 +3,7 @@ import { statePurge } from "../core/delete-scope.js";
 import { sessionExists, sessionNotFound, sequenceConflict } from "../core/errors.js";
 import { eventsToRestore } from "../core/restore.js";
 import { nowUs } from "../core/time.js";
+import { applyDelta } from "../core/state.js";
 import type {
   AppListQuery,
   AppSummary,
@@ -129,7 +130,7 @@ export class PostgresStore implements Store {
       const results = await transaction(c, [
         c`INSERT INTO ${t.sessions} (app_name, user_id, id, agent_id, status, state, metadata, created_at, updated_at, last_sequence)
           VALUES (${input.appName}, ${input.userId}, ${input.id}, ${input.agentId}, 'active',
-            ${c.json(stateOf(input.delta.session))}, ${c.json(input.metadata)}, ${now}, ${now}, 0)
+            ${c.json(applyDelta({}, input.delta.session))}, ${c.json(input.metadata)}, ${now}, ${now}, 0)
           RETURNING ${sessionColumns(c)}`,
         ...shared,
         sharedState(c, t, input.appName, input.userId),
@@ -451,12 +452,5 @@ function viewOf(session: Row | undefined, states: Row | undefined): SessionView 
     appState: (states?.app_state as JsonObject | null) ?? {},
     userState: (states?.user_state as JsonObject | null) ?? {},
   };
-}
-
-function stateOf(delta: JsonObject | null): JsonObject {
-  if (!delta) return {};
-  const state: JsonObject = {};
-  for (const key in delta) if (delta[key] !== null) state[key] = delta[key]!;
-  return state;
 }
 
