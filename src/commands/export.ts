@@ -15,7 +15,7 @@ export const EXPORT_FLAGS: readonly Flag[] = [
 export async function exportCommand(argv: string[], io: CommandIo = processIo(), env = process.env): Promise<void> {
   const flags = parseFlags(EXPORT_FLAGS, argv, env);
   const target = flags.string("out") ?? "-";
-  const store = await openStore(flags.string("store") ?? DEFAULT_STORE_URL);
+  const store = await openStore(flags.string("store") ?? DEFAULT_STORE_URL, { mustExist: true });
   try {
     const out = target === "-" ? io.stdout : createWriteStream(target);
     const counts = await exportStore(store, out, { appName: flags.string("app") });

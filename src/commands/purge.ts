@@ -23,7 +23,7 @@ export async function purgeCommand(argv: string[], io: CommandIo = processIo(), 
     status: statusOption("--status", flags.string("status")),
     appName: flags.string("app"),
   };
-  const store = await openStore(flags.string("store") ?? DEFAULT_STORE_URL);
+  const store = await openStore(flags.string("store") ?? DEFAULT_STORE_URL, { mustExist: true });
   try {
     const scope = `not updated for ${olderThan}${rule.status ? `, status ${rule.status}` : ""}${rule.appName ? `, app ${rule.appName}` : ""}`;
     if (flags.boolean("dry-run")) io.stdout.write(`would delete ${await countPurge(store, rule)} sessions (${scope})\n`);
