@@ -12,6 +12,7 @@ import { readTests } from "./reads.js";
 import { restoreTests } from "./restore.js";
 import { sessionTests } from "./sessions.js";
 import { stateTests } from "./state.js";
+import { updateTimeTests } from "./update-time.js";
 
 /**
  * The contract every store meets, checked through a real server on a real
@@ -49,6 +50,7 @@ export function conformance(name: keyof typeof testStores, protocol: TestProtoco
     stateTests(ctx);
     readTests(ctx);
     listingTests(ctx);
+    updateTimeTests(ctx);
     errorTests(ctx);
     concurrencyTests(ctx);
     restoreTests(ctx);
