@@ -7,7 +7,7 @@ import { testStores } from "../support/stores.js";
 import type { AdkCase, CaseContext } from "./cases.js";
 import { eventCases } from "./cases-events.js";
 import { listingCases } from "./cases-listing.js";
-import { prototypeNameCases } from "./cases-prototype.js";
+import { prototypeNameCases, prototypeStateCases } from "./cases-prototype.js";
 import { sessionCases } from "./cases-sessions.js";
 import { stateCases } from "./cases-state.js";
 import { writerCases } from "./cases-writers.js";
@@ -18,7 +18,7 @@ import { writerCases } from "./cases-writers.js";
  * show which of them ADK JS shares.
  */
 
-const CASES: AdkCase[] = [...sessionCases, ...eventCases, ...listingCases, ...stateCases, ...prototypeNameCases, ...writerCases];
+const CASES: AdkCase[] = [...sessionCases, ...eventCases, ...listingCases, ...stateCases, ...prototypeNameCases, ...prototypeStateCases, ...writerCases];
 const STORES = ["memory", "sqlite", "postgres"];
 
 const isolate = (name: string) => `${name}_${uniqueName("c")}`;
