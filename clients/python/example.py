@@ -13,7 +13,7 @@ with connect(target) as client:
         NewEvent(author="planner", state_delta={"city": "Lisbon"}),
     ])
     print("last sequence:", appended.last_sequence)
-    print("state:", client.get_session(app, user, session.id, num_recent_events=0).state)
+    print("state:", sorted(client.get_session(app, user, session.id, num_recent_events=0).state.items()))
 
     for event in client.stream(app, user, session.id):
         print("stored:", event.sequence, event.author)

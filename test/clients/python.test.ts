@@ -22,7 +22,7 @@ let venvPython: string;
 /** Runs a command; resolves with its exit code and output instead of throwing. */
 async function exec(file: string, args: string[], env: Record<string, string> = {}) {
   try {
-    const { stdout, stderr } = await run(file, args, { cwd: dir, env: { ...process.env, ...env }, timeout: 120_000 });
+    const { stdout, stderr } = await run(file, args, { cwd: dir, env: { ...process.env, ...env }, timeout: 240_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -47,7 +47,7 @@ beforeAll(async () => {
   const install = await exec(venvPython, ["-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index", "-q", pkg]);
   expect(install.stderr.replace(/^.*(notice|WARNING: Running pip as).*$/gm, "").trim()).toBe("");
   expect(install.code).toBe(0);
-}, 180_000);
+}, 300_000);
 afterAll(async () => {
   await server?.close(1000);
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -77,7 +77,7 @@ describe("Python client package (clients/python, installed with pip)", () => {
     expect(res.code).toBe(0);
     expect(res.stdout.split("\n")).toEqual([
       "last sequence: 2",
-      "state: {'city': 'Lisbon', 'user:lang': 'en'}",
+      "state: [('city', 'Lisbon'), ('user:lang', 'en')]",
       "stored: 1 user",
       "stored: 2 planner",
       "followed: 2 planner",
