@@ -11,7 +11,7 @@ export function docsBlock(file: string, heading: string, language: string): stri
   if (start < 0) throw new Error(`${file}: no "## ${heading}" section`);
   const end = text.indexOf("\n## ", start + 1);
   const section = text.slice(start, end < 0 ? undefined : end);
-  const match = section.match(new RegExp("```" + language + "\\n([\\s\\S]*?)```"));
+  const match = section.match(new RegExp("```" + language + "(?: [^\\n]*)?\\n([\\s\\S]*?)```"));
   if (!match) throw new Error(`${file}: no ${language} block under "## ${heading}"`);
   return match[1]!;
 }

@@ -36,7 +36,7 @@ beforeAll(async () => {
     await run("go", ["version"]);
     await run("protoc-gen-go", ["--version"]);
   } catch (error) {
-    throw new Error(`go or protoc-gen-go missing: run scripts/ci/install-system-packages.sh (${String(error)})`);
+    throw new Error(`go or protoc-gen-go missing: run scripts/install-system-packages.sh (${String(error)})`);
   }
   server = await startServer({ store: new MemoryStore(), port: 0 });
   gopath = mkdtempSync(join(tmpdir(), "sessiond-go-"));

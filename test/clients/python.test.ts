@@ -34,7 +34,7 @@ beforeAll(async () => {
   try {
     await run(PYTHON, ["-c", "import grpc, google.protobuf, setuptools, pip"]);
   } catch (error) {
-    throw new Error(`${PYTHON} lacks grpc, setuptools or pip: run scripts/ci/install-system-packages.sh (${String(error)})`);
+    throw new Error(`${PYTHON} lacks grpc, setuptools or pip: run scripts/install-system-packages.sh (${String(error)})`);
   }
   server = await startServer({ store: new MemoryStore(), port: 0 });
   dir = mkdtempSync(join(tmpdir(), "sessiond-py-"));
