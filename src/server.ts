@@ -1,7 +1,7 @@
 import type http from "node:http";
 import type http2 from "node:http2";
 import type { ConnectRouter, ContextValues, Interceptor } from "@connectrpc/connect";
-import { cors as connectCors } from "@connectrpc/connect";
+import { Code, ConnectError, cors as connectCors } from "@connectrpc/connect";
 import { SessionService } from "../gen/sessiond/v1/session_service_pb.js";
 import { errorInterceptor } from "./api/errors.js";
 import { FollowHub, type FollowStats } from "./api/follow-hub.js";
@@ -9,9 +9,12 @@ import { sessionService } from "./api/service.js";
 import { limits } from "./core/limits.js";
 import type { Listener } from "./private/connection-drain.js";
 import { listenDualProtocol } from "./private/dual-protocol.js";
+import type { RejectedCall } from "./private/call-outcome.js";
 import { rpcAdapter } from "./private/rpc-adapter.js";
 import { listenTls, type TlsOptions } from "./private/tls-listener.js";
 import type { Store } from "./stores/store.js";
+
+export type { RejectedCall } from "./private/call-outcome.js";
 
 /** A request or response of either HTTP version. */
 export type HttpRequest = http.IncomingMessage | http2.Http2ServerRequest;
@@ -42,6 +45,12 @@ export interface ServerOptions {
   logger?: ServerLogger;
   /** Additional interceptors, run before the error mapping. */
   interceptors?: Interceptor[];
+  /**
+   * Told about each RPC rejected before the interceptors saw it (a message
+   * that does not decode or is too large, an unsupported content type), so
+   * that it is logged and counted like the calls the interceptors see.
+   */
+  onRejectedCall?: (call: RejectedCall) => void;
   /** Registers more Connect services next to SessionService. */
   services?: (router: ConnectRouter) => void;
   /** Plain HTTP endpoints. */
@@ -105,6 +114,7 @@ export async function startServer(options: ServerOptions): Promise<SessiondServe
       errorInterceptor((error, procedure) => logger.error("internal error", { procedure, error: String(error) })),
     ],
     onWriteError: (error, procedure) => logger.error("writing a response failed", { procedure, error: String(error) }),
+    onRejected: options.onRejectedCall ?? (() => {}),
     routes(router) {
       router.service(
         SessionService,
@@ -147,10 +157,12 @@ export async function startServer(options: ServerOptions): Promise<SessiondServe
     close(graceMs = 10_000) {
       closing ??= (async () => {
         draining.abort();
-        const timer = setTimeout(() => shutdown.abort(), graceMs);
+        // Calls still running when the grace period ends are told why they stop.
+        const stop = () => shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable));
+        const timer = setTimeout(stop, graceMs);
         await listener.close(graceMs);
         clearTimeout(timer);
-        shutdown.abort();
+        stop();
         await options.store.close();
       })();
       return closing;

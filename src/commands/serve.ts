@@ -12,8 +12,8 @@ import { HealthMonitor, healthService } from "../ops/health.js";
 import { createLogger, serverLogger } from "../ops/logger.js";
 import { ServerMetrics } from "../ops/metrics.js";
 import { reflectionServices } from "../ops/reflection.js";
-import { requestIdContext, requestLogInterceptor } from "../ops/request-log.js";
-import { type SessiondServer, startServer } from "../server.js";
+import { rejectedCallLog, requestIdContext, requestLogInterceptor } from "../ops/request-log.js";
+import { type RejectedCall, type SessiondServer, startServer } from "../server.js";
 import { DEFAULT_STORE_URL, openStore } from "../stores/open.js";
 import { parseDuration } from "../transfer/duration.js";
 import type { PurgeRule } from "../transfer/purge.js";
@@ -148,6 +148,7 @@ export async function startSessiond(config: ServeConfig, options: { logDestinati
       compressResponses: config.compressResponses,
       tls,
       contextValues: requestIdContext,
+      onRejectedCall: rejectedCalls(rejectedCallLog(logger), metrics),
       interceptors: [
         requestLogInterceptor(logger),
         ...(metrics ? [metrics.interceptor()] : []),
@@ -214,6 +215,13 @@ export async function serveCommand(argv: string[]): Promise<void> {
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   sessiond = await startSessiond(config);
   if (signal) drain(sessiond);
+}
+
+function rejectedCalls(log: (call: RejectedCall) => void, metrics: ServerMetrics | undefined) {
+  return (call: RejectedCall) => {
+    log(call);
+    metrics?.countRejected(call);
+  };
 }
 
 /** Parses a non-negative integer flag or exits with a message naming it. */
