@@ -7,6 +7,8 @@ import {
   createConnectRouter,
   createContextValues,
 } from "@connectrpc/connect";
+import type http from "node:http";
+import http2 from "node:http2";
 import type { UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import {
   compressionBrotli,
@@ -64,6 +66,7 @@ export function rpcAdapter(options: RpcAdapterOptions): DualHandler {
     handler(request)
       .then((response) => {
         if (!tracker.wasGated(contextValues)) reportUnsupported(response, request, handler, started, options.onRejected);
+        stopUnreadBody(req, res);
         return universalResponseToNodeResponse(withClientGoneAsCancel(response), res);
       })
       .catch((reason: unknown) => {
@@ -84,6 +87,28 @@ function clientSignal(req: Parameters<DualHandler>[0], res: Parameters<DualHandl
   res.once("close", onClose);
   req.once("error", (error: unknown) => controller.abort(clientCancelled(error)));
   return controller.signal;
+}
+
+/**
+ * A response that is complete while its request is still arriving (one
+ * rejected as too large, say) ends the upload too: HTTP/2 resets the stream
+ * with NO_ERROR once the response is out, so the client stops sending and the
+ * connection stays usable; HTTP/1.1 closes the connection after the response
+ * rather than reading the rest of the body to keep it alive.
+ */
+function stopUnreadBody(req: Parameters<DualHandler>[0], res: Parameters<DualHandler>[1]): void {
+  if ("stream" in req) {
+    // The compatibility layer sends the trailers (the end of the response) on
+    // 'wantTrailers'; the reset goes out right after them.
+    const stream = req.stream;
+    stream.once("wantTrailers", () =>
+      setImmediate(() => {
+        if (!req.readableEnded && !stream.closed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+      }),
+    );
+  } else if (!req.complete && !res.headersSent) {
+    (res as http.ServerResponse).shouldKeepAlive = false;
+  }
 }
 
 function clampTimeouts(request: UniversalServerRequest): void {

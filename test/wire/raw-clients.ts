@@ -61,7 +61,7 @@ export function h2Request(session: http2.ClientHttp2Session, headers: http2.Outg
 
 /** Opens an HTTP/2 cleartext session and waits until it is connected. */
 export async function h2Connect(url: string): Promise<http2.ClientHttp2Session> {
-  const session = http2.connect(url);
+  const session = http2.connect(url, { maxSessionMemory: 1000 });
   await new Promise<void>((resolve, reject) => {
     session.once("connect", () => resolve());
     session.once("error", reject);
