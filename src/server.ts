@@ -12,9 +12,11 @@ import { listenDualProtocol } from "./private/dual-protocol.js";
 import type { RejectedCall } from "./private/call-outcome.js";
 import { rpcAdapter } from "./private/rpc-adapter.js";
 import { listenTls, type TlsOptions } from "./private/tls-listener.js";
+import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from "./private/connection-limits.js";
 import type { Store } from "./stores/store.js";
 
 export type { RejectedCall } from "./private/call-outcome.js";
+export { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from "./private/connection-limits.js";
 
 /** A request or response of either HTTP version. */
 export type HttpRequest = http.IncomingMessage | http2.Http2ServerRequest;
@@ -62,6 +64,8 @@ export interface ServerOptions {
   contextValues?: (req: HttpRequest, res: HttpResponse) => ContextValues;
   /** Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with this certificate instead of cleartext. */
   tls?: TlsOptions;
+  /** Connection timeouts and caps; each one left out takes its default from {@link DEFAULT_CONNECTION_LIMITS}. */
+  connectionLimits?: Partial<ConnectionLimits>;
   /** Gzip/brotli responses of 1 KiB and more for clients that accept it (default off). */
   compressResponses?: boolean;
   /**
@@ -142,9 +146,10 @@ export async function startServer(options: ServerOptions): Promise<SessiondServe
   };
   const host = options.host ?? "127.0.0.1";
   const listenPort = options.port ?? 50051;
+  const connectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...definedOnly(options.connectionLimits ?? {}) };
   const listener: Listener = options.tls
-    ? await listenTls(handler, host, listenPort, options.tls)
-    : await listenDualProtocol(handler, host, listenPort);
+    ? await listenTls(handler, host, listenPort, options.tls, connectionLimits)
+    : await listenDualProtocol(handler, host, listenPort, connectionLimits);
   const port = listener.address.port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
@@ -168,6 +173,10 @@ export async function startServer(options: ServerOptions): Promise<SessiondServe
       return closing;
     },
   };
+}
+
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function originPolicy(origins: string[]): (origin: string) => boolean {

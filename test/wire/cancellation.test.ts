@@ -61,8 +61,8 @@ describe("client cancels", () => {
   }
 
   it("over HTTP/1.1, Connect and gRPC-Web streams the client closes end canceled at info level", async () => {
-    await expectCancelled(3, async () => (await h1Follow(url, "application/connect+proto")).destroy());
-    await expectCancelled(3, async () => (await h1Follow(url, "application/grpc-web+proto")).destroy());
+    await expectCancelled(3, async () => void (await h1Follow(url, "application/connect+proto")).destroy());
+    await expectCancelled(3, async () => void (await h1Follow(url, "application/grpc-web+proto")).destroy());
   });
 
   it("over HTTP/2, streams the client resets end canceled, every one of them", async () => {
