@@ -1,6 +1,9 @@
 import postgres, { type PendingQuery, type ReservedSql, type Row, type Sql } from "postgres";
 import { sessionExists, sessionNotFound, sequenceConflict } from "../core/errors.js";
+import { applyDelta } from "../core/state.js";
 import type {
+  AppListQuery,
+  AppSummary,
   AppendBatch,
   AppendOutcome,
   DeleteScope,
@@ -122,7 +125,7 @@ export class PostgresStore implements Store {
       const results = await transaction(c, [
         c`INSERT INTO ${t.sessions} (app_name, user_id, id, agent_id, status, state, metadata, created_at, updated_at, last_sequence)
           VALUES (${input.appName}, ${input.userId}, ${input.id}, ${input.agentId}, 'active',
-            ${c.json(stateOf(input.delta.session))}, ${c.json(input.metadata)}, ${now}, ${now}, 0)
+            ${c.json(applyDelta({}, input.delta.session))}, ${c.json(input.metadata)}, ${now}, ${now}, 0)
           RETURNING ${sessionColumns(c)}`,
         ...shared,
         sharedState(c, t, input.appName, input.userId),
@@ -204,6 +207,20 @@ export class PostgresStore implements Store {
         WHERE s.app_name = ${query.appName} ${filters} ${keyset}
         ${order} LIMIT ${query.limit} ${query.offset > 0 ? c`OFFSET ${query.offset}` : c``}`;
       return rows.map((row) => viewOf(row, row));
+    });
+  }
+
+  async listApps(query: AppListQuery): Promise<AppSummary[]> {
+    return this.use(async (c) => {
+      const rows = await c`
+        SELECT app_name, COUNT(*)::int8 AS n FROM ${this.t.sessions}
+        WHERE app_name >= ${query.prefix} AND starts_with(app_name, ${query.prefix})
+        ${join(c, [
+          query.only !== undefined && c`AND app_name IN ${c(query.only as string[])}`,
+          query.after !== undefined && c`AND app_name > ${query.after}`,
+        ])}
+        GROUP BY app_name ORDER BY app_name LIMIT ${query.limit}`;
+      return rows.map((r) => ({ appName: r.app_name as string, sessionCount: Number(r.n) }));
     });
   }
 
@@ -423,12 +440,5 @@ function viewOf(session: Row | undefined, states: Row | undefined): SessionView 
     appState: (states?.app_state as JsonObject | null) ?? {},
     userState: (states?.user_state as JsonObject | null) ?? {},
   };
-}
-
-function stateOf(delta: JsonObject | null): JsonObject {
-  if (!delta) return {};
-  const state: JsonObject = {};
-  for (const key in delta) if (delta[key] !== null) state[key] = delta[key]!;
-  return state;
 }
 
