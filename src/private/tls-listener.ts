@@ -23,10 +23,11 @@ export async function listenTls(handler: DualHandler, host: string, port: number
       ALPNProtocols: ["h2", "http/1.1"],
       handshakeTimeout: limits.handshakeTimeoutMs,
       settings: http2Settings(limits),
-      ...http1Timeouts(limits),
     },
     handler,
   );
+  // The HTTP/1.1 fallback reads its timeouts from these properties, not from the options.
+  Object.assign(server, http1Timeouts(limits));
   server.maxConnections = limits.maxConnections;
   const drain = new ConnectionDrain();
   server.on("session", (session) => {
