@@ -8,6 +8,7 @@ const codes: Record<ErrorKind, Code> = {
   aborted: Code.Aborted,
   resource_exhausted: Code.ResourceExhausted,
   unavailable: Code.Unavailable,
+  deadline_exceeded: Code.DeadlineExceeded,
   internal: Code.Internal,
 };
 

@@ -6,6 +6,7 @@ export type ErrorKind =
   | "aborted"
   | "resource_exhausted"
   | "unavailable"
+  | "deadline_exceeded"
   | "internal";
 
 /**
