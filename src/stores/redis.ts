@@ -19,7 +19,6 @@ import type {
 } from "../core/types.js";
 import { appDeltaJson, eventJson, pairsToObject, recordFrom, stateFrom, statePairs } from "./private/redis-codec.js";
 import { connectRedis, parseRedisUrl, type RedisTarget } from "./private/redis-connect.js";
-import { mapRedisFailures } from "./private/redis-errors.js";
 import { appSessionKeys, EVENT_CHUNK, listFromIndex, readEventRange, readState, scanAll, scanIndex } from "./private/redis-index.js";
 import { appMember, appliedField, RedisKeys, scanMember, sessionKeyList } from "./private/redis-keys.js";
 import { scripts } from "./private/redis-scripts.js";
@@ -381,21 +380,3 @@ export class RedisStore implements Store {
     }
   }
 }
-
-mapRedisFailures(RedisStore.prototype, [
-  "createSession",
-  "getSession",
-  "updateSession",
-  "deleteSession",
-  "listSessions",
-  "appendEvents",
-  "readEvents",
-  "deleteSessions",
-  "getSharedState",
-  "scanSessions",
-  "restoreSession",
-  "restoreEvents",
-  "restoreSharedState",
-  "subscribe",
-  "ping",
-]);
