@@ -37,7 +37,7 @@ const LIST_PAGE_SIZE = 1000;
  * ```
  *
  * Semantics follow the Python ADK where the ADK implementations disagree;
- * the README's "Google ADK" section lists the differences.
+ * docs/frameworks.md lists the differences.
  */
 export class RemoteSessionService extends BaseSessionService {
   private readonly client: Client<typeof SessionService>;

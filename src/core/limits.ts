@@ -1,4 +1,4 @@
-/** Limits enforced on every request; the README lists them for users. */
+/** Limits enforced on every request; docs/api.md lists them for users. */
 export const limits = {
   /** Longest app name, user id, session id or event id, in characters. */
   maxIdLength: 128,

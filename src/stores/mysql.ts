@@ -67,7 +67,7 @@ export class MysqlStore implements Store {
     private packetBytes = 4 * 1024 * 1024,
   ) {}
 
-  /** Connects to `mysql://user:password@host:port/database?options` (or `mariadb://`); see the README for the options. */
+  /** Connects to `mysql://user:password@host:port/database?options` (or `mariadb://`); see docs/stores.md for the options. */
   static async open(url: string, options: MysqlOptions = {}): Promise<MysqlStore> {
     const settings = parseMysqlUrl(url);
     const store = new MysqlStore(new MysqlPool(settings), settings);

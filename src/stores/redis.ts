@@ -47,7 +47,7 @@ const LAYOUT_VERSION = 1;
  * appends (sequences, events, session and user state) are atomic and
  * gapless in a cluster too. App-wide keys (app state, the app's session
  * index) live in the app's slot and are updated by a second, idempotent
- * script; see README "Redis" for the exact guarantees.
+ * script; see docs/stores.md "Redis" for the exact guarantees.
  */
 export class RedisStore implements Store {
   readonly kind = "redis";

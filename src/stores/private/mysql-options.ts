@@ -26,7 +26,7 @@ const PARAMETERS = ["table_prefix", "connection_limit", "max", "idle_timeout", "
 
 /**
  * Parses `mysql://user:password@host:port/database?options`. The query
- * parameters are the store's own (see README); they are removed here and
+ * parameters are the store's own (see docs/stores.md); they are removed here and
  * never reach the driver, and an unknown one is an error rather than
  * silently ignored.
  */
