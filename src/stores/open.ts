@@ -35,6 +35,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     }
     case "postgres:":
     case "postgresql:": {
+      const { ensurePostgresDriverPatched } = await import("./private/postgres-driver-patch.js");
+      await ensurePostgresDriverPatched();
       const [{ PostgresStore }, { classifyPostgresError }] = await Promise.all([
         import("./postgres.js"),
         import("./private/postgres-errors.js"),

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { SessiondError } from "../../src/core/errors.js";
 import { currentCallDeadline, withCallDeadline } from "../../src/stores/call-deadline.js";
@@ -10,7 +11,7 @@ import { classifyRedisError } from "../../src/stores/private/redis-errors.js";
 import { classifySqliteError } from "../../src/stores/private/sqlite-errors.js";
 import type { Store } from "../../src/stores/store.js";
 import { eventData } from "../support/events.js";
-import { type IsolatedStore, serviceUrls, testStores } from "../support/stores.js";
+import { type IsolatedStore, isolationName, serviceUrls, testStores } from "../support/stores.js";
 
 const driverError = (fields: Record<string, unknown>, message = "driver failure") => Object.assign(new Error(message), fields);
 const NO_DELTA = { app: null, user: null, session: null };
@@ -99,6 +100,23 @@ describe("error boundary", () => {
   it("openStore classifies failures to connect", async () => {
     await expect(openStore("postgres://postgres@127.0.0.1:1/test")).rejects.toMatchObject({ kind: "unavailable" });
     await expect(openStore("mysql://root@127.0.0.1:1/test")).rejects.toMatchObject({ kind: "unavailable" });
+  });
+
+  it("PostgreSQL: terminated connections answer UNAVAILABLE and the pool recovers", async () => {
+    const isolated = await testStores.postgres!();
+    cleanups.push(isolated);
+    const name = isolationName("boundary");
+    const store = await openStore(`${isolated.url}&application_name=${name}`);
+    const admin = postgres(serviceUrls.postgres, { max: 1, onnotice: () => {} });
+    try {
+      await store.createSession({ appName: "a", userId: "u", id: "s", agentId: "", metadata: {}, delta: NO_DELTA, nowUs: 1 });
+      const kinds = await underFire(store, () => admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ${name}`);
+      for (const kind of kinds) expect(["ok", "unavailable", "aborted"]).toContain(kind);
+      for (let i = 0; i < 5; i++) await store.getSession(key, {});
+    } finally {
+      await admin.end();
+      await store.close();
+    }
   });
 
   it("MySQL: killed connections answer UNAVAILABLE and the pool recovers", async () => {
