@@ -1,6 +1,7 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
 import type { Store } from "../stores/store.js";
+import { appHandlers } from "./app-handlers.js";
 import { withCallDeadlines } from "./call-deadlines.js";
 import { eventHandlers } from "./event-handlers.js";
 import { defaultPollIntervalMs, getEventsHandler } from "./event-stream.js";
@@ -32,6 +33,7 @@ export function sessionService(options: SessionServiceOptions): ServiceImpl<type
   }
   return withCallDeadlines<typeof SessionService>({
     ...sessionHandlers(store, (scope) => hub.notifyScope(scope)),
+    ...appHandlers(store),
     ...eventHandlers(store, (key) => hub.notify(key)),
     getEvents: getEventsHandler({
       store,

@@ -12,6 +12,7 @@ const sessionServiceRoles: Record<string, Role> = {
   GetEvents: "read",
   ListEvents: "read",
   GetUserState: "read",
+  ListApps: "read",
   CreateSession: "write",
   UpdateSession: "write",
   DeleteSession: "write",
@@ -44,7 +45,8 @@ export function authInterceptor(keys: ApiKeyRing, open: readonly string[]): Inte
       throw new ConnectError(`API key ${JSON.stringify(principal.name)} has role ${principal.role}; ${method} needs ${needed}`, Code.PermissionDenied);
     }
     if (!req.stream) {
-      checkApp(principal, req.message);
+      // ListApps names no app; its handler lists only the key's apps.
+      if (method !== "ListApps") checkApp(principal, req.message);
       return next(req);
     }
     return next({ ...req, message: checkEach(principal, req.message) });

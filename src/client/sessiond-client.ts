@@ -2,9 +2,11 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { type CallOptions, type Client, Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import type { Event, EventSchema, Session } from "../../gen/sessiond/v1/session_pb.js";
 import {
+  type AppSummary,
   type CreateSessionRequestSchema,
   type EventFilterSchema,
   type GetSessionRequestSchema,
+  type ListAppsRequestSchema,
   type ListSessionsRequestSchema,
   SessionService,
 } from "../../gen/sessiond/v1/session_service_pb.js";
@@ -25,6 +27,8 @@ export type CreateSessionInit = MessageInitShape<typeof CreateSessionRequestSche
 export type GetSessionInit = MessageInitShape<typeof GetSessionRequestSchema>;
 /** Fields of a ListSessions request; `pageToken` starts from a given page. */
 export type ListSessionsInit = MessageInitShape<typeof ListSessionsRequestSchema>;
+/** Fields of a ListApps request; `pageToken` starts from a given page. */
+export type ListAppsInit = MessageInitShape<typeof ListAppsRequestSchema>;
 /** Event predicates of GetEvents and ListEvents. */
 export type EventFilterInit = MessageInitShape<typeof EventFilterSchema>;
 
@@ -96,6 +100,8 @@ export interface SessiondClient {
   follow(ref: SessionRef, options?: FollowOptions): AsyncIterable<FollowItem>;
   /** An app's sessions page by page, following the page tokens; empty pages are skipped. */
   listSessions(request: ListSessionsInit, options?: CallOptions): AsyncIterable<Session[]>;
+  /** The apps that have sessions (those the key may see), page by page, in byte order of name. */
+  listApps(request?: ListAppsInit, options?: CallOptions): AsyncIterable<AppSummary[]>;
 }
 
 /** A client over any transport; safe in browsers (no Node modules). */
@@ -131,6 +137,14 @@ export function createSessiondClient(options: TransportClientOptions): SessiondC
       do {
         const page = await rpc.listSessions({ ...request, pageToken }, callOptions);
         if (page.sessions.length > 0) yield page.sessions;
+        pageToken = page.nextPageToken;
+      } while (pageToken !== "");
+    },
+    async *listApps(request = {}, callOptions) {
+      let pageToken = request.pageToken ?? "";
+      do {
+        const page = await rpc.listApps({ ...request, pageToken }, callOptions);
+        if (page.apps.length > 0) yield page.apps;
         pageToken = page.nextPageToken;
       } while (pageToken !== "");
     },

@@ -13,6 +13,7 @@ export {
   type FollowItem,
   type FollowOptions,
   type GetSessionInit,
+  type ListAppsInit,
   type ListSessionsInit,
   type SessionRef,
   type SessiondClient,

@@ -29,6 +29,18 @@ export function decodeSessionToken(token: string, fingerprint: string): SessionC
   return { updateTimeUs: data.t, userId: data.u, id: data.i };
 }
 
+/** Encodes a ListApps position: the last app name of the page. */
+export function encodeAppToken(afterName: string, fingerprint: string): string {
+  return encode({ v: TOKEN_VERSION, a: afterName, f: fingerprint });
+}
+
+/** Decodes a ListApps token, or throws INVALID_ARGUMENT naming page_token. */
+export function decodeAppToken(token: string, fingerprint: string): string {
+  const data = decode(token, fingerprint);
+  if (typeof data.a !== "string") throw malformed();
+  return data.a;
+}
+
 /** Encodes a ListEvents position: the last sequence of the page. */
 export function encodeEventToken(afterSequence: number, fingerprint: string): string {
   return encode({ v: TOKEN_VERSION, s: afterSequence, f: fingerprint });

@@ -1,4 +1,4 @@
-import type { DeleteScope, EventFilter, SessionCursor, SessionKey, SessionListQuery, SessionRecord, StoredEvent } from "./types.js";
+import type { AppListQuery, DeleteScope, EventFilter, SessionCursor, SessionKey, SessionListQuery, SessionRecord, StoredEvent } from "./types.js";
 
 /**
  * Filter and ordering rules for stores that evaluate queries in process
@@ -26,6 +26,15 @@ export function sessionMatches(session: SessionRecord, query: SessionListQuery):
     (query.status === undefined || session.status === query.status) &&
     (query.createTimeStartUs === undefined || session.createTimeUs >= query.createTimeStartUs) &&
     (query.createTimeEndUs === undefined || session.createTimeUs < query.createTimeEndUs)
+  );
+}
+
+/** Whether an app name passes an app listing's prefix, name set and cursor. */
+export function appListed(appName: string, query: AppListQuery): boolean {
+  return (
+    appName.startsWith(query.prefix) &&
+    (query.only === undefined || query.only.includes(appName)) &&
+    (query.after === undefined || appName > query.after)
   );
 }
 

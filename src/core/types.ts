@@ -162,6 +162,23 @@ export interface SessionListQuery {
   limit: number;
 }
 
+/** One page of the apps that have sessions, in byte order of name. */
+export interface AppListQuery {
+  /** Only names starting with this ("" for all). */
+  prefix: string;
+  /** Only these names (an API key's apps); undefined for every app. */
+  only?: readonly string[];
+  /** Only names strictly after this one. */
+  after?: string;
+  limit: number;
+}
+
+/** An app that has sessions, with how many. */
+export interface AppSummary {
+  appName: string;
+  sessionCount: number;
+}
+
 /** An append request: events in order, with an optional concurrency check. */
 export interface AppendBatch {
   events: PendingEvent[];

@@ -1,9 +1,11 @@
 import { planAppend } from "../core/append.js";
 import { patchSession } from "../core/session-patch.js";
 import { SessiondError, sessionExists, sessionNotFound } from "../core/errors.js";
-import { compareKeys, compareSessionKeys, deleteScopeMatches, eventMatches, keyOf, sessionCursor, sessionMatches } from "../core/match.js";
+import { appListed, compareKeys, compareSessionKeys, deleteScopeMatches, eventMatches, keyOf, sessionCursor, sessionMatches } from "../core/match.js";
 import { applyDelta } from "../core/state.js";
 import type {
+  AppListQuery,
+  AppSummary,
   AppendBatch,
   AppendOutcome,
   AssignedEvent,
@@ -87,6 +89,17 @@ export class MemoryStore implements Store {
       .filter((s) => !query.after || compareSessionKeys(sessionCursor(s), query.after) * direction > 0)
       .sort((a, b) => compareSessionKeys(sessionCursor(a), sessionCursor(b)) * direction);
     return matches.slice(query.offset, query.offset + query.limit).map((s) => this.view(s));
+  }
+
+  async listApps(query: AppListQuery): Promise<AppSummary[]> {
+    const counts = new Map<string, number>();
+    for (const { record } of this.sessions.values()) {
+      if (appListed(record.appName, query)) counts.set(record.appName, (counts.get(record.appName) ?? 0) + 1);
+    }
+    return [...counts]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .slice(0, query.limit)
+      .map(([appName, sessionCount]) => ({ appName, sessionCount }));
   }
 
   async appendEvents(key: SessionKey, batch: AppendBatch): Promise<AppendOutcome> {

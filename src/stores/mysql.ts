@@ -3,6 +3,8 @@ import { patchSession } from "../core/session-patch.js";
 import { SessiondError, sessionExists, sessionNotFound } from "../core/errors.js";
 import { applyDelta } from "../core/state.js";
 import type {
+  AppListQuery,
+  AppSummary,
   AppendBatch,
   AppendOutcome,
   AssignedEvent,
@@ -195,6 +197,20 @@ export class MysqlStore implements Store {
     return this.pool.transaction(async (c) => {
       const records = (await rowsOf(c, sql, [...args, ...keysetArgs, query.limit, query.offset])).map(sessionRecord);
       return this.views(c, query.appName, records);
+    }, "read");
+  }
+
+  async listApps(query: AppListQuery): Promise<AppSummary[]> {
+    const only = query.only ? ` AND app_name IN (${query.only.map(() => "?").join(", ")})` : "";
+    const after = query.after === undefined ? "" : " AND app_name > ?";
+    const sql = `SELECT app_name, COUNT(*) AS n FROM ${this.t.sessions}
+      WHERE app_name >= ? AND LEFT(app_name, LENGTH(?)) = ?${only}${after}
+      GROUP BY app_name ORDER BY app_name LIMIT ?`;
+    const args: (string | number)[] = [query.prefix, query.prefix, query.prefix, ...(query.only ?? [])];
+    if (query.after !== undefined) args.push(query.after);
+    return this.pool.transaction(async (c) => {
+      const rows = await rowsOf(c, sql, [...args, query.limit]);
+      return rows.map((r) => ({ appName: String(r.app_name), sessionCount: Number(r.n) }));
     }, "read");
   }
 

@@ -1,6 +1,8 @@
 import postgres, { type PendingQuery, type ReservedSql, type Row, type Sql } from "postgres";
 import { sessionExists, sessionNotFound, sequenceConflict } from "../core/errors.js";
 import type {
+  AppListQuery,
+  AppSummary,
   AppendBatch,
   AppendOutcome,
   DeleteScope,
@@ -204,6 +206,20 @@ export class PostgresStore implements Store {
         WHERE s.app_name = ${query.appName} ${filters} ${keyset}
         ${order} LIMIT ${query.limit} ${query.offset > 0 ? c`OFFSET ${query.offset}` : c``}`;
       return rows.map((row) => viewOf(row, row));
+    });
+  }
+
+  async listApps(query: AppListQuery): Promise<AppSummary[]> {
+    return this.use(async (c) => {
+      const rows = await c`
+        SELECT app_name, COUNT(*)::int8 AS n FROM ${this.t.sessions}
+        WHERE app_name >= ${query.prefix} AND starts_with(app_name, ${query.prefix})
+        ${join(c, [
+          query.only !== undefined && c`AND app_name IN ${c(query.only as string[])}`,
+          query.after !== undefined && c`AND app_name > ${query.after}`,
+        ])}
+        GROUP BY app_name ORDER BY app_name LIMIT ${query.limit}`;
+      return rows.map((r) => ({ appName: r.app_name as string, sessionCount: Number(r.n) }));
     });
   }
 

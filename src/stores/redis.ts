@@ -3,6 +3,8 @@ import { SessiondError, sessionExists, sessionNotFound, sequenceConflict } from 
 import { eventMatches } from "../core/match.js";
 import { applyDelta } from "../core/state.js";
 import type {
+  AppListQuery,
+  AppSummary,
   AppendBatch,
   AppendOutcome,
   DeleteScope,
@@ -19,7 +21,7 @@ import type {
 } from "../core/types.js";
 import { appDeltaJson, eventJson, pairsToObject, recordFrom, stateFrom, statePairs } from "./private/redis-codec.js";
 import { connectRedis, parseRedisUrl, type RedisTarget } from "./private/redis-connect.js";
-import { appSessionKeys, EVENT_CHUNK, listFromIndex, readEventRange, readState, scanAll, scanIndex } from "./private/redis-index.js";
+import { appSessionKeys, EVENT_CHUNK, listAppsFromIndex, listFromIndex, readEventRange, readState, scanAll, scanIndex } from "./private/redis-index.js";
 import { appMember, appliedField, RedisKeys, scanMember, sessionKeyList } from "./private/redis-keys.js";
 import { scripts } from "./private/redis-scripts.js";
 import { RedisSubscriber } from "./private/redis-subscriber.js";
@@ -161,6 +163,10 @@ export class RedisStore implements Store {
     const states = await Promise.all(users.map((u) => readState(this.client, this.keys.user(query.appName, u).userState)));
     const byUser = new Map(users.map((u, i) => [u, states[i]!]));
     return records.map((session) => ({ session, appState, userState: byUser.get(session.userId)! }));
+  }
+
+  async listApps(query: AppListQuery): Promise<AppSummary[]> {
+    return listAppsFromIndex(this.client, this.keys, query);
   }
 
   async appendEvents(key: SessionKey, batch: AppendBatch): Promise<AppendOutcome> {

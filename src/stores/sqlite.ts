@@ -6,6 +6,8 @@ import { patchSession } from "../core/session-patch.js";
 import { SessiondError, sessionExists, sessionNotFound } from "../core/errors.js";
 import { applyDelta } from "../core/state.js";
 import type {
+  AppListQuery,
+  AppSummary,
   AppendBatch,
   AppendOutcome,
   AssignedEvent,
@@ -181,6 +183,21 @@ export class SqliteStore implements Store {
         .map((r) => sessionFromRow(r as unknown as SessionRow, asUs));
       return this.views(query.appName, records);
     });
+  }
+
+  async listApps(query: AppListQuery): Promise<AppSummary[]> {
+    const only = query.only ? ` AND app_name IN (${query.only.map(() => "?").join(", ")})` : "";
+    const after = query.after === undefined ? "" : " AND app_name > ?";
+    const sql = `SELECT app_name, COUNT(*) AS n FROM ${this.t.sessions}
+      WHERE app_name >= ? AND substr(app_name, 1, length(?)) = ?${only}${after}
+      GROUP BY app_name ORDER BY app_name LIMIT ?`;
+    const args: SQLInputValue[] = [query.prefix, query.prefix, query.prefix, ...(query.only ?? [])];
+    if (query.after !== undefined) args.push(query.after);
+    return this.read(() =>
+      this.stmt(sql)
+        .all(...args, query.limit)
+        .map((r) => ({ appName: String(r.app_name), sessionCount: Number(r.n) })),
+    );
   }
 
   async appendEvents(key: SessionKey, batch: AppendBatch): Promise<AppendOutcome> {

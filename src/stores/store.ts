@@ -1,6 +1,8 @@
 import type {
+  AppListQuery,
   AppendBatch,
   AppendOutcome,
+  AppSummary,
   DeleteScope,
   EventPageQuery,
   JsonObject,
@@ -44,6 +46,12 @@ export interface Store {
    * order of (update time, user id, id), with the app and user state they share.
    */
   listSessions(query: SessionListQuery): Promise<SessionView[]>;
+
+  /**
+   * Up to `query.limit` apps that have at least one session, in byte order
+   * of name, with their session counts.
+   */
+  listApps(query: AppListQuery): Promise<AppSummary[]>;
 
   /**
    * Appends a batch in one transaction: locks the session, looks up which of

@@ -4,6 +4,7 @@ import type { Store } from "../../src/stores/store.js";
 import { defaultTestProtocol, startTestServer, type TestProtocol, type TestServer } from "../support/server.js";
 import { testStores } from "../support/stores.js";
 import type { SuiteContext } from "./context.js";
+import { appTests } from "./apps.js";
 import { concurrencyTests } from "./concurrency.js";
 import { errorTests } from "./errors.js";
 import { eventTests } from "./events.js";
@@ -49,6 +50,7 @@ export function conformance(name: keyof typeof testStores, protocol: TestProtoco
     stateTests(ctx);
     readTests(ctx);
     listingTests(ctx);
+    appTests(ctx);
     errorTests(ctx);
     concurrencyTests(ctx);
     restoreTests(ctx);

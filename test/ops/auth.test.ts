@@ -111,6 +111,15 @@ describe("authentication and authorization", () => {
     await expectCode(client(KEYS.envGamma).listSessions({ appName: "alpha" }), Code.PermissionDenied);
   });
 
+  it("lists to each key only the apps it may access", async () => {
+    const names = async (key: string) => (await client(key).listApps({})).apps.map((a) => a.appName);
+    expect(await names(KEYS.alphaReader)).toEqual(["alpha"]);
+    expect(await names(KEYS.hashedBeta)).toEqual(["beta"]);
+    const all = await names(KEYS.admin);
+    expect(all).toEqual(expect.arrayContaining(["alpha", "beta"]));
+    await expectCode(client().listApps({}), Code.Unauthenticated);
+  });
+
   it("lets a read key read but not write", async () => {
     const reader = client(KEYS.alphaReader);
     const { session } = await reader.getSession({ appName: "alpha", userId: "u1", sessionId: "s1" });

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from "ioredis";
-import { compareSessionKeys, sessionCursor, sessionMatches } from "../../core/match.js";
-import type { JsonObject, SessionKey, SessionListQuery, SessionRecord, StoredEvent } from "../../core/types.js";
+import { appListed, compareSessionKeys, sessionCursor, sessionMatches } from "../../core/match.js";
+import type { AppListQuery, AppSummary, JsonObject, SessionKey, SessionListQuery, SessionRecord, StoredEvent } from "../../core/types.js";
 import { eventFromJson, recordFrom, stateFrom } from "./redis-codec.js";
 import { type RedisKeys, SEP, scanMember } from "./redis-keys.js";
 import { scripts } from "./redis-scripts.js";
@@ -123,6 +123,40 @@ export async function scanIndex(client: Client, keys: RedisKeys, after: SessionK
     }
     if (members.length < want) break;
     from = `(${members.at(-1)!}`;
+  }
+  return out;
+}
+
+/**
+ * Apps with sessions, in byte order, from the scan index: one lookup finds
+ * the next app, one ZLEXCOUNT counts its members. Under a TTL the counts may
+ * include expired sessions until a scan or purge drops their entries.
+ */
+export async function listAppsFromIndex(client: Client, keys: RedisKeys, query: AppListQuery): Promise<AppSummary[]> {
+  // Members of app A are "A\0user\0id", so every one of them lies in [A\0, A\x01).
+  const count = async (appName: string) =>
+    Number(await client.zlexcount(keys.scanIndex, `[${appName}${SEP}`, `(${appName}\u0001`));
+  const out: AppSummary[] = [];
+  if (query.only !== undefined) {
+    const names = query.only.filter((name) => appListed(name, query)).sort();
+    for (let i = 0; i < names.length && out.length < query.limit; i += 50) {
+      const chunk = names.slice(i, i + 50);
+      const counts = await Promise.all(chunk.map(count));
+      chunk.forEach((appName, j) => {
+        if (counts[j]! > 0 && out.length < query.limit) out.push({ appName, sessionCount: counts[j]! });
+      });
+    }
+    return out;
+  }
+  let from = query.after !== undefined ? `(${query.after}\u0001` : query.prefix !== "" ? `[${query.prefix}` : "-";
+  while (out.length < query.limit) {
+    const [member] = (await client.call("ZRANGE", keys.scanIndex, from, "+", "BYLEX", "LIMIT", 0, 1)) as string[];
+    if (member === undefined) break;
+    const appName = member.slice(0, member.indexOf(SEP));
+    if (!appName.startsWith(query.prefix)) break;
+    const sessionCount = await count(appName);
+    if (sessionCount > 0) out.push({ appName, sessionCount });
+    from = `(${appName}\u0001`;
   }
   return out;
 }
