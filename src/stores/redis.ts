@@ -19,6 +19,7 @@ import type {
   SessionView,
   StoredEvent,
 } from "../core/types.js";
+import { withinCallDeadline } from "./call-deadline.js";
 import { appDeltaJson, eventJson, pairsToObject, recordFrom, stateFrom, statePairs } from "./private/redis-codec.js";
 import { connectRedis, parseRedisUrl, type RedisTarget } from "./private/redis-connect.js";
 import { appSessionKeys, EVENT_CHUNK, listAppsFromIndex, listFromIndex, readEventRange, readState, scanAll, scanIndex } from "./private/redis-index.js";
@@ -310,8 +311,14 @@ export class RedisStore implements Store {
     return String(this.target.ttlSeconds);
   }
 
+  /**
+   * Runs a session's script within the call's deadline: not at all once it
+   * has passed, and the call fails DEADLINE_EXCEEDED when it passes while
+   * the script is on its way (commands are never queued for later: see
+   * connectRedis).
+   */
   private sessionScript(script: (typeof scripts)[keyof typeof scripts], key: SessionKey, args: string[]) {
-    return script.run(this.client, sessionKeyList(this.keys.session(key)), args);
+    return withinCallDeadline(() => script.run(this.client, sessionKeyList(this.keys.session(key)), args));
   }
 
   private checkOutcome(key: SessionKey, result: [string, ...unknown[]], expected: number | undefined): void {
