@@ -21,7 +21,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Marks a patched file; bump when the hunks change. */
-export const MARKER = "/* sessiond-patch: postgres-close-safety v1 */";
+export const MARKER = "/* sessiond-patch: postgres-close-safety v2 */";
+
+const OLD_MARKER = "/* sessiond-patch: postgres-close-safety v";
 
 /** Per file of the driver: the driver's text and what replaces it. */
 const HUNKS = {
@@ -75,6 +77,12 @@ const HUNKS = {
       to: "    sql.release = () => {\n      c.reserved = c.onclose = null // sessiond-patch\n      c.queue === closed || onopen(c) // sessiond-patch\n    }\n",
     },
     {
+      name: "a failed reservation leaves the queue",
+      // Left in it, a later connection would be handed to a settled promise and leak from the pool.
+      from: "        const query = { reserve: resolve, reject }\n",
+      to: "        const query = { reserve: resolve, reject: (e) => (queries.remove(query), reject(e)) } // sessiond-patch\n",
+    },
+    {
       name: "queries queued on a reserved connection settle when it closes",
       // Queued behind a statement being described, they would wait forever.
       from: "    move(c, reserved)\n    c.reserved = () => queue.length\n",
@@ -108,6 +116,7 @@ function hunksOf(file) {
 /** Applies the patch to one file's text; returns it unchanged when already patched. */
 export function patchText(text, file) {
   const hunks = hunksOf(file);
+  if (!text.startsWith(MARKER) && text.startsWith(OLD_MARKER)) throw new Error(`${file}: carries an older sessiond patch; reinstall the postgres package`);
   if (text.startsWith(MARKER)) {
     for (const hunk of hunks) {
       if (!text.includes(hunk.to)) throw new Error(`${file}: marked as patched but "${hunk.name}" is missing`);
