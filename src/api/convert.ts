@@ -1,5 +1,6 @@
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { type Event, type EventActions as EventActionsMessage, type Session, SessionStatus } from "../../gen/sessiond/v1/session_pb.js";
+import { jsonObjectFromEntries } from "../core/json-object.js";
 import { mergedState } from "../core/state.js";
 import type { AssignedEvent, EventActions, SessionStatus as DomainStatus, SessionView, StoredEvent } from "../core/types.js";
 
@@ -117,7 +118,7 @@ export function actionsFromProto(a: EventActionsMessage, stateDelta: EventAction
   const out: EventActions = {};
   if (stateDelta) out.stateDelta = stateDelta;
   const artifacts = Object.entries(a.artifactDelta);
-  if (artifacts.length > 0) out.artifactDelta = Object.fromEntries(artifacts.map(([k, v]) => [k, Number(v)]));
+  if (artifacts.length > 0) out.artifactDelta = jsonObjectFromEntries(artifacts.map(([k, v]) => [k, Number(v)]));
   if (a.transferToAgent) out.transferToAgent = a.transferToAgent;
   if (a.escalate !== undefined) out.escalate = a.escalate;
   if (a.skipSummarization !== undefined) out.skipSummarization = a.skipSummarization;
@@ -126,8 +127,7 @@ export function actionsFromProto(a: EventActionsMessage, stateDelta: EventAction
 }
 
 function actionsToProto(a: EventActions): EventActionsMessage {
-  const artifactDelta: { [key: string]: bigint } = {};
-  if (a.artifactDelta) for (const k in a.artifactDelta) artifactDelta[k] = BigInt(a.artifactDelta[k]!);
+  const artifactDelta = jsonObjectFromEntries(Object.entries(a.artifactDelta ?? {}).map(([k, v]) => [k, BigInt(v)]));
   return {
     $typeName: "sessiond.v1.EventActions",
     stateDelta: a.stateDelta,

@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Event } from "../../gen/sessiond/v1/session_pb.js";
+import type { EventActions } from "../../gen/sessiond/v1/session_pb.js";
 import { invalidArgument } from "../core/errors.js";
+import { checkJson, checkStorableText } from "../core/json-check.js";
 import { limits } from "../core/limits.js";
 import { splitDelta } from "../core/state.js";
 import type { JsonObject, PendingEvent, SessionKey } from "../core/types.js";
@@ -16,17 +18,30 @@ import { actionsFromProto, timestampToUs } from "./convert.js";
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
-/** A required identifier: non-empty, at most 128 characters, no control characters. */
+/** A required identifier: non-empty, at most 128 code points, no control characters. */
 export function requireId(field: string, value: string): string {
   if (value.length === 0) throw invalidArgument(field, "is required");
   return checkText(field, value, limits.maxIdLength);
 }
 
-/** An optional label such as author or branch: may be empty, bounded, no control characters. */
-export function checkText(field: string, value: string, maxLength = 1024): string {
-  if (value.length > maxLength) throw invalidArgument(field, `is longer than ${maxLength} characters`);
+/**
+ * An optional label such as author or branch: may be empty, at most
+ * `maxLength` Unicode code points (an emoji counts once), no control
+ * characters, well-formed Unicode.
+ */
+export function checkText(field: string, value: string, maxLength: number = limits.maxLabelLength): string {
+  if (codePointsOver(value, maxLength)) throw invalidArgument(field, `is longer than ${maxLength} characters (Unicode code points)`);
   if (CONTROL.test(value)) throw invalidArgument(field, "contains control characters");
-  return value;
+  return checkStorableText(field, value);
+}
+
+function codePointsOver(value: string, max: number): boolean {
+  // A string has at least as many UTF-16 units as code points, and at most twice as many.
+  if (value.length <= max) return false;
+  if (value.length > 2 * max) return true;
+  let count = 0;
+  for (const _ of value) if (++count > max) return true;
+  return false;
 }
 
 /** The session key of a request that addresses one session. */
@@ -52,21 +67,60 @@ export function pageSize(field: string, value: number): number {
   return value === 0 ? limits.defaultPageSize : value;
 }
 
-/** A timestamp within years 1..9999, as microseconds; undefined stays undefined. */
-export function timeUs(field: string, ts: Timestamp | undefined): number | undefined {
+const MIN_SECONDS = BigInt(Math.floor(limits.minTimestampUs / 1e6));
+const MAX_SECONDS = BigInt(Math.floor(limits.maxTimestampUs / 1e6));
+
+/**
+ * A timestamp that is stored (an event's): within 1700-01-01T00:00:00Z and
+ * 2199-12-31T23:59:59.999999999Z, as microseconds (sub-microsecond digits
+ * are dropped); undefined stays undefined.
+ */
+export function storedTimeUs(field: string, ts: Timestamp | undefined): number | undefined {
   if (!ts) return undefined;
-  // 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, as protobuf defines the valid range.
-  if (ts.seconds < -62135596800n || ts.seconds > 253402300799n || ts.nanos < 0 || ts.nanos > 999_999_999) {
-    throw invalidArgument(field, "is outside the valid timestamp range");
+  checkNanos(field, ts);
+  if (ts.seconds < MIN_SECONDS || ts.seconds > MAX_SECONDS) {
+    throw invalidArgument(field, "must be from 1700-01-01T00:00:00Z to 2199-12-31T23:59:59.999999999Z");
   }
   return timestampToUs(ts);
 }
 
-/** A JSON object field bounded in encoded size. */
+/**
+ * A timestamp that only bounds a query: any valid protobuf timestamp (years
+ * 1 to 9999). Outside the stored range it is clamped to just beyond it,
+ * which selects the same rows and keeps the number exact for every store.
+ */
+export function timeUs(field: string, ts: Timestamp | undefined): number | undefined {
+  if (!ts) return undefined;
+  checkNanos(field, ts);
+  // 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, as protobuf defines the valid range.
+  if (ts.seconds < -62135596800n || ts.seconds > 253402300799n) throw invalidArgument(field, "is outside the valid timestamp range");
+  if (ts.seconds < MIN_SECONDS) return limits.minTimestampUs - 1;
+  if (ts.seconds > MAX_SECONDS) return limits.maxTimestampUs + 1;
+  return timestampToUs(ts);
+}
+
+function checkNanos(field: string, ts: Timestamp): void {
+  if (ts.nanos < 0 || ts.nanos > 999_999_999) throw invalidArgument(field, "nanos must be from 0 to 999999999");
+}
+
+/** A JSON object field that every store can hold and every client read back, bounded in encoded size. */
 export function boundedObject(field: string, value: JsonObject | undefined, maxBytes: number): JsonObject {
   if (!value) return {};
+  checkJson(field, value);
   if (Buffer.byteLength(JSON.stringify(value)) > maxBytes) throw invalidArgument(field, `is larger than ${maxBytes} bytes`);
   return value;
+}
+
+/** An event's actions, checked field by field before anything is derived from them. */
+function checkActions(field: string, actions: EventActions): void {
+  checkJson(`${field}.state_delta`, actions.stateDelta);
+  checkJson(`${field}.custom`, actions.custom);
+  checkText(`${field}.transfer_to_agent`, actions.transferToAgent, limits.maxIdLength * 2);
+  for (const [name, version] of Object.entries(actions.artifactDelta)) {
+    const at = `${field}.artifact_delta[${JSON.stringify(name.slice(0, 40))}]`;
+    checkStorableText(at, name);
+    nonNegative(at, version);
+  }
 }
 
 /**
@@ -90,6 +144,9 @@ export function pendingEvents(
     const id = e.id === "" ? randomUUID() : requireId(`${at}.id`, e.id);
     if (seen.has(id)) throw invalidArgument(`${at}.id`, `repeats id ${JSON.stringify(id)} within the request`);
     seen.add(id);
+    checkJson(`${at}.content`, e.content);
+    checkJson(`${at}.metadata`, e.metadata);
+    if (e.actions) checkActions(`${at}.actions`, e.actions);
     const { scoped, stored } = splitDelta(e.actions?.stateDelta);
     const event = {
       id,
@@ -97,13 +154,13 @@ export function pendingEvents(
       agentId: checkText(`${at}.agent_id`, e.agentId, limits.maxIdLength * 2),
       author: checkText(`${at}.author`, e.author),
       branch: checkText(`${at}.branch`, e.branch),
-      timestampUs: timeUs(`${at}.timestamp`, e.timestamp) ?? nowUs,
+      timestampUs: storedTimeUs(`${at}.timestamp`, e.timestamp) ?? nowUs,
       content: e.content ?? null,
       actions: e.actions ? actionsFromProto(e.actions, stored) : null,
       metadata: e.metadata ?? null,
       turnComplete: e.turnComplete,
       errorCode: checkText(`${at}.error_code`, e.errorCode),
-      errorMessage: e.errorMessage,
+      errorMessage: checkStorableText(`${at}.error_message`, e.errorMessage),
       longRunningToolIds: e.longRunningToolIds.map((t, j) => requireId(`${at}.long_running_tool_ids[${j}]`, t)),
       interrupted: e.interrupted,
     };

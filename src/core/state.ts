@@ -1,3 +1,4 @@
+import { copyJsonObject, emptyJsonObject } from "./json-object.js";
 import type { JsonObject, ScopedDelta, SessionView } from "./types.js";
 
 /** Prefix of keys shared by every session of an app. */
@@ -17,19 +18,21 @@ export interface SplitDelta {
 /**
  * Routes a state delta to app, user and session scope (ADK semantics).
  * App and user keys lose their prefix: scoped state is stored without it and
- * {@link mergedState} puts it back.
+ * {@link mergedState} puts it back. Only the delta's own keys count, and every
+ * object built here is prototype-free (see json-object.ts), so a key such as
+ * `__proto__` or `user:__proto__` stays an ordinary key of its scope.
  */
 export function splitDelta(delta: JsonObject | undefined): SplitDelta {
   const scoped: ScopedDelta = { app: null, user: null, session: null };
   if (!delta) return { scoped, stored: undefined };
   let stored: JsonObject | undefined;
-  for (const key in delta) {
+  for (const key of Object.keys(delta)) {
     if (key.startsWith(TEMP_PREFIX)) continue;
     const value = delta[key]!;
-    (stored ??= {})[key] = value;
-    if (key.startsWith(APP_PREFIX)) (scoped.app ??= {})[key.slice(APP_PREFIX.length)] = value;
-    else if (key.startsWith(USER_PREFIX)) (scoped.user ??= {})[key.slice(USER_PREFIX.length)] = value;
-    else (scoped.session ??= {})[key] = value;
+    (stored ??= emptyJsonObject())[key] = value;
+    if (key.startsWith(APP_PREFIX)) (scoped.app ??= emptyJsonObject())[key.slice(APP_PREFIX.length)] = value;
+    else if (key.startsWith(USER_PREFIX)) (scoped.user ??= emptyJsonObject())[key.slice(USER_PREFIX.length)] = value;
+    else (scoped.session ??= emptyJsonObject())[key] = value;
   }
   return { scoped, stored };
 }
@@ -37,8 +40,8 @@ export function splitDelta(delta: JsonObject | undefined): SplitDelta {
 /** Returns `state` with `delta` applied; a null value deletes the key. */
 export function applyDelta(state: JsonObject, delta: JsonObject | null): JsonObject {
   if (!delta) return state;
-  const next: JsonObject = { ...state };
-  for (const key in delta) {
+  const next = copyJsonObject(state);
+  for (const key of Object.keys(delta)) {
     const value = delta[key]!;
     if (value === null) delete next[key];
     else next[key] = value;
@@ -50,7 +53,7 @@ export function applyDelta(state: JsonObject, delta: JsonObject | null): JsonObj
 export function combineDeltas(first: JsonObject | null, second: JsonObject | null): JsonObject | null {
   if (!first) return second;
   if (!second) return first;
-  return { ...first, ...second };
+  return Object.assign(copyJsonObject(first), second);
 }
 
 /** Combines the scoped deltas of several events, in order. */
@@ -68,16 +71,16 @@ export function combineScopedDeltas(deltas: Iterable<ScopedDelta>): ScopedDelta 
 
 /** The state a client sees: session keys plus prefixed app and user keys. */
 export function mergedState(view: SessionView): JsonObject {
-  return { ...view.session.state, ...prefixed(APP_PREFIX, view.appState), ...prefixed(USER_PREFIX, view.userState) };
+  return Object.assign(copyJsonObject(view.session.state), prefixed(APP_PREFIX, view.appState), prefixed(USER_PREFIX, view.userState));
 }
 
 /** The shared state of a user: prefixed app and user keys. */
 export function sharedState(appState: JsonObject, userState: JsonObject): JsonObject {
-  return { ...prefixed(APP_PREFIX, appState), ...prefixed(USER_PREFIX, userState) };
+  return Object.assign(prefixed(APP_PREFIX, appState), prefixed(USER_PREFIX, userState));
 }
 
 function prefixed(prefix: string, state: JsonObject): JsonObject {
-  const out: JsonObject = {};
-  for (const key in state) out[prefix + key] = state[key]!;
+  const out = emptyJsonObject();
+  for (const key of Object.keys(state)) out[prefix + key] = state[key]!;
   return out;
 }

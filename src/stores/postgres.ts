@@ -1,5 +1,6 @@
 import postgres, { type PendingQuery, type ReservedSql, type Row, type Sql } from "postgres";
 import { sessionExists, sessionNotFound, sequenceConflict } from "../core/errors.js";
+import { applyDelta } from "../core/state.js";
 import type {
   AppListQuery,
   AppSummary,
@@ -127,7 +128,7 @@ export class PostgresStore implements Store {
       const results = await transaction(c, [
         c`INSERT INTO ${t.sessions} (app_name, user_id, id, agent_id, status, state, metadata, created_at, updated_at, last_sequence)
           VALUES (${input.appName}, ${input.userId}, ${input.id}, ${input.agentId}, 'active',
-            ${c.json(stateOf(input.delta.session))}, ${c.json(input.metadata)}, ${now}, ${now}, 0)
+            ${c.json(applyDelta({}, input.delta.session))}, ${c.json(input.metadata)}, ${now}, ${now}, 0)
           RETURNING ${sessionColumns(c)}`,
         ...shared,
         sharedState(c, t, input.appName, input.userId),
@@ -442,12 +443,5 @@ function viewOf(session: Row | undefined, states: Row | undefined): SessionView 
     appState: (states?.app_state as JsonObject | null) ?? {},
     userState: (states?.user_state as JsonObject | null) ?? {},
   };
-}
-
-function stateOf(delta: JsonObject | null): JsonObject {
-  if (!delta) return {};
-  const state: JsonObject = {};
-  for (const key in delta) if (delta[key] !== null) state[key] = delta[key]!;
-  return state;
 }
 

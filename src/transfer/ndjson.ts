@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { StringDecoder } from "node:string_decoder";
 import type { Readable, Writable } from "node:stream";
+import { textProblem } from "../core/json-check.js";
 import { keyOf } from "../core/match.js";
 import type { SessionRecord, StoredEvent } from "../core/types.js";
 import type { Store } from "../stores/store.js";
@@ -185,5 +186,7 @@ function stripCr(line: string): string {
 
 function checkName(where: string, field: string, value: unknown): string {
   if (typeof value !== "string" || value === "") throw inputError(where, `${field} must be a non-empty string`);
+  const problem = textProblem(value);
+  if (problem) throw inputError(where, `${field} ${problem}`);
   return value;
 }

@@ -1,9 +1,12 @@
 import { SessiondError } from "../core/errors.js";
+import { checkJson, textProblem } from "../core/json-check.js";
+import { limits } from "../core/limits.js";
 import type { JsonObject, SessionRecord, SessionStatus, StoredEvent } from "../core/types.js";
 
 /**
- * Checks of the records an import reads. They only make sure the values
- * have the types the stores expect; the records were valid when exported.
+ * Checks of the records an import reads: the types the stores expect, and
+ * the same rules on JSON values, text and times as the API applies, since a
+ * file may have been edited or written by hand since it was exported.
  */
 
 const STATUSES = new Set<SessionStatus>(["active", "completed", "failed"]);
@@ -16,7 +19,7 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 /** A state or metadata object. */
 export function checkState(where: string, value: unknown, field = "state"): JsonObject {
   if (!isObject(value)) throw inputError(where, `${field} must be an object`);
-  return value as JsonObject;
+  return checkJson(`${where}: ${field}`, value as JsonObject);
 }
 
 /** A session line's record. */
@@ -32,8 +35,8 @@ export function checkRecord(where: string, value: unknown): SessionRecord {
     status,
     state: checkState(where, value.state, "session.state"),
     metadata: checkState(where, value.metadata ?? {}, "session.metadata"),
-    createTimeUs: integer(where, "session.createTimeUs", value.createTimeUs),
-    updateTimeUs: integer(where, "session.updateTimeUs", value.updateTimeUs),
+    createTimeUs: time(where, "session.createTimeUs", value.createTimeUs),
+    updateTimeUs: time(where, "session.updateTimeUs", value.updateTimeUs),
     lastSequence: integer(where, "session.lastSequence", value.lastSequence),
   };
 }
@@ -45,6 +48,7 @@ export function checkEvent(where: string, value: unknown): StoredEvent {
   if (sequence < 1) throw inputError(where, "event.sequence must be at least 1");
   const ids = value.longRunningToolIds ?? [];
   if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) throw inputError(where, "event.longRunningToolIds must be a list of strings");
+  ids.forEach((id: string, i) => text(where, `event.longRunningToolIds[${i}]`, id));
   return {
     sequence,
     id: text(where, "event.id", value.id, false),
@@ -52,9 +56,9 @@ export function checkEvent(where: string, value: unknown): StoredEvent {
     agentId: text(where, "event.agentId", value.agentId ?? ""),
     author: text(where, "event.author", value.author ?? ""),
     branch: text(where, "event.branch", value.branch ?? ""),
-    timestampUs: integer(where, "event.timestampUs", value.timestampUs),
+    timestampUs: time(where, "event.timestampUs", value.timestampUs),
     content: nullableObject(where, "event.content", value.content),
-    actions: nullableObject(where, "event.actions", value.actions) as StoredEvent["actions"],
+    actions: actionsOf(where, value.actions),
     metadata: nullableObject(where, "event.metadata", value.metadata),
     turnComplete: value.turnComplete === true,
     errorCode: text(where, "event.errorCode", value.errorCode ?? ""),
@@ -68,12 +72,36 @@ function text(where: string, field: string, value: unknown, emptyAllowed = true)
   if (typeof value !== "string" || (!emptyAllowed && value === "")) {
     throw inputError(where, `${field} must be a ${emptyAllowed ? "" : "non-empty "}string`);
   }
+  const problem = textProblem(value);
+  if (problem) throw inputError(where, `${field} ${problem}`);
   return value;
+}
+
+function time(where: string, field: string, value: unknown): number {
+  const us = integer(where, field, value);
+  if (us < limits.minTimestampUs || us > limits.maxTimestampUs) throw inputError(where, `${field} is outside 1700-01-01..2199-12-31`);
+  return us;
 }
 
 function integer(where: string, field: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value)) throw inputError(where, `${field} must be an integer`);
   return value;
+}
+
+// The actions object holds JSON fields one level down: each gets the whole depth, as in the API.
+function actionsOf(where: string, value: unknown): StoredEvent["actions"] {
+  if (value === null || value === undefined) return null;
+  if (!isObject(value)) throw inputError(where, "event.actions must be an object");
+  const { stateDelta, custom, artifactDelta, transferToAgent, ...rest } = value;
+  checkJson(`${where}: event.actions`, rest as JsonObject);
+  if (stateDelta !== undefined) checkState(where, stateDelta, "event.actions.stateDelta");
+  if (custom !== undefined) checkState(where, custom, "event.actions.custom");
+  if (transferToAgent !== undefined) text(where, "event.actions.transferToAgent", transferToAgent);
+  if (artifactDelta !== undefined) {
+    const versions = checkState(where, artifactDelta, "event.actions.artifactDelta");
+    for (const [name, version] of Object.entries(versions)) integer(where, `event.actions.artifactDelta[${JSON.stringify(name.slice(0, 40))}]`, version);
+  }
+  return value as StoredEvent["actions"];
 }
 
 function nullableObject(where: string, field: string, value: unknown): JsonObject | null {

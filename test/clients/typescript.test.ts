@@ -93,6 +93,17 @@ describe("iterators", () => {
     expect(filtered).toEqual(["u1", "u1"]);
   });
 
+  it("listApps() pages through the apps with their session counts", async () => {
+    const c = client();
+    const prefix = uniqueName("apps");
+    for (const [suffix, n] of [["-a", 2], ["-b", 1], ["-c", 3]] as const) {
+      for (let i = 0; i < n; i++) await c.createSession({ appName: prefix + suffix, userId: "u" });
+    }
+    const pages: string[][] = [];
+    for await (const page of c.listApps({ namePrefix: prefix, pageSize: 2 })) pages.push(page.map((a) => `${a.appName}=${a.sessionCount}`));
+    expect(pages).toEqual([[`${prefix}-a=2`, `${prefix}-b=1`], [`${prefix}-c=3`]]);
+  });
+
   it("follow() yields the history, the caught-up marker, then appended events", async () => {
     const c = client();
     const ref = await newSession(c);

@@ -6,6 +6,7 @@ import { type Event, EventSchema } from "../../gen/sessiond/v1/session_pb.js";
 import { GetEventsResponseSchema, SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
 import { eventToProto } from "../../src/api/convert.js";
 import { encodedEvents, encodeEvent } from "../../src/api/private/event-encoder.js";
+import { textProblem } from "../../src/core/json-check.js";
 import type { StoredEvent } from "../../src/core/types.js";
 import { startServer } from "../../src/server.js";
 import { MemoryStore } from "../../src/stores/memory.js";
@@ -22,12 +23,15 @@ function random(seed: number) {
 const STRINGS = ["", "a", "héllo wörld", "日本語テキスト", "emoji 😀🎉", "x".repeat(127), "y".repeat(128), "z".repeat(20_000), "é".repeat(100), "ü".repeat(9_000), "\u0000\n\t\"", "lone \ud800 surrogate", "0", "__proto__"];
 const NUMBERS = [0, -0, 1, -1, 0.5, -2.25, 1e21, -1e-7, Number.MAX_SAFE_INTEGER, Number.MIN_VALUE, 2 ** 53 + 2, 1.7976931348623157e308];
 
-function jsonValue(next: () => number, depth: number): JsonValue {
+/** The strings a server accepts: no U+0000, no lone surrogate. */
+const STORABLE = STRINGS.filter((s) => textProblem(s) === undefined);
+
+function jsonValue(next: () => number, depth: number, strings = STRINGS): JsonValue {
   const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!;
   const kind = Math.floor(next() * (depth > 0 ? 7 : 4));
   switch (kind) {
     case 0:
-      return pick(STRINGS);
+      return pick(strings);
     case 1:
       return pick(NUMBERS);
     case 2:
@@ -36,22 +40,22 @@ function jsonValue(next: () => number, depth: number): JsonValue {
       return null;
     case 4:
     case 5:
-      return jsonObject(next, depth - 1);
+      return jsonObject(next, depth - 1, strings);
     default:
-      return Array.from({ length: Math.floor(next() * 4) }, () => jsonValue(next, depth - 1));
+      return Array.from({ length: Math.floor(next() * 4) }, () => jsonValue(next, depth - 1, strings));
   }
 }
 
-function jsonObject(next: () => number, depth: number): JsonObject {
+function jsonObject(next: () => number, depth: number, strings = STRINGS): JsonObject {
   const object: JsonObject = {};
   const keys = ["role", "parts", "text", "", "ключ", "2", "10", "nested", "list", "k😀"];
-  for (let i = Math.floor(next() * 5); i > 0; i--) object[keys[Math.floor(next() * keys.length)]!] = jsonValue(next, depth);
+  for (let i = Math.floor(next() * 5); i > 0; i--) object[keys[Math.floor(next() * keys.length)]!] = jsonValue(next, depth, strings);
   return object;
 }
 
-function storedEvent(next: () => number, i: number): StoredEvent {
+function storedEvent(next: () => number, i: number, strings = STRINGS): StoredEvent {
   const maybe = <T>(value: T) => (next() < 0.5 ? value : null);
-  const text = (fallback: string) => (next() < 0.5 ? STRINGS[Math.floor(next() * STRINGS.length)]! : fallback);
+  const text = (fallback: string) => (next() < 0.5 ? strings[Math.floor(next() * strings.length)]! : fallback);
   return {
     id: text(`e-${i}`),
     sequence: Math.floor(next() * 3) === 0 ? 0 : Math.floor(next() * 2 ** 40),
@@ -61,16 +65,16 @@ function storedEvent(next: () => number, i: number): StoredEvent {
     branch: text(""),
     // Before and after the epoch, with and without microseconds.
     timestampUs: [0, 1_700_000_000_123_456, -86_400_000_001, 1_000_000, 999][Math.floor(next() * 5)]!,
-    content: maybe(jsonObject(next, 4)),
+    content: maybe(jsonObject(next, 4, strings)),
     actions: maybe({
-      ...(next() < 0.5 ? { stateDelta: jsonObject(next, 3) } : {}),
+      ...(next() < 0.5 ? { stateDelta: jsonObject(next, 3, strings) } : {}),
       ...(next() < 0.5 ? { artifactDelta: { "a.txt": 0, "b.png": 7, "日本": 2 ** 40, "": 1 } } : {}),
       ...(next() < 0.5 ? { transferToAgent: text("other") } : {}),
       ...(next() < 0.5 ? { escalate: next() < 0.5 } : {}),
       ...(next() < 0.5 ? { skipSummarization: next() < 0.5 } : {}),
-      ...(next() < 0.5 ? { custom: jsonObject(next, 3) } : {}),
+      ...(next() < 0.5 ? { custom: jsonObject(next, 3, strings) } : {}),
     }),
-    metadata: maybe(next() < 0.2 ? {} : jsonObject(next, 3)),
+    metadata: maybe(next() < 0.2 ? {} : jsonObject(next, 3, strings)),
     turnComplete: next() < 0.5,
     errorCode: text(""),
     errorMessage: text(""),
@@ -164,10 +168,11 @@ describe("events in responses of every protocol", () => {
       const next = random(3);
       const events = Array.from({ length: 40 }, (_, i) => {
         // Through JSON text first: a JSON codec cannot tell -0 from 0.
-        const e = eventToProto(JSON.parse(JSON.stringify(storedEvent(next, i))) as StoredEvent, "");
+        const e = eventToProto(JSON.parse(JSON.stringify(storedEvent(next, i, STORABLE))) as StoredEvent, "");
         // Random JSON values; the labels are valid input.
         const labels = { invocationId: "inv", agentId: "", author: "agent", branch: "", errorCode: "", longRunningToolIds: ["t1"] };
-        return { ...e, ...labels, id: `e${i}`, sequence: 0n, timestamp: undefined, partial: false };
+        const actions = e.actions && { ...e.actions, transferToAgent: e.actions.transferToAgent === "" ? "" : "other" };
+        return { ...e, ...labels, actions, id: `e${i}`, sequence: 0n, timestamp: undefined, partial: false };
       });
       await client.appendEvents({ ...key, events });
       const expected = (await client.getSession(key)).session!.events;

@@ -1,35 +1,24 @@
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessiondClient, type SessiondClient, SessionStatus } from "../../src/client/index.js";
-import { type SessiondServer, startServer } from "../../src/server.js";
-import { MemoryStore } from "../../src/stores/memory.js";
-import { staticRoutes } from "../../src/ui/static-route.js";
-import { launchChromium } from "../support/chromium.js";
+import { SessionStatus } from "../../src/client/index.js";
 import { uniqueName } from "../support/server.js";
-import { buildUi } from "../support/ui-build.js";
+import { screenshot, startViewer, type ViewerHarness, waitForCount } from "./harness.js";
+import { seedSupportSession } from "./support-conversation.js";
 
 const XSS_AUTHOR = `<img src=x onerror="window.__xss=1">`;
 const XSS_TEXT = `<script>window.__xss=2</script><b>not bold</b>`;
 
-let ui: Awaited<ReturnType<typeof buildUi>>;
-let server: SessiondServer;
-let api: SessiondClient;
-let browser: Browser;
+let v: ViewerHarness;
 let page: Page;
-const pageErrors: string[] = [];
 const app = uniqueName("ui");
+const other = uniqueName("zz-other");
 const chat = { appName: app, userId: "bob", sessionId: "chat-1" };
 const long = { appName: app, userId: "dave", sessionId: "long-1" };
+const support = { appName: other, userId: "ana", sessionId: "case-1042" };
 
 beforeAll(async () => {
-  // Build, server and browser start in parallel: together they are most of the test's time.
-  const built = buildUi();
-  const launched = launchChromium();
-  ui = await built;
-  server = await startServer({ store: new MemoryStore(), port: 0, httpRoutes: staticRoutes({ root: ui.dir }) });
-  api = createSessiondClient({ baseUrl: server.url });
+  v = await startViewer();
+  const api = v.api;
   for (let i = 0; i < 23; i++) await api.createSession({ appName: app, userId: "alice", sessionId: `a-${String(i).padStart(2, "0")}` });
   const done = await api.createSession({ appName: app, userId: "carol", sessionId: "done-1" });
   await api.rpc.updateSession({ appName: app, userId: "carol", sessionId: done.id, status: SessionStatus.COMPLETED });
@@ -41,41 +30,41 @@ beforeAll(async () => {
     { author: "helper", content: { role: "model", parts: [{ text: "Three days: Alfama, Belém, Sintra." }] }, actions: { stateDelta: { turns: 2 } } },
     { author: XSS_AUTHOR, content: { parts: [{ text: XSS_TEXT }] } },
   ]);
-  browser = await launched;
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
-  page.on("console", (m) => {
-    if (m.type() === "error") pageErrors.push(m.text());
-  });
+  await seedSupportSession(api, support, Date.now() - 60_000);
+  page = await v.newPage();
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close(1000);
-  ui?.cleanup();
+  await v?.close();
 });
 
 const rows = () => page.locator("#sessions tbody tr");
 const events = () => page.locator("#session .event");
 
-async function listSessions(filters: { user?: string; status?: string }) {
-  await page.fill("input[name=app]", app);
+async function search(filters: { app?: string; user?: string; status?: string; prefix?: string }) {
+  await page.fill("input[name=app]", filters.app ?? app);
+  await page.fill("input[name=q]", filters.prefix ?? "");
   await page.fill("input[name=user]", filters.user ?? "");
   await page.selectOption("select[name=status]", filters.status ?? "");
-  await page.click("button[type=submit]");
-}
-
-async function waitForCount(locator: ReturnType<Page["locator"]>, n: number) {
-  await expect.poll(() => locator.count(), { timeout: 10_000 }).toBe(n);
+  await page.getByRole("button", { name: "Search" }).click();
 }
 
 describe("session viewer in Chromium", () => {
-  it("loads at /ui and lists an app's sessions page by page", async () => {
-    const res = await page.goto(`${server.url}/ui`);
+  it("loads at /ui with the app list and their session counts", async () => {
+    const res = await page.goto(`${v.server.url}/ui`);
     expect(res?.status()).toBe(200);
-    expect(page.url()).toBe(`${server.url}/ui/`);
-    await listSessions({});
+    expect(page.url()).toBe(`${v.server.url}/ui/`);
+    const apps = page.locator("#apps [data-app]");
+    await waitForCount(apps, 2);
+    expect(await apps.allInnerTexts()).toEqual([`${app}\n26`, `${other}\n1`]);
+    await apps.first().click();
     await waitForCount(rows(), 20);
+    expect(await page.inputValue("input[name=app]")).toBe(app);
+    expect(await apps.first().getAttribute("aria-current")).toBe("true");
+    expect(page.url()).toContain(`#app=${app}`);
+  });
+
+  it("pages through an app's sessions", async () => {
     await page.getByRole("button", { name: "Next ›" }).click();
     await waitForCount(rows(), 6);
     expect(await page.getByRole("button", { name: "Next ›" }).isDisabled()).toBe(true);
@@ -83,51 +72,89 @@ describe("session viewer in Chromium", () => {
     await waitForCount(rows(), 20);
   });
 
-  it("filters by status and user", async () => {
-    await listSessions({ status: "COMPLETED" });
+  it("filters by status and user, and searches by session id prefix", async () => {
+    await search({ status: "COMPLETED" });
     await waitForCount(rows(), 1);
     expect(await rows().first().innerText()).toContain("done-1");
-    await listSessions({ user: "bob" });
+    await search({ user: "bob" });
     await waitForCount(rows(), 1);
     expect(await rows().first().innerText()).toContain("chat-1");
+    await search({ prefix: "a-1" });
+    await waitForCount(rows(), 10);
+    expect((await rows().locator("td.id").allInnerTexts()).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `a-1${i}`));
+    expect(page.url()).toContain("q=a-1");
+    await search({ prefix: "nope" });
+    await expect.poll(() => page.locator("#sessions").innerText()).toContain("No sessions match.");
+  });
+
+  it("keeps ids and dates on one line in the list", async () => {
+    await search({});
+    await waitForCount(rows(), 20);
+    const heights = await rows().evaluateAll((trs) => trs.map((tr) => tr.getBoundingClientRect().height));
+    const first = heights[0]!;
+    expect(heights.every((h) => Math.abs(h - first) < 1)).toBe(true);
+    const cell = rows().first().locator("td.updated");
+    expect(await cell.evaluate((td) => td.scrollWidth <= td.clientWidth)).toBe(true);
+    const box = (await page.locator("#sessions table").boundingBox())!;
+    const paneBox = (await page.locator(".sessions-pane").boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(paneBox.x + paneBox.width);
+    await screenshot(page, "ui-list");
   });
 
   it("opens a session with its state, metadata and events, showing user content as text", async () => {
+    await search({ user: "bob" });
     await page.getByRole("button", { name: "chat-1" }).click();
     await waitForCount(events(), 3);
-    expect(await page.locator("[data-testid=state]").innerText()).toContain('"turns": 2');
-    expect(await page.locator("[data-testid=metadata]").innerText()).toContain("Trip planning");
+    expect(await page.locator("[data-scope=session] dd").innerText()).toBe("2");
+    expect(await page.locator("[data-scope=user] dt").innerText()).toBe("user:lang");
+    expect(await page.locator("[data-testid=metadata]").textContent()).toContain("Trip planning");
     expect(await page.locator(".session-header").innerText()).toContain("helper");
     const third = events().nth(2);
     expect(await third.locator(".author").innerText()).toBe(XSS_AUTHOR);
-    expect(await third.locator(".event-text").innerText()).toBe(XSS_TEXT);
+    expect(await third.locator(".part.text .text").innerText()).toBe(XSS_TEXT);
     expect(await page.locator("#session img, #session script, #session b").count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
   });
 
-  it("shows events appended through the API without a reload", async () => {
-    await expect.poll(() => page.locator(".live-status").innerText(), { timeout: 10_000 }).toBe("live");
-    await api.appendEvent(chat, { author: "user", content: { parts: [{ text: "And a day in Porto?" }] }, actions: { stateDelta: { turns: 3 } } });
-    await api.appendEvent(chat, { author: "helper", content: { parts: [{ text: "Add one by train." }] } });
-    await waitForCount(events(), 5);
-    expect(await events().nth(3).innerText()).toContain("And a day in Porto?");
-    expect(await events().nth(4).innerText()).toContain("#5");
-    await expect.poll(() => page.locator("[data-testid=state]").innerText(), { timeout: 10_000 }).toContain('"turns": 3');
-    // The list row of the open session follows too.
-    await expect.poll(() => rows().first().locator("td.num").innerText(), { timeout: 10_000 }).toBe("5");
-    mkdirSync("test-results", { recursive: true });
-    await page.screenshot({ path: join("test-results", "ui-viewer.png"), fullPage: true });
+  it("keeps the open session across a reload (deep link)", async () => {
+    await page.reload();
+    await waitForCount(events(), 3);
+    expect(await page.inputValue("input[name=app]")).toBe(app);
+    expect(await page.inputValue("input[name=user]")).toBe("bob");
+    await waitForCount(rows(), 1);
+    expect(await rows().first().getAttribute("class")).toContain("selected");
   });
 
-  it("keeps the open session across a reload", async () => {
-    await page.reload();
-    await waitForCount(events(), 5);
-    expect(await page.inputValue("input[name=app]")).toBe(app);
-    await waitForCount(rows(), 1);
+  it("closes the open session when the app changes, by the app list, the form or the URL", async () => {
+    const detail = page.locator("#session");
+    const switched = async (to: string) => {
+      await expect.poll(() => detail.innerText()).toContain("Open a session to see its state and events.");
+      expect(await events().count()).toBe(0);
+      expect(await page.locator(".live-status").count()).toBe(0);
+      expect(page.url()).not.toContain("session=");
+      await expect.poll(() => page.locator("#sessions h2").innerText()).toBe(`Sessions of ${to}`);
+    };
+    await page.locator(`#apps [data-app="${other}"]`).click();
+    await switched(other);
+    await screenshot(page, "ui-app-switched");
+
+    await page.goto(`${v.server.url}/ui/#app=${app}&user=bob&session_user=bob&session=chat-1`);
+    await waitForCount(events(), 3);
+    await search({ app: other });
+    await switched(other);
+
+    await page.goto(`${v.server.url}/ui/#app=${app}&user=bob&session_user=bob&session=chat-1`);
+    await waitForCount(events(), 3);
+    await page.evaluate(`location.hash = ${JSON.stringify(`#app=${other}`)}`);
+    await switched(other);
+    // A link into another app's session opens that one.
+    await page.evaluate(`location.hash = ${JSON.stringify(`#app=${other}&session_user=ana&session=case-1042`)}`);
+    await waitForCount(events(), 7);
+    expect(await page.locator(".session-header h2").innerText()).toBe("Session case-1042");
   });
 
   it("pages through a long history with ListEvents", async () => {
-    await listSessions({ user: "dave" });
+    await page.goto(`${v.server.url}/ui/#app=${app}&user=dave`);
     await page.getByRole("button", { name: "long-1" }).click();
     await waitForCount(events(), 50);
     const more = page.getByRole("button", { name: "Load more events" });
@@ -136,21 +163,45 @@ describe("session viewer in Chromium", () => {
     await more.click();
     await waitForCount(events(), 120);
     expect(await more.isHidden()).toBe(true);
-    const sequences = await events().evaluateAll((els) => els.map((e) => Number((e as unknown as { dataset: { sequence: string } }).dataset.sequence)));
+    const sequences = await events().evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-sequence"))));
     expect(sequences).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
-    await listSessions({});
-    await waitForCount(rows(), 20);
-    await page.screenshot({ path: join("test-results", "ui-viewer-list.png") });
+    // Events without an invocation id form one group.
+    expect(await page.locator("#session .turn").count()).toBe(1);
   });
 
   it("shows API errors in the page", async () => {
-    await page.goto(`${server.url}/ui/#app=${app}&session_user=bob&session=nope`);
-    await expect.poll(() => page.locator("#error").innerText(), { timeout: 10_000 }).toContain("not_found");
+    await page.goto(`${v.server.url}/ui/#app=${app}&session_user=bob&session=nope`);
+    await expect.poll(() => page.locator("#error").innerText(), { timeout: 15_000 }).toContain("not_found");
     expect(await page.locator("#session").innerText()).toContain("could not be loaded");
-    pageErrors.splice(0); // the failed call is logged by the browser as a console error
+    v.pageErrors.splice(0); // the failed call is logged by the browser as a console error
+  });
+
+  it("fits a phone's width: panes stacked, rows as cards, nothing cut off", async () => {
+    const phone = await v.newPage({ width: 390, height: 844 });
+    await phone.goto(`${v.server.url}/ui/#app=${app}`);
+    await waitForCount(phone.locator("#sessions tbody tr"), 20);
+    const overflow = () => phone.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    const box = async (selector: string) => (await phone.locator(selector).boundingBox())!;
+    const apps = await box(".apps-pane");
+    const sessions = await box(".sessions-pane");
+    const detail = await box("#session");
+    expect(apps.y + apps.height).toBeLessThanOrEqual(sessions.y);
+    expect(sessions.y + sessions.height).toBeLessThanOrEqual(detail.y);
+    const updated = (await phone.locator("#sessions tbody tr").first().locator("td.updated").boundingBox())!;
+    expect(updated.width).toBeGreaterThan(0);
+    expect(updated.x + updated.width).toBeLessThanOrEqual(390);
+    expect(await phone.locator("#sessions thead").isVisible()).toBe(false);
+    await screenshot(phone, "ui-phone-list");
+    await phone.goto(`${v.server.url}/ui/#app=${other}&session_user=ana&session=case-1042`);
+    await waitForCount(phone.locator("#session .event"), 7);
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await phone.locator("#session").scrollIntoViewIfNeeded();
+    await screenshot(phone, "ui-phone-session", true);
+    await phone.close();
   });
 
   it("logged no script errors", () => {
-    expect(pageErrors).toEqual([]);
+    expect(v.pageErrors).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { emptyJsonObject, jsonObjectFromEntries } from "../../core/json-object.js";
 import type { EventData, JsonObject, SessionKey, SessionRecord, SessionStatus, StoredEvent } from "../../core/types.js";
 
 /**
@@ -20,24 +21,24 @@ export function eventFromJson(sequence: number, json: string): StoredEvent {
 /** Flat key/JSON pairs of a delta or state; a null value becomes "null" (delete). */
 export function statePairs(delta: JsonObject | null | undefined): string[] {
   const out: string[] = [];
-  if (delta) for (const key in delta) out.push(key, JSON.stringify(delta[key]));
+  if (delta) for (const key of Object.keys(delta)) out.push(key, JSON.stringify(delta[key]));
   return out;
 }
 
 /** A state object from HGETALL pairs (flat array) or an object of JSON texts. */
 export function stateFrom(raw: string[] | Record<string, string>): JsonObject {
-  const state: JsonObject = {};
+  const state = emptyJsonObject();
   if (Array.isArray(raw)) {
     for (let i = 0; i + 1 < raw.length; i += 2) state[raw[i]!] = JSON.parse(raw[i + 1]!);
   } else {
-    for (const key in raw) state[key] = JSON.parse(raw[key]!);
+    for (const key of Object.keys(raw)) state[key] = JSON.parse(raw[key]!);
   }
   return state;
 }
 
 /** An object from flat HGETALL pairs. */
 export function pairsToObject(raw: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = jsonObjectFromEntries<string>([]);
   for (let i = 0; i + 1 < raw.length; i += 2) out[raw[i]!] = raw[i + 1]!;
   return out;
 }
@@ -61,7 +62,5 @@ export function recordFrom(key: SessionKey, hash: Record<string, string>, state:
 
 /** An app delta as the pending JSON the app script applies: key to JSON text ("null" deletes). */
 export function appDeltaJson(delta: JsonObject): string {
-  const out: Record<string, string> = {};
-  for (const key in delta) out[key] = JSON.stringify(delta[key]);
-  return JSON.stringify(out);
+  return JSON.stringify(jsonObjectFromEntries(Object.keys(delta).map((key) => [key, JSON.stringify(delta[key])])));
 }

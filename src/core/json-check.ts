@@ -1,0 +1,78 @@
+import { invalidArgument } from "./errors.js";
+import { limits } from "./limits.js";
+import type { JsonValue } from "./types.js";
+
+/**
+ * What sessiond accepts as JSON, so that every value it stores can be
+ * stored by every store and read back over every protocol:
+ * - numbers are finite (JSON has no NaN or Infinity);
+ * - objects and arrays nest at most {@link limits.maxJsonDepth} deep;
+ * - strings and keys are well-formed Unicode (no lone surrogate, which
+ *   UTF-8 cannot encode) and hold no U+0000, which PostgreSQL cannot store.
+ * A value that breaks a rule is rejected with INVALID_ARGUMENT naming the
+ * path to it, e.g. `events[0].content.parts[2].x`.
+ */
+
+// ES2024's String.prototype.isWellFormed, which Node.js 20+ has; the compiler's lib stops at ES2023.
+const isWellFormed = (String.prototype as unknown as { isWellFormed(this: string): boolean }).isWellFormed;
+
+/** Why a string cannot be stored, or undefined when it can. */
+export function textProblem(value: string): string | undefined {
+  if (!isWellFormed.call(value)) return "holds a lone UTF-16 surrogate, which is not Unicode text";
+  if (value.includes("\u0000")) return "holds U+0000, which cannot be stored";
+  return undefined;
+}
+
+/** Throws INVALID_ARGUMENT naming `field` when `value` is not a string sessiond can store. */
+export function checkStorableText(field: string, value: string): string {
+  const problem = textProblem(value);
+  if (problem) throw invalidArgument(field, problem);
+  return value;
+}
+
+/** Throws INVALID_ARGUMENT naming the offending path when `value` breaks a rule above. */
+export function checkJson<T extends JsonValue | undefined>(field: string, value: T): T {
+  if (value !== undefined) walk(field, value, 0);
+  return value;
+}
+
+function walk(path: string, value: unknown, depth: number): void {
+  switch (typeof value) {
+    case "string":
+      checkStorableText(path, value);
+      return;
+    case "number":
+      if (!Number.isFinite(value)) throw invalidArgument(path, `is ${String(value)}; JSON numbers must be finite`);
+      return;
+    case "boolean":
+      return;
+    case "object":
+      if (value === null) return;
+      if (depth + 1 > limits.maxJsonDepth) {
+        throw invalidArgument(path, `nests objects and arrays more than ${limits.maxJsonDepth} deep`);
+      }
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) walk(`${path}[${i}]`, value[i], depth + 1);
+        return;
+      }
+      for (const key of Object.keys(value)) {
+        const at = pathOf(path, key);
+        const problem = textProblem(key);
+        if (problem) throw invalidArgument(at, `key ${problem}`);
+        walk(at, (value as Record<string, unknown>)[key], depth + 1);
+      }
+      return;
+    default:
+      throw invalidArgument(path, `is not a JSON value (${typeof value})`);
+  }
+}
+
+const PLAIN_KEY = /^[A-Za-z_$][\w$]*$/;
+const MAX_KEY_SHOWN = 40;
+
+// Long keys are cut: the path locates the value, it does not echo the content.
+function pathOf(parent: string, key: string): string {
+  if (PLAIN_KEY.test(key) && key.length <= MAX_KEY_SHOWN) return `${parent}.${key}`;
+  const shown = key.length <= MAX_KEY_SHOWN ? key : `${key.slice(0, MAX_KEY_SHOWN)}…`;
+  return `${parent}[${JSON.stringify(shown)}]`;
+}

@@ -1,0 +1,3 @@
+import { hostileInput } from "./suite.js";
+
+hostileInput("mysql");
