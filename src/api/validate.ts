@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import type { Event } from "../../gen/sessiond/v1/session_pb.js";
-import type { EventActions } from "../../gen/sessiond/v1/session_pb.js";
+import type { Event, EventActions } from "../../gen/sessiond/v1/session_pb.js";
 import { invalidArgument } from "../core/errors.js";
-import { checkJson, checkStorableText } from "../core/json-check.js";
+import { checkJson, checkStorableText, keyPath } from "../core/json-check.js";
 import { limits } from "../core/limits.js";
 import { splitDelta } from "../core/state.js";
 import type { JsonObject, PendingEvent, SessionKey } from "../core/types.js";
@@ -117,7 +116,7 @@ function checkActions(field: string, actions: EventActions): void {
   checkJson(`${field}.custom`, actions.custom);
   checkText(`${field}.transfer_to_agent`, actions.transferToAgent, limits.maxIdLength * 2);
   for (const [name, version] of Object.entries(actions.artifactDelta)) {
-    const at = `${field}.artifact_delta[${JSON.stringify(name.slice(0, 40))}]`;
+    const at = keyPath(`${field}.artifact_delta`, name);
     checkStorableText(at, name);
     nonNegative(at, version);
   }

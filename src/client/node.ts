@@ -6,6 +6,21 @@ import { createSessiondClient as createTransportClient, type SessiondClient, typ
 /** The protocols sessiond serves on its one port. */
 export type Protocol = "grpc" | "connect" | "grpc-web";
 
+/**
+ * TLS settings for an `https://` base URL, in PEM (strings or buffers).
+ * Without them Node's bundled CA certificates verify the server.
+ */
+export interface ClientTlsOptions {
+  /** CA certificates to trust instead of Node's bundled ones, e.g. a private CA. */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** Client certificate chain, for servers or proxies that require mutual TLS. */
+  cert?: string | Buffer;
+  /** The client certificate's private key. */
+  key?: string | Buffer;
+  /** Host name the server certificate must match when it differs from the URL's. */
+  servername?: string;
+}
+
 /** Options of a Node client that builds its own transport. */
 export interface NodeClientOptions {
   /** e.g. http://127.0.0.1:50051 */
@@ -22,6 +37,8 @@ export interface NodeClientOptions {
   interceptors?: Interceptor[];
   /** Default timeout of unary calls, in milliseconds. */
   defaultTimeoutMs?: number;
+  /** CA and client certificate for `https://` URLs. */
+  tls?: ClientTlsOptions;
 }
 
 /**
@@ -37,7 +54,7 @@ export function createSessiondClient(options: NodeClientOptions | TransportClien
 /** The connect-node transport described by `options`. */
 export function nodeTransport(options: NodeClientOptions): Transport {
   const interceptors = [...(options.interceptors ?? []), ...(options.token === undefined ? [] : [bearerToken(options.token)])];
-  const common = { baseUrl: options.baseUrl, interceptors, defaultTimeoutMs: options.defaultTimeoutMs };
+  const common = { baseUrl: options.baseUrl, interceptors, defaultTimeoutMs: options.defaultTimeoutMs, nodeOptions: options.tls && { ...options.tls } };
   const protocol = options.transport ?? "grpc";
   switch (protocol) {
     case "grpc":

@@ -21,3 +21,5 @@ export {
 } from "./sessiond-client.js";
 export { bearerToken, withBearerToken, type TokenSource } from "./bearer-token.js";
 export * from "./types.js";
+// Messages hold bigint fields, which JSON.stringify rejects: these print them.
+export { toJson, toJsonString } from "@bufbuild/protobuf";

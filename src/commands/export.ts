@@ -12,7 +12,7 @@ export async function exportCommand(argv: string[], io: CommandIo = processIo())
     strict: true,
   });
   const target = values.out ?? "-";
-  const store = await openStore(values.store ?? process.env.SESSIOND_STORE ?? DEFAULT_STORE_URL);
+  const store = await openStore(values.store ?? process.env.SESSIOND_STORE ?? DEFAULT_STORE_URL, { mustExist: true });
   try {
     const out = target === "-" ? io.stdout : createWriteStream(target);
     const counts = await exportStore(store, out, { appName: values.app });

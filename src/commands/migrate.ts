@@ -40,7 +40,7 @@ export async function migrateCommand(argv: string[], io: CommandIo = processIo()
   const onSignal = () => interrupted.abort();
   process.once("SIGINT", onSignal);
   try {
-    const from = await openStore(values.from, { autoMigrate: true });
+    const from = await openStore(values.from, { mustExist: true });
     stores.push(from);
     const to = await openStore(values.to, { autoMigrate: true });
     stores.push(to);

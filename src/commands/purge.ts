@@ -23,7 +23,7 @@ export async function purgeCommand(argv: string[], io: CommandIo = processIo()):
     status: statusOption("--status", values.status),
     appName: values.app,
   };
-  const store = await openStore(values.store ?? process.env.SESSIOND_STORE ?? DEFAULT_STORE_URL);
+  const store = await openStore(values.store ?? process.env.SESSIOND_STORE ?? DEFAULT_STORE_URL, { mustExist: true });
   try {
     const scope = `not updated for ${values["older-than"]}${rule.status ? `, status ${rule.status}` : ""}${rule.appName ? `, app ${rule.appName}` : ""}`;
     if (values["dry-run"]) io.stdout.write(`would delete ${await countPurge(store, rule)} sessions (${scope})\n`);

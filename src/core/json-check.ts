@@ -56,7 +56,7 @@ function walk(path: string, value: unknown, depth: number): void {
         return;
       }
       for (const key of Object.keys(value)) {
-        const at = pathOf(path, key);
+        const at = keyPath(path, key);
         const problem = textProblem(key);
         if (problem) throw invalidArgument(at, `key ${problem}`);
         walk(at, (value as Record<string, unknown>)[key], depth + 1);
@@ -70,8 +70,8 @@ function walk(path: string, value: unknown, depth: number): void {
 const PLAIN_KEY = /^[A-Za-z_$][\w$]*$/;
 const MAX_KEY_SHOWN = 40;
 
-// Long keys are cut: the path locates the value, it does not echo the content.
-function pathOf(parent: string, key: string): string {
+/** The path to `key` inside `parent`; long keys are cut: the path locates a value, it does not echo content. */
+export function keyPath(parent: string, key: string): string {
   if (PLAIN_KEY.test(key) && key.length <= MAX_KEY_SHOWN) return `${parent}.${key}`;
   const shown = key.length <= MAX_KEY_SHOWN ? key : `${key.slice(0, MAX_KEY_SHOWN)}…`;
   return `${parent}[${JSON.stringify(shown)}]`;

@@ -1,6 +1,9 @@
 import { planAppend } from "../core/append.js";
 import { patchSession } from "../core/session-patch.js";
-import { SessiondError, sessionExists, sessionNotFound } from "../core/errors.js";
+import { sessionExists, sessionNotFound } from "../core/errors.js";
+import { statePurge } from "../core/delete-scope.js";
+import { inRecentEventsRange, recentEventsRange } from "../core/recent-events.js";
+import { eventsToRestore } from "../core/restore.js";
 import { appListed, compareKeys, compareSessionKeys, deleteScopeMatches, eventMatches, keyOf, sessionCursor, sessionMatches } from "../core/match.js";
 import { applyDelta } from "../core/state.js";
 import type {
@@ -66,10 +69,9 @@ export class MemoryStore implements Store {
 
   async getSession(key: SessionKey, query: RecentEventsQuery) {
     const entry = this.entry(key);
-    let events = entry.events;
-    if (query.numRecentEvents !== undefined) events = events.slice(Math.max(0, events.length - query.numRecentEvents));
-    if (query.afterTimeUs !== undefined) events = events.filter((e) => e.timestampUs >= query.afterTimeUs!);
-    return { view: this.view(entry.record), events: query.numRecentEvents === 0 ? [] : events.slice() };
+    const range = recentEventsRange(query, entry.events.length);
+    const events = range ? entry.events.slice(range.afterSequence).filter((e) => inRecentEventsRange(e, range)) : [];
+    return { view: this.view(entry.record), events };
   }
 
   async updateSession(key: SessionKey, patch: SessionPatch): Promise<SessionView> {
@@ -151,14 +153,12 @@ export class MemoryStore implements Store {
       this.sessions.delete(id);
       count++;
     }
-    if (scope.purgeState && scope.appName !== undefined) {
-      if (scope.userId === undefined) {
-        this.appStates.delete(scope.appName);
-        const prefix = userStateId(scope.appName, "");
-        for (const id of this.userStates.keys()) if (id.startsWith(prefix)) this.userStates.delete(id);
-      } else {
-        this.userStates.delete(userStateId(scope.appName, scope.userId));
-      }
+    const purge = statePurge(scope);
+    if (purge.kind === "user") this.userStates.delete(userStateId(purge.appName, purge.userId));
+    if (purge.kind === "app") {
+      this.appStates.delete(purge.appName);
+      const prefix = userStateId(purge.appName, "");
+      for (const id of this.userStates.keys()) if (id.startsWith(prefix)) this.userStates.delete(id);
     }
     return count;
   }
@@ -180,11 +180,7 @@ export class MemoryStore implements Store {
 
   async restoreEvents(key: SessionKey, events: StoredEvent[]): Promise<void> {
     const entry = this.entry(key);
-    for (const event of events) {
-      if (event.sequence <= entry.events.length) continue;
-      if (event.sequence !== entry.events.length + 1) {
-        throw new SessiondError("invalid_argument", `events: sequence ${event.sequence} would leave a gap after ${entry.events.length}`);
-      }
+    for (const event of eventsToRestore(events, entry.events.length)) {
       entry.events.push(event);
       entry.byId.set(event.id, event);
     }

@@ -2,6 +2,10 @@ import { planAppend } from "../core/append.js";
 import { patchSession } from "../core/session-patch.js";
 import { SessiondError, sessionExists, sessionNotFound } from "../core/errors.js";
 import { applyDelta } from "../core/state.js";
+import { statePurge } from "../core/delete-scope.js";
+import { recentEventsRange } from "../core/recent-events.js";
+import { eventsToRestore } from "../core/restore.js";
+import { nowUs } from "../core/time.js";
 import type {
   AppListQuery,
   AppSummary,
@@ -22,7 +26,7 @@ import type {
 } from "../core/types.js";
 import { type MysqlSettings, parseMysqlUrl } from "./private/mysql-options.js";
 import { migrateMysql, requireMysqlSchema } from "./private/mysql-migrate.js";
-import { type Connection, ER_DUP_ENTRY, errno, MysqlPool, type Row, rowsOf, run } from "./private/mysql-pool.js";
+import { type Connection, ER_BAD_DB_ERROR, ER_DUP_ENTRY, errno, MysqlPool, type Row, rowsOf, run } from "./private/mysql-pool.js";
 import { applySharedDelta, readSharedState, readSharedStates, writeAppState, writeUserState } from "./private/mysql-shared-state.js";
 import { datetimeFromUs, usColumn, usFromColumn } from "./private/mysql-time.js";
 import {
@@ -42,6 +46,8 @@ import type { PoolStats, Store } from "./store.js";
 export interface MysqlOptions {
   /** Create or upgrade the schema on open; wins over the URL's `auto_migrate` (default true). */
   autoMigrate?: boolean;
+  /** Fail (not_found) unless the database exists with the tables; create and migrate nothing. */
+  mustExist?: boolean;
 }
 
 const SESSION_SELECT = `pk, app_name, user_id, id, agent_id, status, state, metadata, ${usColumn("created_at")}, ${usColumn("updated_at")}, last_sequence`;
@@ -74,16 +80,18 @@ export class MysqlStore implements Store {
     const settings = parseMysqlUrl(url);
     const store = new MysqlStore(new MysqlPool(settings), settings);
     try {
-      if (options.autoMigrate ?? settings.autoMigrate ?? true) await store.migrate();
-      else await requireMysqlSchema(store.pool, settings);
-      const [packet] = await store.pool.query("SELECT @@max_allowed_packet AS bytes");
-      store.packetBytes = Number(packet!.bytes);
+      if (!options.mustExist && (options.autoMigrate ?? settings.autoMigrate ?? true)) await store.migrate();
+      else await requireMysqlSchema(store.pool, settings, options.mustExist);
+      const [server] = await store.pool.query("SELECT @@max_allowed_packet AS bytes, VERSION() AS version");
+      store.packetBytes = Number(server!.bytes);
+      store.pool.flavor = String(server!.version).includes("MariaDB") ? "mariadb" : "mysql";
       return store;
     } catch (error) {
       await store.close();
       if (error instanceof SessiondError) throw error;
       // Driver messages name the cause (refused, unknown database, denied login) but never the password.
       const where = `MySQL database ${JSON.stringify(settings.database)} at ${settings.host}:${settings.port}`;
+      if (options.mustExist && errno(error) === ER_BAD_DB_ERROR) throw new SessiondError("not_found", `store: ${where} does not exist`);
       throw new SessiondError("unavailable", `store: cannot open ${where}: ${(error as Error).message}`);
     }
   }
@@ -130,21 +138,14 @@ export class MysqlStore implements Store {
       const found = await this.sessionRow(c, key, "");
       if (!found) throw sessionNotFound(key);
       const view = { session: found.record, ...(await readSharedState(c, this.t, key.appName, key.userId)) };
-      if (query.numRecentEvents === 0) return { view, events: [] };
-      const after = query.afterTimeUs;
-      const rows =
-        query.numRecentEvents === undefined
-          ? await rowsOf(
-              c,
-              `SELECT ${EVENT_SELECT} FROM ${this.t.events} WHERE session_pk = ?${after === undefined ? "" : " AND timestamp >= ?"} ORDER BY sequence`,
-              after === undefined ? [found.pk] : [found.pk, datetimeFromUs(after)],
-            )
-          : await rowsOf(
-              c,
-              `SELECT * FROM (SELECT ${EVENT_SELECT} FROM ${this.t.events} WHERE session_pk = ? ORDER BY sequence DESC LIMIT ?) recent
-               WHERE timestamp >= ? ORDER BY sequence`,
-              [found.pk, query.numRecentEvents, after ?? Number.MIN_SAFE_INTEGER],
-            );
+      const range = recentEventsRange(query, found.record.lastSequence);
+      if (!range) return { view, events: [] };
+      const after = range.afterTimeUs;
+      const rows = await rowsOf(
+        c,
+        `SELECT ${EVENT_SELECT} FROM ${this.t.events} WHERE session_pk = ? AND sequence > ?${after === undefined ? "" : " AND timestamp >= ?"} ORDER BY sequence`,
+        after === undefined ? [found.pk, range.afterSequence] : [found.pk, range.afterSequence, datetimeFromUs(after)],
+      );
       return { view, events: rows.map((r) => eventFromRow(r as unknown as EventRow, usFromColumn)) };
     }, "read");
   }
@@ -276,13 +277,11 @@ export class MysqlStore implements Store {
     ]);
     return this.pool.transaction(async (c) => {
       const result = await run(c, `DELETE FROM ${this.t.sessions} WHERE 1 = 1${clauses}`, args);
-      if (scope.purgeState && scope.appName !== undefined) {
-        if (scope.userId !== undefined) {
-          await c.query(`DELETE FROM ${this.t.userStates} WHERE app_name = ? AND user_id = ?`, [scope.appName, scope.userId]);
-        } else {
-          await c.query(`DELETE FROM ${this.t.appStates} WHERE app_name = ?`, [scope.appName]);
-          await c.query(`DELETE FROM ${this.t.userStates} WHERE app_name = ?`, [scope.appName]);
-        }
+      const purge = statePurge(scope);
+      if (purge.kind === "user") await c.query(`DELETE FROM ${this.t.userStates} WHERE app_name = ? AND user_id = ?`, [purge.appName, purge.userId]);
+      if (purge.kind === "app") {
+        await c.query(`DELETE FROM ${this.t.appStates} WHERE app_name = ?`, [purge.appName]);
+        await c.query(`DELETE FROM ${this.t.userStates} WHERE app_name = ?`, [purge.appName]);
       }
       return result.affectedRows;
     });
@@ -316,8 +315,9 @@ export class MysqlStore implements Store {
       const [session] = await rowsOf(c, `SELECT pk FROM ${this.t.sessions} WHERE ${BY_KEY} FOR UPDATE`, keyArgs(key));
       if (!session) throw sessionNotFound(key);
       const pk = Number(session.pk);
-      // A no-op update skips rows whose sequence or id is already stored.
-      await this.insertEvents(c, pk, events, " ON DUPLICATE KEY UPDATE sequence = sequence");
+      const [stored] = await rowsOf(c, `SELECT COALESCE(MAX(sequence), 0) AS top FROM ${this.t.events} WHERE session_pk = ?`, [pk]);
+      // A no-op update skips rows whose id is already stored.
+      await this.insertEvents(c, pk, eventsToRestore(events, Number(stored!.top)), " ON DUPLICATE KEY UPDATE sequence = sequence");
       await c.query(
         `UPDATE ${this.t.sessions} SET last_sequence = GREATEST(last_sequence,
            (SELECT COALESCE(MAX(sequence), 0) FROM ${this.t.events} WHERE session_pk = ?)) WHERE pk = ?`,
@@ -327,7 +327,7 @@ export class MysqlStore implements Store {
   }
 
   async restoreSharedState(appName: string, userId: string, state: { appState?: JsonObject; userState?: JsonObject }) {
-    const now = datetimeFromUs(Date.now() * 1000);
+    const now = datetimeFromUs(nowUs());
     await this.pool.transaction(async (c) => {
       if (state.appState) await writeAppState(c, this.t, appName, state.appState, now);
       if (state.userState) await writeUserState(c, this.t, appName, userId, state.userState, now);

@@ -11,6 +11,13 @@ export interface OpenStoreOptions {
    * unset, the URL decides (default true).
    */
   autoMigrate?: boolean;
+  /**
+   * Open only a store that already exists, creating and migrating nothing:
+   * for tools that read or delete (export, purge, the source of a copy), so
+   * a mistyped URL fails (not_found) instead of making an empty store.
+   * Memory stores have nothing to find and open as usual.
+   */
+  mustExist?: boolean;
 }
 
 /** The store used when none is configured. */

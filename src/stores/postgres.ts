@@ -1,5 +1,8 @@
 import postgres, { type PendingQuery, type ReservedSql, type Row, type Sql } from "postgres";
+import { statePurge } from "../core/delete-scope.js";
 import { sessionExists, sessionNotFound, sequenceConflict } from "../core/errors.js";
+import { eventsToRestore } from "../core/restore.js";
+import { nowUs } from "../core/time.js";
 import { applyDelta } from "../core/state.js";
 import type {
   AppListQuery,
@@ -40,13 +43,15 @@ import {
   timestamp,
   transaction,
 } from "./private/postgres-sql.js";
-import { type EventRow, eventFromRow, type SessionRow, sessionFromRow } from "./private/sql.js";
+import { callBudgetMs, type EventRow, eventFromRow, type SessionRow, sessionFromRow } from "./private/sql.js";
 import type { PoolStats, Store } from "./store.js";
 
 /** Options of the PostgreSQL store beside its URL. */
 export interface PostgresOptions {
   /** Create or upgrade the schema on open; wins over the URL's auto_migrate (default true). */
   autoMigrate?: boolean;
+  /** Fail (not_found) unless the schema exists with its tables; create and migrate nothing. */
+  mustExist?: boolean;
 }
 
 type Conn = ReservedSql;
@@ -97,8 +102,8 @@ export class PostgresStore implements Store {
     });
     const store = new PostgresStore(sql, tables, parsed.max);
     try {
-      if (options.autoMigrate ?? parsed.autoMigrate ?? true) await store.migrate();
-      else await requirePostgresSchema(sql, tables);
+      if (!options.mustExist && (options.autoMigrate ?? parsed.autoMigrate ?? true)) await store.migrate();
+      else await requirePostgresSchema(sql, tables, options.mustExist);
     } catch (error) {
       await sql.end({ timeout: 0 });
       throw postgresError(error, { detail: true });
@@ -165,13 +170,15 @@ export class PostgresStore implements Store {
     const t = this.t;
     return this.use(async (c) => {
       const expected = patch.expectedLastSequence ?? null;
-      const [updated] = await c`
+      // In a transaction, for the commit guard (see commit); still one round trip.
+      const [rows] = await transaction(c, [c`
         UPDATE ${t.sessions} AS s SET status = coalesce(${patch.status ?? null}, s.status),
           metadata = coalesce(${patch.metadata ? c.json(patch.metadata) : null}::jsonb, s.metadata),
           agent_id = coalesce(${patch.agentId ?? null}, s.agent_id), updated_at = ${timestamp(c, patch.nowUs)}
         WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId}
           AND (${expected}::int8 IS NULL OR last_sequence = ${expected}::int8)
-        RETURNING ${sessionColumns(c, "s")}, ${stateColumns(c, this.t, "s")}`;
+        RETURNING ${sessionColumns(c, "s")}, ${stateColumns(c, this.t, "s")}`]);
+      const updated = rows![0];
       if (updated) return viewOf(updated, updated);
       const [found] = await c`SELECT last_sequence FROM ${t.sessions} WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId}`;
       if (!found) throw sessionNotFound(key);
@@ -182,8 +189,8 @@ export class PostgresStore implements Store {
   async deleteSession(key: SessionKey): Promise<void> {
     const t = this.t;
     await this.use(async (c) => {
-      const result = await c`DELETE FROM ${t.sessions} WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId}`;
-      if (result.count === 0) throw sessionNotFound(key);
+      const [result] = await transaction(c, [c`DELETE FROM ${t.sessions} WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId}`]);
+      if (result!.count === 0) throw sessionNotFound(key);
       await this.announce(c, [key]);
     });
   }
@@ -262,12 +269,13 @@ export class PostgresStore implements Store {
         scope.updatedBeforeUs !== undefined && c`AND updated_at < ${timestamp(c, scope.updatedBeforeUs)}`,
         scope.status !== undefined && c`AND status = ${scope.status}`,
       ]);
+      const state = statePurge(scope);
       const purge =
-        !scope.purgeState || scope.appName === undefined
+        state.kind === "none"
           ? []
-          : scope.userId !== undefined
-            ? [c`DELETE FROM ${t.userStates} WHERE app_name = ${scope.appName} AND user_id = ${scope.userId}`]
-            : [c`DELETE FROM ${t.userStates} WHERE app_name = ${scope.appName}`, c`DELETE FROM ${t.appStates} WHERE app_name = ${scope.appName}`];
+          : state.kind === "user"
+            ? [c`DELETE FROM ${t.userStates} WHERE app_name = ${state.appName} AND user_id = ${state.userId}`]
+            : [c`DELETE FROM ${t.userStates} WHERE app_name = ${state.appName}`, c`DELETE FROM ${t.appStates} WHERE app_name = ${state.appName}`];
       const [deleted] = await transaction(c, [
         c`DELETE FROM ${t.sessions} WHERE true ${where} RETURNING app_name, user_id, id`,
         ...purge,
@@ -311,20 +319,22 @@ export class PostgresStore implements Store {
   async restoreEvents(key: SessionKey, events: StoredEvent[]): Promise<void> {
     const t = this.t;
     await this.use(async (c) => {
-      const [, locked] = await pipeline(c, [
+      const [, locked, stored] = await pipeline(c, [
         begin(c),
         c`SELECT pk FROM ${t.sessions} WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId} FOR UPDATE`,
+        c`SELECT coalesce(max(sequence), 0) AS top FROM ${t.events} WHERE session_pk = ${this.pkOf(c, key)}`,
       ]);
       const pk = locked![0]?.pk as string | undefined;
       if (pk === undefined) throw sessionNotFound(key);
+      const fresh = eventsToRestore(events, Number(stored![0]!.top));
       await pipeline(c, [
         c`INSERT INTO ${t.events} (session_pk, ${eventColumns(c, "insert")})
-          SELECT ${pk}::int8, ${eventRecords(c)} FROM jsonb_array_elements(${c.json(events.map(eventRecord))}) AS r
+          SELECT ${pk}::int8, ${eventRecords(c)} FROM jsonb_array_elements(${c.json(fresh.map(eventRecord))}) AS r
           ON CONFLICT DO NOTHING`,
         c`UPDATE ${t.sessions} SET last_sequence = greatest(last_sequence,
             (SELECT coalesce(max(sequence), 0) FROM ${t.events} WHERE session_pk = ${pk}::int8))
           WHERE pk = ${pk}::int8`,
-        commit(c),
+        ...commit(c),
       ]);
     }, { openTransaction: true });
   }
@@ -332,7 +342,7 @@ export class PostgresStore implements Store {
   async restoreSharedState(appName: string, userId: string, state: { appState?: JsonObject; userState?: JsonObject }) {
     const t = this.t;
     await this.use(async (c) => {
-      const now = timestamp(c, Date.now() * 1000);
+      const now = timestamp(c, nowUs());
       const writes = [
         ...(state.appState
           ? [c`INSERT INTO ${t.appStates} (app_name, state, updated_at) VALUES (${appName}, ${c.json(state.appState)}, ${now})
@@ -388,6 +398,8 @@ export class PostgresStore implements Store {
    * before the connection returns to the pool.
    */
   private async use<T>(work: (c: Conn) => Promise<T>, options: { openTransaction?: boolean } = {}): Promise<T> {
+    // A call whose deadline has passed does not start; transactions bound themselves (see begin and commit).
+    callBudgetMs();
     this.waiting++;
     let c: Conn;
     try {

@@ -1,6 +1,9 @@
 import type { Cluster, Redis } from "ioredis";
 import { SessiondError, sessionExists, sessionNotFound, sequenceConflict } from "../core/errors.js";
+import { statePurge } from "../core/delete-scope.js";
 import { eventMatches } from "../core/match.js";
+import { inRecentEventsRange, recentEventsRange } from "../core/recent-events.js";
+import { restoreGap } from "../core/restore.js";
 import { applyDelta } from "../core/state.js";
 import type {
   AppListQuery,
@@ -36,6 +39,8 @@ export interface RedisStoreOptions {
   ttlSeconds?: number;
   /** Record the key layout version when the prefix has none (default true). */
   autoMigrate?: boolean;
+  /** Fail (not_found) when the prefix holds no layout version, i.e. sessiond never wrote there. */
+  mustExist?: boolean;
 }
 
 /** How long opening waits for the server or cluster to answer. */
@@ -84,7 +89,7 @@ export class RedisStore implements Store {
     }
     const store = new RedisStore(client, target, new RedisKeys(target.prefix));
     try {
-      await store.checkLayout(options.autoMigrate ?? true);
+      await store.checkLayout(!options.mustExist && (options.autoMigrate ?? true), options.mustExist);
     } catch (error) {
       client.disconnect();
       throw error;
@@ -126,11 +131,10 @@ export class RedisStore implements Store {
     const record = recordFrom(key, hash ?? {}, stateFrom(state ?? {}));
     if (!record) throw sessionNotFound(key);
     let events: StoredEvent[] = [];
-    if (query.numRecentEvents !== 0) {
-      const last = record.lastSequence;
-      const from = query.numRecentEvents === undefined ? 1 : Math.max(1, last - query.numRecentEvents + 1);
-      events = await readEventRange(this.client, k.events, from, last);
-      if (query.afterTimeUs !== undefined) events = events.filter((e) => e.timestampUs >= query.afterTimeUs!);
+    const range = recentEventsRange(query, record.lastSequence);
+    if (range) {
+      events = await readEventRange(this.client, k.events, range.afterSequence + 1, record.lastSequence);
+      events = events.filter((e) => inRecentEventsRange(e, range));
     }
     return { view: { session: record, appState, userState: stateFrom(userState ?? {}) }, events };
   }
@@ -237,7 +241,8 @@ export class RedisStore implements Store {
         await deleteAll(keys.filter((key) => scope.userId === undefined || key.userId === scope.userId));
       }
     }
-    if (scope.purgeState && scope.appName !== undefined) await this.purgeState(scope.appName, scope.userId);
+    const purge = statePurge(scope);
+    if (purge.kind !== "none") await this.purgeState(purge.appName, purge.kind === "user" ? purge.userId : undefined);
     return count;
   }
 
@@ -273,7 +278,9 @@ export class RedisStore implements Store {
     const header = JSON.stringify({ ttl: this.ttl });
     for (let i = 0; i === 0 || i < events.length; i += 500) {
       const args = events.slice(i, i + 500).flatMap((e) => [String(e.sequence), e.id, String(e.timestampUs), eventJson(e)]);
-      if ((await this.sessionScript(scripts.restoreEvents, key, [header, ...args])) === 0) throw sessionNotFound(key);
+      const result = (await this.sessionScript(scripts.restoreEvents, key, [header, ...args])) as 0 | 1 | [-1, number, number];
+      if (result === 0) throw sessionNotFound(key);
+      if (Array.isArray(result)) throw restoreGap(result[1], result[2]);
     }
   }
 
@@ -380,14 +387,16 @@ export class RedisStore implements Store {
     await this.client.del(a.appState, a.users, a.applied);
   }
 
-  /** Requires Redis 7; records the layout version on first use; refuses a layout newer than this code. */
-  private async checkLayout(record: boolean): Promise<void> {
+  /** Requires Redis 7; records the layout version on first use (or, with `mustExist`, requires one); refuses a layout newer than this code. */
+  private async checkLayout(record: boolean, mustExist = false): Promise<void> {
     const version = /redis_version:(\d+)/.exec(await this.client.info("server"))?.[1];
     if (version !== undefined && Number(version) < 7) {
       throw new SessiondError("unavailable", `store: Redis 7 or newer is required (sharded pub/sub in scripts), the server runs ${version}`);
     }
     if (record) await this.client.set(this.keys.version, String(LAYOUT_VERSION), "NX");
-    const stored = Number(await this.client.get(this.keys.version));
+    const found = await this.client.get(this.keys.version);
+    if (found === null && mustExist) throw new SessiondError("not_found", `store: Redis holds no sessiond data under prefix ${this.keys.prefix}`);
+    const stored = Number(found);
     if (stored > LAYOUT_VERSION) {
       throw new SessiondError("unavailable", `store: key layout version ${stored} under prefix ${this.keys.prefix} is newer than this server's ${LAYOUT_VERSION}`);
     }

@@ -1,10 +1,14 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { planAppend } from "../core/append.js";
 import { patchSession } from "../core/session-patch.js";
 import { SessiondError, sessionExists, sessionNotFound } from "../core/errors.js";
 import { applyDelta } from "../core/state.js";
+import { statePurge } from "../core/delete-scope.js";
+import { recentEventsRange } from "../core/recent-events.js";
+import { eventsToRestore } from "../core/restore.js";
+import { nowUs } from "../core/time.js";
 import type {
   AppListQuery,
   AppSummary,
@@ -25,7 +29,9 @@ import type {
   StoredEvent,
 } from "../core/types.js";
 import {
+  callBudgetMs,
   conditions,
+  deadlineExceeded,
   EVENT_COLUMNS,
   type EventRow,
   eventFilterConditions,
@@ -40,17 +46,23 @@ import {
 } from "./private/sql.js";
 import { migrateSqlite, requireSqliteSchema } from "./private/sqlite-schema.js";
 import type { Store } from "./store.js";
+import { StoreUrlOptions } from "./url-options.js";
 
 /** Options of the SQLite store, from the URL's query string. */
 export interface SqliteOptions {
   /** Wins over the URL's `auto_migrate` (default true). */
   autoMigrate?: boolean;
+  /** Fail (not_found) unless the file exists with the schema; create and migrate nothing. */
+  mustExist?: boolean;
   tablePrefix?: string;
   /** "full" (default) survives power loss; "normal" is faster and survives process crashes. */
   synchronous?: "full" | "normal";
 }
 
 const asUs = (value: unknown) => Number(value);
+/** How long a writer waits for another process's write lock when its call has no deadline. */
+const BUSY_TIMEOUT_MS = 5000;
+const SQLITE_BUSY = 5;
 const asBit = (value: boolean) => (value ? 1 : 0);
 
 /**
@@ -71,21 +83,22 @@ export class SqliteStore implements Store {
   /** Opens (creating when missing) the database file at `location`, e.g. `./sessiond.db?synchronous=normal`. */
   static async open(location: string, options: SqliteOptions = {}): Promise<SqliteStore> {
     const [path, query] = splitQuery(location);
-    const params = new URLSearchParams(query);
-    const tables = tableNames(params.get("prefix") ?? options.tablePrefix ?? "");
-    const synchronous = params.get("synchronous") ?? options.synchronous ?? "full";
-    if (synchronous !== "full" && synchronous !== "normal") {
-      throw new SessiondError("invalid_argument", "store: synchronous must be full or normal");
-    }
+    // `prefix` is the name older versions read; `table_prefix` is every SQL store's.
+    const params = new StoreUrlOptions(query, ["table_prefix", "prefix", "synchronous", "auto_migrate"]);
+    const tables = tableNames(params.string("table_prefix") ?? params.string("prefix") ?? options.tablePrefix ?? "");
+    const synchronous = params.choice("synchronous", ["full", "normal"]) ?? options.synchronous ?? "full";
     if (path === "") throw new SessiondError("invalid_argument", "store: sqlite URL needs a file path, e.g. sqlite:./sessiond.db");
+    if (options.mustExist && (path === ":memory:" || !existsSync(path))) {
+      throw new SessiondError("not_found", `store: SQLite database ${JSON.stringify(path)} does not exist`);
+    }
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     const db = new DatabaseSync(path);
-    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous}; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;`);
+    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous}; PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;`);
     const store = new SqliteStore(db, tables);
-    const autoMigrate = options.autoMigrate ?? (params.has("auto_migrate") ? params.get("auto_migrate") !== "false" : true);
+    const autoMigrate = !options.mustExist && (options.autoMigrate ?? params.boolean("auto_migrate") ?? true);
     try {
       if (autoMigrate) store.migrate();
-      else requireSqliteSchema(db, tables);
+      else requireSqliteSchema(db, tables, path, options.mustExist);
     } catch (error) {
       db.close();
       throw error;
@@ -123,19 +136,12 @@ export class SqliteStore implements Store {
   async getSession(key: SessionKey, query: RecentEventsQuery) {
     return this.read(() => {
       const found = this.requireSession(key);
-      let events: StoredEvent[] = [];
-      if (query.numRecentEvents !== 0) {
-        const cols = EVENT_COLUMNS.join(", ");
-        const after = query.afterTimeUs ?? Number.MIN_SAFE_INTEGER;
-        const rows =
-          query.numRecentEvents === undefined
-            ? this.stmt(`SELECT ${cols} FROM ${this.t.events} WHERE session_pk = ? AND timestamp >= ? ORDER BY sequence`).all(found.pk, after)
-            : this.stmt(
-                `SELECT * FROM (SELECT ${cols} FROM ${this.t.events} WHERE session_pk = ? ORDER BY sequence DESC LIMIT ?)
-                 WHERE timestamp >= ? ORDER BY sequence`,
-              ).all(found.pk, query.numRecentEvents, after);
-        events = rows.map((r) => eventFromRow(r as unknown as EventRow, asUs));
-      }
+      const range = recentEventsRange(query, found.record.lastSequence);
+      const events = range
+        ? this.stmt(`SELECT ${EVENT_COLUMNS.join(", ")} FROM ${this.t.events} WHERE session_pk = ? AND sequence > ? AND timestamp >= ? ORDER BY sequence`)
+            .all(found.pk, range.afterSequence, range.afterTimeUs ?? Number.MIN_SAFE_INTEGER)
+            .map((r) => eventFromRow(r as unknown as EventRow, asUs))
+        : [];
       return { view: this.view(found.record), events };
     });
   }
@@ -253,13 +259,11 @@ export class SqliteStore implements Store {
     ]);
     return this.tx(() => {
       const result = this.stmt(`DELETE FROM ${this.t.sessions} WHERE 1 = 1${clauses}`).run(...args);
-      if (scope.purgeState && scope.appName !== undefined) {
-        if (scope.userId !== undefined) {
-          this.stmt(`DELETE FROM ${this.t.userStates} WHERE app_name = ? AND user_id = ?`).run(scope.appName, scope.userId);
-        } else {
-          this.stmt(`DELETE FROM ${this.t.userStates} WHERE app_name = ?`).run(scope.appName);
-          this.stmt(`DELETE FROM ${this.t.appStates} WHERE app_name = ?`).run(scope.appName);
-        }
+      const purge = statePurge(scope);
+      if (purge.kind === "user") this.stmt(`DELETE FROM ${this.t.userStates} WHERE app_name = ? AND user_id = ?`).run(purge.appName, purge.userId);
+      if (purge.kind === "app") {
+        this.stmt(`DELETE FROM ${this.t.userStates} WHERE app_name = ?`).run(purge.appName);
+        this.stmt(`DELETE FROM ${this.t.appStates} WHERE app_name = ?`).run(purge.appName);
       }
       return Number(result.changes);
     });
@@ -288,11 +292,12 @@ export class SqliteStore implements Store {
   async restoreEvents(key: SessionKey, events: StoredEvent[]): Promise<void> {
     this.tx(() => {
       const { pk } = this.requireSession(key);
+      const top = Number(this.stmt(`SELECT COALESCE(MAX(sequence), 0) AS top FROM ${this.t.events} WHERE session_pk = ?`).get(pk)!.top);
       const insert = this.stmt(
         `INSERT INTO ${this.t.events} (session_pk, ${EVENT_COLUMNS.join(", ")}) VALUES (?${", ?".repeat(EVENT_COLUMNS.length)})
          ON CONFLICT DO NOTHING`,
       );
-      for (const event of events) insert.run(pk, ...(eventRow(event, (us) => us, asBit) as SQLInputValue[]));
+      for (const event of eventsToRestore(events, top)) insert.run(pk, ...(eventRow(event, (us) => us, asBit) as SQLInputValue[]));
       this.stmt(
         `UPDATE ${this.t.sessions} SET last_sequence = MAX(last_sequence, (SELECT COALESCE(MAX(sequence), 0) FROM ${this.t.events} WHERE session_pk = ?)) WHERE pk = ?`,
       ).run(pk, pk);
@@ -301,7 +306,7 @@ export class SqliteStore implements Store {
 
   async restoreSharedState(appName: string, userId: string, state: { appState?: JsonObject; userState?: JsonObject }) {
     this.tx(() => {
-      const now = Date.now() * 1000;
+      const now = nowUs();
       if (state.appState) this.putAppState(appName, state.appState, now);
       if (state.userState) this.putUserState(appName, userId, state.userState, now);
     });
@@ -328,10 +333,26 @@ export class SqliteStore implements Store {
     return statement;
   }
 
+  /**
+   * A write transaction. Under a call deadline, waiting for another
+   * process's write lock is bounded by the time left (busy_timeout), and the
+   * deadline is checked again before COMMIT: a write that ran past it is
+   * rolled back.
+   */
   private tx<T>(work: () => T): T {
-    this.db.exec("BEGIN IMMEDIATE");
+    const budget = callBudgetMs();
+    const wait = budget === undefined ? BUSY_TIMEOUT_MS : Math.min(BUSY_TIMEOUT_MS, budget);
+    if (wait !== BUSY_TIMEOUT_MS) this.db.exec(`PRAGMA busy_timeout = ${wait}`);
+    try {
+      this.db.exec("BEGIN IMMEDIATE");
+    } catch (error) {
+      throw budget !== undefined && (error as { errcode?: number }).errcode === SQLITE_BUSY ? deadlineExceeded() : error;
+    } finally {
+      if (wait !== BUSY_TIMEOUT_MS) this.db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
     try {
       const result = work();
+      if (budget !== undefined) callBudgetMs();
       this.db.exec("COMMIT");
       return result;
     } catch (error) {
@@ -342,6 +363,7 @@ export class SqliteStore implements Store {
 
   /** A read transaction, so multi-statement reads see one snapshot even with other writer processes. */
   private read<T>(work: () => T): T {
+    callBudgetMs();
     this.db.exec("BEGIN");
     try {
       return work();

@@ -1,5 +1,5 @@
 import { SessiondError } from "../core/errors.js";
-import { checkJson, textProblem } from "../core/json-check.js";
+import { checkJson, keyPath, textProblem } from "../core/json-check.js";
 import { limits } from "../core/limits.js";
 import type { JsonObject, SessionRecord, SessionStatus, StoredEvent } from "../core/types.js";
 
@@ -99,7 +99,7 @@ function actionsOf(where: string, value: unknown): StoredEvent["actions"] {
   if (transferToAgent !== undefined) text(where, "event.actions.transferToAgent", transferToAgent);
   if (artifactDelta !== undefined) {
     const versions = checkState(where, artifactDelta, "event.actions.artifactDelta");
-    for (const [name, version] of Object.entries(versions)) integer(where, `event.actions.artifactDelta[${JSON.stringify(name.slice(0, 40))}]`, version);
+    for (const [name, version] of Object.entries(versions)) integer(where, keyPath("event.actions.artifactDelta", name), version);
   }
   return value as StoredEvent["actions"];
 }

@@ -20,7 +20,7 @@ beforeAll(async () => {
   try {
     await run(PYTHON, ["-c", "import grpc, google.protobuf"]);
   } catch (error) {
-    throw new Error(`${PYTHON} lacks grpc: run scripts/ci/install-system-packages.sh (${String(error)})`);
+    throw new Error(`${PYTHON} lacks grpc: run scripts/install-system-packages.sh (${String(error)})`);
   }
   server = await startServer({ store: new MemoryStore(), port: 0 });
   // Real clients regenerate before use; this also proves generate.sh works on proto/ as it is now.

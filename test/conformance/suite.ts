@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe } from "vitest";
-import { openStore } from "../../src/stores/open.js";
-import type { Store } from "../../src/stores/store.js";
-import { defaultTestProtocol, startTestServer, type TestProtocol, type TestServer } from "../support/server.js";
-import { testStores } from "../support/stores.js";
+import { describe } from "vitest";
+import { defaultTestProtocol, type TestProtocol } from "../support/server.js";
+import { useStoreServer } from "../support/store-server.js";
+import type { testStores } from "../support/stores.js";
 import type { SuiteContext } from "./context.js";
 import { appTests } from "./apps.js";
 import { concurrencyTests } from "./concurrency.js";
@@ -21,30 +20,16 @@ import { stateTests } from "./state.js";
  */
 export function conformance(name: keyof typeof testStores, protocol: TestProtocol = defaultTestProtocol()): void {
   describe(`${name} store over ${protocol}`, () => {
-    let cleanup: (() => Promise<void>) | undefined;
-    let running: TestServer | undefined;
-    let store: Store | undefined;
+    const server = useStoreServer(name, protocol);
     const ctx: SuiteContext = {
       protocol,
       get client() {
-        if (!running) throw new Error("server not started");
-        return running.client;
+        return server.client;
       },
       get store() {
-        if (!store) throw new Error("store not opened");
-        return store;
+        return server.store;
       },
     };
-    beforeAll(async () => {
-      const isolated = await testStores[name]!();
-      cleanup = isolated.cleanup;
-      store = await openStore(isolated.url);
-      running = await startTestServer(store, {}, protocol);
-    });
-    afterAll(async () => {
-      await running?.close();
-      await cleanup?.();
-    });
     sessionTests(ctx);
     eventTests(ctx);
     stateTests(ctx);

@@ -36,4 +36,22 @@ describe("state scopes", () => {
       "user:y": 3,
     });
   });
+
+  it("keeps __proto__ and constructor as own keys through routing, applying, combining and merging", () => {
+    const delta = JSON.parse('{"__proto__":{"temp:t":1,"app:z":2},"user:__proto__":{"x":1},"app:constructor":3}') as JsonObject;
+    const { scoped, stored } = splitDelta(delta);
+    expect(Object.keys(scoped.session!)).toEqual(["__proto__"]);
+    expect(Object.keys(scoped.user!)).toEqual(["__proto__"]);
+    expect(Object.keys(scoped.app!)).toEqual(["constructor"]);
+    expect(Object.keys(stored!)).toEqual(["__proto__", "user:__proto__", "app:constructor"]);
+    const state = applyDelta({ k: 1 }, scoped.session);
+    expect(Object.keys(state)).toEqual(["k", "__proto__"]);
+    expect(state["temp:t"]).toBeUndefined();
+    const combined = combineScopedDeltas([scoped, { app: null, user: JSON.parse('{"__proto__":null}') as JsonObject, session: null }]);
+    expect(Object.keys(combined.user!)).toEqual(["__proto__"]);
+    expect(Object.keys(applyDelta(scoped.user!, combined.user))).toEqual([]);
+    const view = { session: { state } as never, appState: scoped.app!, userState: scoped.user! };
+    expect(Object.keys(mergedState(view)).sort()).toEqual(["__proto__", "app:constructor", "k", "user:__proto__"]);
+    expect(Object.hasOwn(Object.prototype, "x") || Object.hasOwn(Object.prototype, "temp:t")).toBe(false);
+  });
 });

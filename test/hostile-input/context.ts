@@ -1,16 +1,9 @@
-import type { Client } from "@connectrpc/connect";
 import { expect } from "vitest";
-import type { SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
-import type { Store } from "../../src/stores/store.js";
 import { uniqueName } from "../support/server.js";
+import type { StoreServer } from "../support/store-server.js";
 
-/** A real server over the store under test, a gRPC client and raw Connect JSON access. */
-export interface HostileContext {
-  readonly client: Client<typeof SessionService>;
-  readonly store: Store;
-  /** The server's base URL. */
-  readonly url: string;
-}
+/** A real server over the store under test, a gRPC client and its URL for raw Connect JSON. */
+export type HostileContext = StoreServer;
 
 /** The outcome of a Connect JSON call sent as raw text. */
 export interface RawReply {

@@ -74,6 +74,15 @@ export function jsonValueTests(ctx: HostileContext): void {
       await expectUntouched(ctx, key);
     });
 
+    it("rejects artifact versions that are negative or not exact numbers, naming the artifact", async () => {
+      const key = await freshSession(ctx);
+      for (const version of ['"-1"', '"9007199254740992"']) {
+        const reply = await rawCall(ctx, "AppendEvent", `{${keyJson(key)},"event":{"actions":{"artifactDelta":{"ok":"1","report.pdf":${version}}}}}`);
+        expectInvalid(reply, 'event.actions.artifact_delta["report.pdf"]');
+      }
+      await expectUntouched(ctx, key);
+    });
+
     it("leaves no session behind when CreateSession is rejected, and listing keeps working", async () => {
       const appName = uniqueName("app");
       expectInvalid(await rawCall(ctx, "CreateSession", `{"appName":"${appName}","userId":"u","sessionId":"s1","metadata":{"big":1e400}}`), "metadata.big");

@@ -11,6 +11,7 @@ import { connectTestRedis, deleteRedisPrefix } from "../support/redis.js";
 import { startRedisCluster, startRedisServer, type TestCluster } from "../support/redis-cluster.js";
 import { isolationName, serviceUrls } from "../support/stores.js";
 import { eventData } from "../support/events.js";
+import { create as createSession } from "./spec/context.js";
 
 const NOW = 1_750_000_000_000_000;
 
@@ -24,17 +25,7 @@ function event(id: string, stateDelta?: JsonObject): EventData {
   });
 }
 
-async function create(store: RedisStore, key: SessionKey, state?: JsonObject) {
-  return store.createSession({
-    appName: key.appName,
-    userId: key.userId,
-    id: key.sessionId,
-    agentId: "",
-    metadata: {},
-    delta: splitDelta(state).scoped,
-    nowUs: Math.floor(Date.now() * 1000),
-  });
-}
+const create = (store: RedisStore, key: SessionKey, state: JsonObject = {}) => createSession(store, key, state, Math.floor(Date.now() * 1000));
 
 async function append(store: RedisStore, key: SessionKey, id: string, delta?: JsonObject) {
   return store.appendEvents(key, {

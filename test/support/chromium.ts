@@ -7,7 +7,7 @@ export const CHROMIUM = process.env.SESSIOND_TEST_CHROMIUM ?? "/usr/bin/chromium
 /** Starts headless Chromium, or fails saying how to install it. */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: run scripts/ci/install-system-packages.sh (Debian package "chromium")`);
+    throw new Error(`Chromium not found at ${CHROMIUM}: run scripts/install-system-packages.sh (Debian package "chromium")`);
   }
   return chromium.launch({
     executablePath: CHROMIUM,

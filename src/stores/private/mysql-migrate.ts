@@ -42,8 +42,8 @@ export async function migrateMysql(pool: MysqlPool, settings: MysqlSettings): Pr
   }
 }
 
-/** Throws when the schema is missing or older than this version needs (auto_migrate off). */
-export async function requireMysqlSchema(pool: MysqlPool, settings: MysqlSettings): Promise<void> {
+/** Throws when the schema is missing or older than this version needs (auto_migrate off); not_found when there is none and `mustExist`. */
+export async function requireMysqlSchema(pool: MysqlPool, settings: MysqlSettings, mustExist = false): Promise<void> {
   const t = settings.tables;
   const latest = Math.max(...mysqlMigrations(t).map((m) => m.version));
   let current = 0;
@@ -52,6 +52,10 @@ export async function requireMysqlSchema(pool: MysqlPool, settings: MysqlSetting
     current = Number(row?.v ?? 0);
   } catch (error) {
     if (errno(error) !== ER_NO_SUCH_TABLE) throw error;
+  }
+  if (current === 0 && mustExist) {
+    const prefix = settings.tablePrefix ? ` with table prefix ${settings.tablePrefix}` : "";
+    throw new SessiondError("not_found", `store: MySQL database ${JSON.stringify(settings.database)} holds no sessiond tables${prefix}`);
   }
   if (current < latest) {
     throw new SessiondError(

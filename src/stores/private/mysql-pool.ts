@@ -2,6 +2,7 @@ import type { PoolConnection as CoreConnection, ResultSetHeader } from "mysql2";
 import { createPool, type Pool, type PoolConnection } from "mysql2/promise";
 import type { PoolStats } from "../store.js";
 import type { MysqlSettings } from "./mysql-options.js";
+import { callBudgetMs, deadlineExceeded } from "./sql.js";
 
 /** A pooled connection, lent for one unit of work. */
 export type Connection = PoolConnection;
@@ -11,8 +12,11 @@ export type Row = Record<string, unknown>;
 /** Server error numbers the store reacts to. */
 export const ER_DUP_ENTRY = 1062;
 export const ER_NO_SUCH_TABLE = 1146;
+export const ER_BAD_DB_ERROR = 1049;
 const ER_LOCK_WAIT_TIMEOUT = 1205;
 const ER_LOCK_DEADLOCK = 1213;
+/** MariaDB's max_statement_time and MySQL's max_execution_time ran out. */
+const ER_STATEMENT_TIMEOUT = new Set([1969, 3024]);
 /**
  * Tries of a transaction before the error reaches the caller: a lost
  * deadlock is cheap to retry; a lock wait timeout has already waited the
@@ -55,6 +59,10 @@ export class MysqlPool {
   private readonly pool: Pool;
   private readonly born = new WeakMap<CoreConnection, number>();
   private readonly sweep: NodeJS.Timeout;
+  /** Connections whose timeouts a call bounded (see bound). */
+  private readonly boundConnections = new WeakSet<CoreConnection>();
+  /** Which server answers: their statement timeouts differ. Set once the store knows. */
+  flavor: "mysql" | "mariadb" = "mysql";
 
   constructor(private readonly settings: MysqlSettings) {
     this.pool = createPool({
@@ -95,9 +103,13 @@ export class MysqlPool {
 
   /** Runs `work` on one connection, outside a transaction (each statement commits on its own). */
   async withConnection<T>(work: (c: Connection) => Promise<T>): Promise<T> {
+    const budget = callBudgetMs();
     const c = await this.acquire();
     try {
+      await this.bound(c, budget);
       return await work(c);
+    } catch (error) {
+      throw deadlineError(error, budget) ?? error;
     } finally {
       c.release();
     }
@@ -119,7 +131,9 @@ export class MysqlPool {
       try {
         return await this.attempt(work, mode);
       } catch (error) {
+        // Under a deadline a lock wait timeout is the deadline itself (see bound), not worth a retry.
         if (attempt >= (MAX_ATTEMPTS[errno(error) ?? 0] ?? 1)) throw error;
+        callBudgetMs();
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** attempt));
       }
     }
@@ -138,20 +152,45 @@ export class MysqlPool {
   }
 
   private async attempt<T>(work: (c: Connection) => Promise<T>, mode: "read" | "write"): Promise<T> {
+    const budget = callBudgetMs();
     const c = await this.acquire();
     let healthy = true;
     try {
+      await this.bound(c, budget);
       await c.query(mode === "read" ? "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY" : "START TRANSACTION");
       const result = await work(c);
+      // A write whose deadline passed while it ran is rolled back, not committed.
+      if (budget !== undefined) callBudgetMs();
       await c.query("COMMIT");
       return result;
     } catch (error) {
       await c.query("ROLLBACK").catch(() => (healthy = false));
-      throw error;
+      throw deadlineError(error, budget) ?? error;
     } finally {
       if (healthy) c.release();
       else c.destroy();
     }
+  }
+
+  /**
+   * Bounds the connection's statements and lock waits by the call's time
+   * left, or returns them to the server's defaults after a bounded call.
+   * MariaDB's max_statement_time covers lock waits too; MySQL's
+   * max_execution_time covers only SELECTs, so there innodb_lock_wait_timeout
+   * (whole seconds) bounds the waits.
+   */
+  private async bound(c: Connection, budget: number | undefined): Promise<void> {
+    const core = c.connection as unknown as CoreConnection;
+    if (budget === undefined && !this.boundConnections.has(core)) return;
+    const timeout = this.flavor === "mariadb" ? "max_statement_time" : "max_execution_time";
+    if (budget === undefined) {
+      await c.query(`SET SESSION ${timeout} = DEFAULT, innodb_lock_wait_timeout = DEFAULT`);
+      this.boundConnections.delete(core);
+      return;
+    }
+    this.boundConnections.add(core);
+    const value = this.flavor === "mariadb" ? budget / 1000 : budget;
+    await c.query(`SET SESSION ${timeout} = ?, innodb_lock_wait_timeout = ?`, [value, Math.max(1, Math.ceil(budget / 1000))]);
   }
 
   private expired(connection: CoreConnection, now: number): boolean {
@@ -191,4 +230,11 @@ export async function run(c: Connection, sql: string, args: unknown[] = []): Pro
 /** The server's error number of a driver error, if it has one. */
 export function errno(error: unknown): number | undefined {
   return typeof error === "object" && error !== null && "errno" in error ? Number(error.errno) : undefined;
+}
+
+/** deadline_exceeded for a statement or lock timeout of a call bounded by its deadline; undefined otherwise. */
+function deadlineError(error: unknown, budget: number | undefined): Error | undefined {
+  if (budget === undefined) return undefined;
+  const code = errno(error) ?? 0;
+  return ER_STATEMENT_TIMEOUT.has(code) || code === ER_LOCK_WAIT_TIMEOUT ? deadlineExceeded() : undefined;
 }

@@ -72,7 +72,7 @@ export async function appendFresh(
   try {
     // Planned for its parameters like every statement here (force_custom_plan): a generic plan made while
     // the events table was small probes it by sequential scan and stays slow as the session grows.
-    const results = await pipeline(c, [begin(c), statement, commit(c)]);
+    const results = await pipeline(c, [begin(c), statement, ...commit(c)]);
     rows = results[1]!;
   } catch (error) {
     if ((error as { code?: string }).code === "23505") return undefined;
@@ -112,7 +112,7 @@ export async function appendPlanned(
   }
   const plan = planAppend(batch, Number(session.last_sequence), stored);
   if (plan.inserts.length === 0) {
-    await commit(c);
+    await pipeline(c, commit(c));
     return plan.outcome;
   }
   const pk = session.pk as string;
@@ -129,7 +129,7 @@ export async function appendPlanned(
       SELECT pg_notify(${channel}, ${sessionTopic(key)})`,
     ...(app ? [sharedUpsert(c, t.appStates, [key.appName], app, batch.nowUs)] : []),
     ...(user ? [sharedUpsert(c, t.userStates, [key.appName, key.userId], user, batch.nowUs)] : []),
-    commit(c),
+    ...commit(c),
   ];
   await pipeline(c, writes);
   return plan.outcome;

@@ -127,14 +127,19 @@ export async function migratePostgres(sql: Sql, tables: PostgresTables): Promise
   });
 }
 
-/** Throws when the schema is missing or older than this version (auto_migrate off). */
-export async function requirePostgresSchema(sql: Sql, tables: PostgresTables): Promise<void> {
+/** Throws when the schema is missing or older than this version (auto_migrate off); not_found when there is none and `mustExist`. */
+export async function requirePostgresSchema(sql: Sql, tables: PostgresTables, mustExist = false): Promise<void> {
   const latest = Math.max(...postgresMigrations(tables).map((m) => m.version));
   const [exists] = await sql`SELECT to_regclass(${tables.quoted.migrations}) IS NOT NULL AS ok`;
   let current = 0;
   if (exists?.ok) {
     const [row] = await sql.unsafe(`SELECT coalesce(max(version), 0) AS v FROM ${tables.quoted.migrations}`);
     current = Number(row?.v ?? 0);
+  }
+  if (current === 0 && mustExist) {
+    const [schema] = await sql`SELECT 1 FROM pg_namespace WHERE nspname = ${tables.schema}`;
+    const what = schema ? `schema "${tables.schema}" holds no sessiond tables` : `schema "${tables.schema}" does not exist`;
+    throw new SessiondError("not_found", `store: PostgreSQL ${what}${tables.prefix ? ` (table prefix ${tables.prefix})` : ""}`);
   }
   if (current < latest) {
     throw new SessiondError(

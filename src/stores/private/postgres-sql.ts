@@ -1,8 +1,9 @@
 import type { PendingQuery, ReservedSql, Row, RowList } from "postgres";
 import { SessiondError } from "../../core/errors.js";
 import type { EventFilter, JsonObject, JsonValue, StoredEvent } from "../../core/types.js";
+import { currentCallDeadline } from "../call-deadline.js";
 import { classifyPostgresError } from "./postgres-errors.js";
-import { EVENT_COLUMNS, eventRow } from "./sql.js";
+import { callBudgetMs, deadlineExceeded, EVENT_COLUMNS, eventRow } from "./sql.js";
 
 /**
  * SQL fragments of the PostgreSQL store. Times cross the driver as integer
@@ -137,19 +138,37 @@ export async function pipeline(c: Conn, statements: Fragment[]): Promise<RowList
 
 /** BEGIN (with a transaction mode), the statements and COMMIT as one pipeline; returns the statements' results. */
 export async function transaction(c: Conn, statements: Fragment[], mode = ""): Promise<RowList<Row[]>[]> {
-  const results = await pipeline(c, [begin(c, mode), ...statements, commit(c)]);
-  return results.slice(1, -1);
+  const results = await pipeline(c, [begin(c, mode), ...statements, ...commit(c)]);
+  return results.slice(1, 1 + statements.length);
 }
 
-/** BEGIN, for pipelines that keep the transaction open. */
+/**
+ * BEGIN, for pipelines that keep the transaction open. Under a call deadline
+ * the transaction's statements and lock waits are bounded by the time left
+ * (SET LOCAL, sent in the same simple query, so it costs no round trip).
+ */
 export function begin(c: Conn, mode = ""): Fragment {
-  return c.unsafe(`BEGIN ${mode}`) as Fragment;
+  const budget = callBudgetMs();
+  const bound = budget === undefined ? "" : `; SET LOCAL statement_timeout = ${budget}; SET LOCAL lock_timeout = ${budget}`;
+  return c.unsafe(`BEGIN ${mode}${bound}`) as Fragment;
 }
 
-/** COMMIT, for pipelines that end a transaction. */
-export function commit(c: Conn): Fragment {
-  return c.unsafe("COMMIT") as Fragment;
+/**
+ * COMMIT, for pipelines that end a transaction. Under a call deadline it is
+ * preceded by a guard that fails when the deadline has passed by the time
+ * the server gets there, which turns the COMMIT into a rollback: a write
+ * that ran past its deadline is not committed, still in one round trip.
+ */
+export function commit(c: Conn): Fragment[] {
+  const deadline = currentCallDeadline()?.deadlineMs;
+  if (deadline === undefined) return [c.unsafe("COMMIT") as Fragment];
+  return [
+    c`SELECT (CASE WHEN clock_timestamp() > to_timestamp(${deadline}::float8 / 1000) THEN ${DEADLINE_GUARD} ELSE '0' END)::int`,
+    c.unsafe("COMMIT") as Fragment,
+  ];
 }
+
+const DEADLINE_GUARD = "deadline passed before commit";
 
 /** The store's tables as SQL fragments. */
 export type TableFragments = Record<"sessions" | "events" | "appStates" | "userStates", Fragment>;
@@ -174,6 +193,12 @@ export function sharedState(c: Conn, t: TableFragments, appName: string, userId:
  * starting the server (clients only get the error code).
  */
 export function postgresError(error: unknown, options: { detail?: boolean } = {}): unknown {
+  if (error instanceof SessiondError || typeof error !== "object" || error === null) return error;
+  const code = String((error as { code?: unknown }).code ?? "");
+  // Statement and lock timeouts are set from the call's deadline (see PostgresStore.use), and the
+  // commit guard fails with its own text; either way the transaction was rolled back.
+  const guard = code === "22P02" && error instanceof Error && error.message.includes(DEADLINE_GUARD);
+  if (guard || ((code === "57014" || code === "55P03") && currentCallDeadline()?.deadlineMs !== undefined)) return deadlineExceeded();
   const classified = classifyPostgresError(error);
   if (!classified) return error;
   if (options.detail && classified.kind === "unavailable" && error instanceof Error && error !== classified) {

@@ -1,5 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { SessiondError } from "../../core/errors.js";
+import { StoreUrlOptions } from "../url-options.js";
 import { DEFAULT_PREFIX, checkPrefix, parseTtl } from "./redis-keys.js";
 
 /** What a Redis store URL says. */
@@ -52,18 +53,16 @@ export function parseRedisUrl(url: string, defaults: { prefix?: string; ttlSecon
   const db = path === "" ? 0 : Number(path);
   if (!Number.isInteger(db) || db < 0) throw bad(url, `database must be a non-negative integer, not ${JSON.stringify(path)}`);
   if (scheme.cluster && db !== 0) throw bad(url, "a cluster has only database 0");
-  const params = new URLSearchParams(query);
-  for (const name of params.keys()) {
-    if (!["prefix", "ttl", "password", "username"].includes(name)) throw bad(url, `unknown option ${JSON.stringify(name)}; use prefix or ttl`);
-  }
+  const params = new StoreUrlOptions(query, ["prefix", "ttl", "password", "username"]);
+  const ttl = params.string("ttl");
   return {
     ...scheme,
     nodes,
     db,
-    username: params.get("username") ?? username,
-    password: params.get("password") ?? password,
-    prefix: checkPrefix(params.get("prefix") ?? defaults.prefix ?? DEFAULT_PREFIX),
-    ttlSeconds: params.has("ttl") ? parseTtl(params.get("ttl")!) : (defaults.ttlSeconds ?? 0),
+    username: params.string("username") ?? username,
+    password: params.string("password") ?? password,
+    prefix: checkPrefix(params.string("prefix") ?? defaults.prefix ?? DEFAULT_PREFIX),
+    ttlSeconds: ttl !== undefined ? parseTtl(ttl) : (defaults.ttlSeconds ?? 0),
   };
 }
 

@@ -140,17 +140,31 @@ return 1
 `;
 
 /**
- * Stores events with their sequences, skipping stored sequences and ids, and
- * raises last. ARGV[1]: {ttl}; then seq, id, ts, JSON per event. Returns 0 when
- * the session is missing.
+ * Stores events with their sequences by the rule of core `eventsToRestore`,
+ * checked here so the check and the writes are one atomic step: sequences up
+ * to the stored top (the events hash holds 1..top) are skipped, the rest must
+ * continue it without a gap, else nothing is written. Ids already stored are
+ * skipped too; last is raised. ARGV[1]: {ttl}; then seq, id, ts, JSON per
+ * event. Returns 0 when the session is missing, {-1, sequence, top} for a
+ * gap, 1 otherwise.
  */
 const RESTORE_EVENTS = `${PRELUDE}
 local h = cjson.decode(ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local last = tonumber(redis.call('HGET', KEYS[1], 'last'))
-local top = last
+local nxt = redis.call('HLEN', KEYS[3]) + 1
+local fresh = {}
 for i = 2, #ARGV, 4 do
-  if redis.call('HEXISTS', KEYS[3], ARGV[i]) == 0 and redis.call('HEXISTS', KEYS[4], ARGV[i + 1]) == 0 then
+  local seq = tonumber(ARGV[i])
+  if seq >= nxt then
+    if seq ~= nxt then return {-1, seq, nxt - 1} end
+    fresh[#fresh + 1] = i
+    nxt = nxt + 1
+  end
+end
+local top = last
+for _, i in ipairs(fresh) do
+  if redis.call('HEXISTS', KEYS[4], ARGV[i + 1]) == 0 then
     redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 3])
     redis.call('HSET', KEYS[4], ARGV[i + 1], ARGV[i] .. ':' .. ARGV[i + 2])
     top = math.max(top, tonumber(ARGV[i]))

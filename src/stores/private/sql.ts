@@ -1,4 +1,5 @@
-import { invalidArgument } from "../../core/errors.js";
+import { invalidArgument, SessiondError } from "../../core/errors.js";
+import { remainingCallMs } from "../call-deadline.js";
 import type { EventActions, EventFilter, JsonObject, SessionStatus, StoredEvent } from "../../core/types.js";
 
 /**
@@ -192,4 +193,22 @@ export function eventFilterConditions<V>(filter: EventFilter, time: (us: number)
     ["timestamp >= ?", at(filter.startTimeUs)],
     ["timestamp < ?", at(filter.endTimeUs)],
   ]);
+}
+
+/**
+ * Milliseconds the current store call may still take (its RPC's deadline,
+ * see call-deadline.ts), undefined without a deadline. Throws
+ * deadline_exceeded once the deadline has passed: SQL stores call it when a
+ * transaction starts, to bound its statement and lock timeouts, and again
+ * before COMMIT, so a write whose deadline passed is rolled back instead.
+ */
+export function callBudgetMs(): number | undefined {
+  const left = remainingCallMs();
+  if (left === 0) throw deadlineExceeded();
+  return left;
+}
+
+/** The error of a store call stopped by its deadline; whatever it wrote was rolled back. */
+export function deadlineExceeded(): SessiondError {
+  return new SessiondError("deadline_exceeded", "store: the call's deadline passed before the store finished; nothing was written");
 }

@@ -14,11 +14,12 @@ export function migrateSqlite(db: DatabaseSync, t: TableNames): void {
   }
 }
 
-/** Throws when the schema is missing or older than this version (auto_migrate off). */
-export function requireSqliteSchema(db: DatabaseSync, t: TableNames): void {
+/** Throws when the schema is missing or older than this version (auto_migrate off); not_found when there is none and `mustExist`. */
+export function requireSqliteSchema(db: DatabaseSync, t: TableNames, path: string, mustExist = false): void {
   const latest = Math.max(...sqliteMigrations(t).map((m) => m.version));
   const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(t.migrations);
   const current = hasTable ? Number(db.prepare(`SELECT MAX(version) AS v FROM ${t.migrations}`).get()?.v ?? 0) : 0;
+  if (current === 0 && mustExist) throw new SessiondError("not_found", `store: SQLite database ${JSON.stringify(path)} holds no sessiond tables`);
   if (current < latest) {
     throw new SessiondError("unavailable", `store: schema is at version ${current}, needs ${latest}; run "sessiond migrate"`);
   }

@@ -4,7 +4,9 @@
 # runtime and generators for the Python example client. Debian 12's
 # python3-grpc-tools bundles protoc 3.5, too old for proto3 `optional`, so
 # protoc and grpc_python_plugin come along for examples/python/generate.sh.
-# Runs apt-get update at most once, and not at all when everything is present.
+# Installs only as root with apt-get; otherwise it stops at once, printing
+# the command to run. Runs apt-get update at most once, and not at all when
+# everything is present.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -16,12 +18,13 @@ command -v protoc >/dev/null || missing+=(protobuf-compiler)
 command -v grpc_python_plugin >/dev/null || missing+=(protobuf-compiler-grpc)
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "system packages present"
   exit 0
 fi
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-echo "installing ${missing[*]}"
-$sudo apt-get update -q
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+  echo "missing system packages for the tests; run: sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+  exit 1
+fi
+echo "installing ${missing[*]}" >&2
+apt-get update -q >&2
+apt-get install -y -q --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,3 @@
+import { storeSpec } from "./spec/suite.js";
+
+storeSpec("mysql");
