@@ -12,8 +12,8 @@ import { HealthMonitor, healthService } from "../ops/health.js";
 import { createLogger, serverLogger } from "../ops/logger.js";
 import { ServerMetrics } from "../ops/metrics.js";
 import { reflectionServices } from "../ops/reflection.js";
-import { requestIdContext, requestLogInterceptor } from "../ops/request-log.js";
-import { type SessiondServer, startServer } from "../server.js";
+import { rejectedCallLog, requestIdContext, requestLogInterceptor } from "../ops/request-log.js";
+import { type ConnectionLimits, type RejectedCall, type SessiondServer, startServer } from "../server.js";
 import { DEFAULT_STORE_URL, openStore } from "../stores/open.js";
 import { parseDuration } from "../transfer/duration.js";
 import type { PurgeRule } from "../transfer/purge.js";
@@ -45,9 +45,22 @@ export interface ServeConfig {
   pollIntervalMs?: number;
   /** Directory of the built session viewer served at /ui, or undefined for none (--no-ui). */
   uiDir?: string;
+  /** Connection timeouts and caps (--handshake-timeout-ms, …); defaults where absent. */
+  connectionLimits: Partial<ConnectionLimits>;
   /** Periodic purge (--retention): what to delete and how often. */
   retention?: { rule: PurgeRule; intervalMs: number };
 }
+
+/** The connection flags: flag, environment variable, the limit it sets. Each takes a positive integer. */
+const CONNECTION_FLAGS: readonly [string, string, keyof ConnectionLimits][] = [
+  ["handshake-timeout-ms", "SESSIOND_HANDSHAKE_TIMEOUT_MS", "handshakeTimeoutMs"],
+  ["headers-timeout-ms", "SESSIOND_HEADERS_TIMEOUT_MS", "headersTimeoutMs"],
+  ["keep-alive-timeout-ms", "SESSIOND_KEEP_ALIVE_TIMEOUT_MS", "keepAliveTimeoutMs"],
+  ["idle-timeout-ms", "SESSIOND_IDLE_TIMEOUT_MS", "idleTimeoutMs"],
+  ["max-concurrent-streams", "SESSIOND_MAX_CONCURRENT_STREAMS", "maxConcurrentStreams"],
+  ["max-connections", "SESSIOND_MAX_CONNECTIONS", "maxConnections"],
+  ["max-resets-per-10s", "SESSIOND_MAX_RESETS_PER_10S", "maxResetsPer10s"],
+];
 
 /** Services anyone may call, with or without a key: probes and tooling need them. */
 const OPEN_SERVICES = [Health.typeName, ReflectionV1.typeName, ReflectionV1alpha.typeName];
@@ -76,6 +89,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       retention: { type: "string" },
       "retention-status": { type: "string" },
       "retention-interval": { type: "string" },
+      ...Object.fromEntries(CONNECTION_FLAGS.map(([flag]) => [flag, { type: "string" as const }])),
     },
     strict: true,
   });
@@ -97,6 +111,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     pollIntervalMs: pollIntervalOf(values["poll-interval-ms"] ?? env.SESSIOND_POLL_INTERVAL_MS),
     uiDir: values["no-ui"] ? undefined : (values["ui-dir"] ?? env.SESSIOND_UI_DIR ?? defaultUiRoot()),
     retention: retentionOf(values),
+    connectionLimits: connectionLimitsOf(values as Record<string, string | undefined>, env),
   };
 }
 
@@ -146,8 +161,10 @@ export async function startSessiond(config: ServeConfig, options: { logDestinati
       logger: serverLogger(logger),
       pollIntervalMs: config.pollIntervalMs,
       compressResponses: config.compressResponses,
+      connectionLimits: config.connectionLimits,
       tls,
       contextValues: requestIdContext,
+      onRejectedCall: rejectedCalls(rejectedCallLog(logger), metrics),
       interceptors: [
         requestLogInterceptor(logger),
         ...(metrics ? [metrics.interceptor()] : []),
@@ -216,11 +233,30 @@ export async function serveCommand(argv: string[]): Promise<void> {
   if (signal) drain(sessiond);
 }
 
+function rejectedCalls(log: (call: RejectedCall) => void, metrics: ServerMetrics | undefined) {
+  return (call: RejectedCall) => {
+    log(call);
+    metrics?.countRejected(call);
+  };
+}
+
 /** Parses a non-negative integer flag or exits with a message naming it. */
 export function integerOption(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, not ${JSON.stringify(value)}`);
   return n;
+}
+
+function connectionLimitsOf(values: Record<string, string | undefined>, env: NodeJS.ProcessEnv): Partial<ConnectionLimits> {
+  const limits: Partial<ConnectionLimits> = {};
+  for (const [flag, variable, limit] of CONNECTION_FLAGS) {
+    const raw = values[flag] ?? env[variable];
+    if (raw === undefined) continue;
+    const n = integerOption(`--${flag}`, raw);
+    if (n === 0) throw new Error(`--${flag} must be at least 1`);
+    limits[limit] = n;
+  }
+  return limits;
 }
 
 function pollIntervalOf(raw: string | undefined): number | undefined {

@@ -127,7 +127,7 @@ export class MemoryStore implements Store {
       ...entry.record,
       state: applyDelta(entry.record.state, plan.delta.session),
       lastSequence: plan.outcome.lastSequence,
-      updateTimeUs: batch.nowUs,
+      updateTimeUs: plan.updateTimeUs,
     };
     return plan.outcome;
   }

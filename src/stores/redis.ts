@@ -193,8 +193,10 @@ export class RedisStore implements Store {
     const bodies = batch.events.map((p) => eventJson(p.event));
     const result = (await this.sessionScript(scripts.append, key, [JSON.stringify(header), ...bodies])) as [string, ...unknown[]];
     this.checkOutcome(key, result, batch.expectedLastSequence);
-    const [, last, ct, assigned, pending, fresh] = result as [string, number, string, string[], string[], number];
-    if (fresh > 0 || pending.length > 0) await this.finishWrite(key, ct, fresh > 0 ? header.now : "", pending);
+    const [, last, ct, assigned, pending, fresh, ut, previousUt] = result as [string, number, string, string[], string[], number, string, string];
+    // The app index only moves forward (GT) against racing writers, unless this append moved ut back.
+    const back = fresh > 0 && Number(ut) < Number(previousUt);
+    if (fresh > 0 || pending.length > 0) await this.finishWrite(key, ct, fresh > 0 ? ut : "", pending, back);
     return {
       lastSequence: Number(last),
       events: assigned.map((value, i) => {
