@@ -22,9 +22,9 @@ import type {
   SessionView,
   StoredEvent,
 } from "../core/types.js";
+import { withinCallDeadline } from "./call-deadline.js";
 import { appDeltaJson, eventJson, pairsToObject, recordFrom, stateFrom, statePairs } from "./private/redis-codec.js";
 import { connectRedis, parseRedisUrl, type RedisTarget } from "./private/redis-connect.js";
-import { mapRedisFailures } from "./private/redis-errors.js";
 import { appSessionKeys, EVENT_CHUNK, listAppsFromIndex, listFromIndex, readEventRange, readState, scanAll, scanIndex } from "./private/redis-index.js";
 import { appMember, appliedField, RedisKeys, scanMember, sessionKeyList } from "./private/redis-keys.js";
 import { scripts } from "./private/redis-scripts.js";
@@ -320,8 +320,14 @@ export class RedisStore implements Store {
     return String(this.target.ttlSeconds);
   }
 
+  /**
+   * Runs a session's script within the call's deadline: not at all once it
+   * has passed, and the call fails DEADLINE_EXCEEDED when it passes while
+   * the script is on its way (commands are never queued for later: see
+   * connectRedis).
+   */
   private sessionScript(script: (typeof scripts)[keyof typeof scripts], key: SessionKey, args: string[]) {
-    return script.run(this.client, sessionKeyList(this.keys.session(key)), args);
+    return withinCallDeadline(() => script.run(this.client, sessionKeyList(this.keys.session(key)), args));
   }
 
   private checkOutcome(key: SessionKey, result: [string, ...unknown[]], expected: number | undefined): void {
@@ -398,22 +404,3 @@ export class RedisStore implements Store {
     }
   }
 }
-
-mapRedisFailures(RedisStore.prototype, [
-  "createSession",
-  "getSession",
-  "updateSession",
-  "deleteSession",
-  "listSessions",
-  "listApps",
-  "appendEvents",
-  "readEvents",
-  "deleteSessions",
-  "getSharedState",
-  "scanSessions",
-  "restoreSession",
-  "restoreEvents",
-  "restoreSharedState",
-  "subscribe",
-  "ping",
-]);
