@@ -1,7 +1,7 @@
 import type http from "node:http";
 import type http2 from "node:http2";
 import type { ConnectRouter, ContextValues, Interceptor } from "@connectrpc/connect";
-import { cors as connectCors } from "@connectrpc/connect";
+import { Code, ConnectError, cors as connectCors } from "@connectrpc/connect";
 import { SessionService } from "../gen/sessiond/v1/session_service_pb.js";
 import { errorInterceptor } from "./api/errors.js";
 import { FollowHub, type FollowStats } from "./api/follow-hub.js";
@@ -9,9 +9,14 @@ import { sessionService } from "./api/service.js";
 import { limits } from "./core/limits.js";
 import type { Listener } from "./private/connection-drain.js";
 import { listenDualProtocol } from "./private/dual-protocol.js";
+import type { RejectedCall } from "./private/call-outcome.js";
 import { rpcAdapter } from "./private/rpc-adapter.js";
 import { listenTls, type TlsOptions } from "./private/tls-listener.js";
+import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from "./private/connection-limits.js";
 import type { Store } from "./stores/store.js";
+
+export type { RejectedCall } from "./private/call-outcome.js";
+export { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from "./private/connection-limits.js";
 
 /** A request or response of either HTTP version. */
 export type HttpRequest = http.IncomingMessage | http2.Http2ServerRequest;
@@ -42,6 +47,12 @@ export interface ServerOptions {
   logger?: ServerLogger;
   /** Additional interceptors, run before the error mapping. */
   interceptors?: Interceptor[];
+  /**
+   * Told about each RPC rejected before the interceptors saw it (a message
+   * that does not decode or is too large, an unsupported content type), so
+   * that it is logged and counted like the calls the interceptors see.
+   */
+  onRejectedCall?: (call: RejectedCall) => void;
   /** Registers more Connect services next to SessionService. */
   services?: (router: ConnectRouter) => void;
   /** Plain HTTP endpoints. */
@@ -53,6 +64,8 @@ export interface ServerOptions {
   contextValues?: (req: HttpRequest, res: HttpResponse) => ContextValues;
   /** Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with this certificate instead of cleartext. */
   tls?: TlsOptions;
+  /** Connection timeouts and caps; each one left out takes its default from {@link DEFAULT_CONNECTION_LIMITS}. */
+  connectionLimits?: Partial<ConnectionLimits>;
   /** Gzip/brotli responses of 1 KiB and more for clients that accept it (default off). */
   compressResponses?: boolean;
   /**
@@ -105,6 +118,7 @@ export async function startServer(options: ServerOptions): Promise<SessiondServe
       errorInterceptor((error, procedure) => logger.error("internal error", { procedure, error: String(error) })),
     ],
     onWriteError: (error, procedure) => logger.error("writing a response failed", { procedure, error: String(error) }),
+    onRejected: options.onRejectedCall ?? (() => {}),
     routes(router) {
       router.service(
         SessionService,
@@ -132,9 +146,10 @@ export async function startServer(options: ServerOptions): Promise<SessiondServe
   };
   const host = options.host ?? "127.0.0.1";
   const listenPort = options.port ?? 50051;
+  const connectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...definedOnly(options.connectionLimits ?? {}) };
   const listener: Listener = options.tls
-    ? await listenTls(handler, host, listenPort, options.tls)
-    : await listenDualProtocol(handler, host, listenPort);
+    ? await listenTls(handler, host, listenPort, options.tls, connectionLimits)
+    : await listenDualProtocol(handler, host, listenPort, connectionLimits);
   const port = listener.address.port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
@@ -147,15 +162,21 @@ export async function startServer(options: ServerOptions): Promise<SessiondServe
     close(graceMs = 10_000) {
       closing ??= (async () => {
         draining.abort();
-        const timer = setTimeout(() => shutdown.abort(), graceMs);
+        // Calls still running when the grace period ends are told why they stop.
+        const stop = () => shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable));
+        const timer = setTimeout(stop, graceMs);
         await listener.close(graceMs);
         clearTimeout(timer);
-        shutdown.abort();
+        stop();
         await options.store.close();
       })();
       return closing;
     },
   };
+}
+
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function originPolicy(origins: string[]): (origin: string) => boolean {

@@ -2,6 +2,7 @@ import type { JsonObject, JsonValue, MessageInitShape } from "@bufbuild/protobuf
 import { createEvent, createEventActions, type Event as AdkEvent, type EventActions as AdkEventActions } from "@google/adk";
 import type { Event, EventSchema } from "../../gen/sessiond/v1/session_pb.js";
 import { timestampFromUs, timestampToUs } from "../api/convert.js";
+import { emptyJsonObject } from "../core/json-object.js";
 import { TEMP_PREFIX } from "../core/state.js";
 
 /**
@@ -60,8 +61,9 @@ export function tempEntries(delta: Record<string, unknown> | undefined): [string
 
 /** A sessiond event for an ADK event; `temp:` keys are left out of the state delta. */
 export function toRemoteEvent(event: AdkEvent): EventInit {
-  const exact: JsonObject = {};
-  const metadata: JsonObject = {};
+  // Filled key by key from application data: prototype-free, so a `__proto__` key stays a key.
+  const exact = emptyJsonObject();
+  const metadata = emptyJsonObject();
   const source = event as unknown as Record<string, unknown>;
   for (const key of Object.keys(source)) {
     if (!COLUMNS.has(key) && source[key] !== undefined) metadata[key] = toJson(source[key]);
@@ -93,18 +95,18 @@ export function toRemoteEvent(event: AdkEvent): EventInit {
 
 function actionsToRemote(actions: AdkEventActions): NonNullable<EventInit["actions"]> {
   const source = actions as unknown as Record<string, unknown>;
-  const custom: JsonObject = {};
+  const custom = emptyJsonObject();
   for (const key of Object.keys(source)) {
     const value = source[key];
     if (ACTION_COLUMNS.has(key) || value === undefined) continue;
     if (DEFAULT_DICTS.has(key) && isEmptyObject(value)) continue;
     custom[key] = toJson(value);
   }
-  const stateDelta: JsonObject = {};
+  const stateDelta = emptyJsonObject();
   for (const [key, value] of Object.entries(actions.stateDelta ?? {})) {
     if (!key.startsWith(TEMP_PREFIX) && value !== undefined) stateDelta[key] = toJson(value);
   }
-  const artifactDelta: { [key: string]: bigint } = {};
+  const artifactDelta = Object.create(null) as { [key: string]: bigint };
   for (const [name, version] of Object.entries(actions.artifactDelta ?? {})) {
     if (!Number.isSafeInteger(version)) throw new TypeError(`actions.artifactDelta[${JSON.stringify(name)}]: version must be an integer`);
     artifactDelta[name] = BigInt(version);

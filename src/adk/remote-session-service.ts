@@ -1,7 +1,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { type CallOptions, type Client, Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { type CallOptions, type Client, Code, createClient, type Transport } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import {
   type AppendEventRequest,
   BaseSessionService,
@@ -16,7 +16,10 @@ import {
 import type { Session } from "../../gen/sessiond/v1/session_pb.js";
 import { SessionOrder, SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
 import { timestampFromUs, timestampToUs } from "../api/convert.js";
+import { USER_PREFIX } from "../core/state.js";
+import { AlreadyExistsError, SessionNotFoundError, StaleSessionError, statusOf } from "./errors.js";
 import { fromRemoteEvent, msToUs, tempEntries, toJson, toRemoteEvent } from "./event-mapping.js";
+import { listPaged } from "./listing.js";
 
 /** Options of {@link RemoteSessionService}. */
 export interface RemoteSessionServiceOptions {
@@ -24,8 +27,11 @@ export interface RemoteSessionServiceOptions {
   token?: string;
 }
 
-/** Sessions read per ListSessions call while listing. */
-const LIST_PAGE_SIZE = 1000;
+/** ADK's getUserState request (Python ADK's get_user_state). */
+export interface GetUserStateRequest {
+  appName: string;
+  userId: string;
+}
 
 /**
  * An ADK session service that keeps sessions, events and state in sessiond.
@@ -42,25 +48,51 @@ const LIST_PAGE_SIZE = 1000;
 export class RemoteSessionService extends BaseSessionService {
   private readonly client: Client<typeof SessionService>;
   private readonly callOptions: CallOptions;
-  /** The server's last_sequence each handed-out session was loaded at, to notice appends by others. */
+  /** The HTTP/2 connection, when this service made its own transport. */
+  private readonly connection: Http2SessionManager | undefined;
+  /** The server's last_sequence each handed-out session object is known to be at. */
   private readonly loadedAt = new WeakMap<AdkSession, number>();
 
   /** `target` is the server's base URL (gRPC over HTTP/2) or any Connect transport. */
   constructor(target: string | Transport, options: RemoteSessionServiceOptions = {}) {
     super();
-    const transport = typeof target === "string" ? createGrpcTransport({ baseUrl: target }) : target;
-    this.client = createClient(SessionService, transport);
+    if (typeof target === "string") {
+      this.connection = new Http2SessionManager(target);
+      this.client = createClient(SessionService, createGrpcTransport({ baseUrl: target, sessionManager: this.connection }));
+    } else {
+      this.client = createClient(SessionService, target);
+    }
     this.callOptions = options.token ? { headers: { authorization: `Bearer ${options.token}` } } : {};
   }
 
-  override async createSession({ appName, userId, state, sessionId }: CreateSessionRequest): Promise<AdkSession> {
-    const res = await this.client.createSession(
-      { appName, userId, sessionId: sessionId || undefined, state: toJson(state ?? {}) as JsonObject },
-      this.callOptions,
-    );
-    return this.adopt(res.session!);
+  /** Opens the connection to the server (DatabaseSessionService's init); calls open it on demand anyway. */
+  async init(): Promise<void> {
+    if (this.connection && (await this.connection.connect()) === "error") {
+      throw new Error(`cannot reach the sessiond server at ${this.connection.authority}`, { cause: this.connection.error() });
+    }
   }
 
+  /** Closes the connection this service opened; a later call opens a new one. */
+  async close(): Promise<void> {
+    this.connection?.abort();
+  }
+
+  override async createSession({ appName, userId, state, sessionId }: CreateSessionRequest): Promise<AdkSession> {
+    try {
+      const res = await this.client.createSession(
+        { appName, userId, sessionId: sessionId || undefined, state: toJson(state ?? {}) as JsonObject },
+        this.callOptions,
+      );
+      return this.adopt(res.session!);
+    } catch (error) {
+      if (statusOf(error) === Code.AlreadyExists) {
+        throw new AlreadyExistsError(`Session with id ${sessionId} already exists.`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /** Resolves undefined when the session does not exist. `numRecentEvents: 0` reads no events (Python ADK). */
   override async getSession({ appName, userId, sessionId, config }: GetSessionRequest): Promise<AdkSession | undefined> {
     try {
       const res = await this.client.getSession(
@@ -68,91 +100,129 @@ export class RemoteSessionService extends BaseSessionService {
           appName,
           userId,
           sessionId,
-          // Python ADK: 0 (or unset) means every event.
-          numRecentEvents: config?.numRecentEvents ? config.numRecentEvents : undefined,
-          afterTime: config?.afterTimestamp ? timestampFromUs(msToUs(config.afterTimestamp)) : undefined,
+          numRecentEvents: config?.numRecentEvents,
+          afterTime: config?.afterTimestamp !== undefined ? timestampFromUs(msToUs(config.afterTimestamp)) : undefined,
         },
         this.callOptions,
       );
       return this.adopt(res.session!);
     } catch (error) {
-      if (ConnectError.from(error).code === Code.NotFound) return undefined;
+      if (statusOf(error) === Code.NotFound) return undefined;
       throw error;
     }
   }
 
+  /**
+   * Lists sessions with their merged state and no events (Python ADK), in
+   * ADK's pages; the page is read from the server, not sliced from a full listing.
+   */
   override async listSessions({ appName, userId, limit, offset, page, order }: ListSessionsRequest): Promise<ListSessionsResponse> {
-    const all: AdkSession[] = [];
-    let pageToken = "";
-    do {
-      const res = await this.client.listSessions(
-        {
-          appName,
-          userId,
-          pageSize: LIST_PAGE_SIZE,
-          pageToken,
-          order: order === "asc" ? SessionOrder.UPDATE_TIME_ASC : SessionOrder.UPDATE_TIME_DESC,
-        },
-        this.callOptions,
-      );
-      for (const session of res.sessions) all.push(toAdkSession(session));
-      pageToken = res.nextPageToken;
-    } while (pageToken !== "");
-    return paginate(all, limit, offset, page);
+    const serverOrder = order === "asc" ? SessionOrder.UPDATE_TIME_ASC : SessionOrder.UPDATE_TIME_DESC;
+    return listPaged(
+      async (skip, pageSize, pageToken) =>
+        this.client.listSessions({ appName, userId, offset: skip, pageSize, pageToken, order: serverOrder }, this.callOptions),
+      { limit, offset, page },
+      order,
+      (session) => this.adopt(session),
+    );
   }
 
   override async deleteSession({ appName, userId, sessionId }: DeleteSessionRequest): Promise<void> {
     try {
       await this.client.deleteSession({ appName, userId, sessionId }, this.callOptions);
     } catch (error) {
-      if (ConnectError.from(error).code !== Code.NotFound) throw error;
+      if (statusOf(error) !== Code.NotFound) throw error;
     }
+  }
+
+  /** The user's `user:` state without the prefix (Python ADK's get_user_state); `{}` when there is none. */
+  async getUserState({ appName, userId }: GetUserStateRequest): Promise<Record<string, unknown>> {
+    const res = await this.client.getUserState({ appName, userId }, this.callOptions);
+    const state: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(res.state ?? {})) {
+      if (!key.startsWith(USER_PREFIX)) continue;
+      Object.defineProperty(state, key.slice(USER_PREFIX.length), { value, writable: true, enumerable: true, configurable: true });
+    }
+    return state;
   }
 
   /**
    * Stores the event (partial events are not stored), then updates the
-   * session object the way ADK does. When another writer appended since the
-   * session was loaded, its state and events are reloaded first, as ADK's
-   * DatabaseSessionService does. `temp:` keys reach `session.state` for the
-   * rest of the invocation but are never stored (Python ADK).
+   * session object the way ADK does. The append is conditional on the
+   * session object being current: when another writer appended since it was
+   * loaded, nothing is stored and a {@link StaleSessionError} is thrown
+   * (Python ADK). `temp:` keys reach `session.state` for the rest of the
+   * invocation but are never stored (Python ADK).
    */
   override async appendEvent({ session, event }: AppendEventRequest): Promise<AdkEvent> {
     if (event.partial) return event;
     const temp = tempEntries(event.actions?.stateDelta);
-    const res = await this.client.appendEvent(
-      { appName: session.appName, userId: session.userId, sessionId: session.id, event: toRemoteEvent(event) },
-      this.callOptions,
-    );
+    const expectedLastSequence = this.loadedAt.get(session) ?? (await this.currentSequence(session));
+    let res;
+    try {
+      res = await this.client.appendEvent(
+        {
+          appName: session.appName,
+          userId: session.userId,
+          sessionId: session.id,
+          event: toRemoteEvent(event),
+          expectedLastSequence: BigInt(expectedLastSequence),
+        },
+        this.callOptions,
+      );
+    } catch (error) {
+      throw appendError(session, error);
+    }
     const assigned = res.event!;
     if (!event.id) event.id = assigned.id;
     if (!event.timestamp) event.timestamp = timestampToMs(assigned.timestamp);
-    const lastSequence = Number(res.sessionLastSequence);
-    const loadedAt = this.loadedAt.get(session);
-    if (loadedAt !== undefined && assigned.sequence > 0n && Number(assigned.sequence) > loadedAt + 1) {
-      await this.reload(session);
-    }
     await super.appendEvent({ session, event });
     for (const [key, value] of temp) session.state[key] = value;
     session.lastUpdateTime = event.timestamp;
-    this.loadedAt.set(session, Math.max(lastSequence, loadedAt ?? 0));
+    this.loadedAt.set(session, Number(res.sessionLastSequence));
     return event;
   }
 
-  /** Replaces a session object's state and events with the stored ones, keeping its `temp:` keys. */
-  private async reload(session: AdkSession): Promise<void> {
-    const res = await this.client.getSession(
-      { appName: session.appName, userId: session.userId, sessionId: session.id },
-      this.callOptions,
-    );
-    const fresh = toAdkSession(res.session!);
-    session.state = { ...fresh.state, ...Object.fromEntries(tempEntries(session.state)) };
-    session.events = fresh.events;
+  /**
+   * The stored last_sequence for a session object this service did not hand
+   * out as it is (a structuredClone, a deserialized copy): it is current only
+   * if the stored update time is the one it carries and the newest stored
+   * event is its last one. (A copy without events is judged by time alone.)
+   */
+  private async currentSequence(session: AdkSession): Promise<number> {
+    let stored: Session;
+    try {
+      const res = await this.client.getSession(
+        { appName: session.appName, userId: session.userId, sessionId: session.id, numRecentEvents: 1 },
+        this.callOptions,
+      );
+      stored = res.session!;
+    } catch (error) {
+      throw appendError(session, error);
+    }
+    const storedUs = stored.updateTime ? timestampToUs(stored.updateTime) : 0;
+    const last = session.events.at(-1);
+    const behind = last !== undefined && stored.events.at(-1)?.id !== last.id;
+    if (behind || Math.abs(storedUs - msToUs(session.lastUpdateTime)) > 1) throw new StaleSessionError();
+    return Number(stored.lastSequence);
   }
 
   private adopt(remote: Session): AdkSession {
     const session = toAdkSession(remote);
     this.loadedAt.set(session, Number(remote.lastSequence));
     return session;
+  }
+}
+
+/** The ADK error for a failed append. */
+function appendError(session: AdkSession, error: unknown): unknown {
+  switch (statusOf(error)) {
+    case Code.NotFound:
+      return new SessionNotFoundError(`Session ${session.id} not found.`, { cause: error });
+    case Code.Aborted:
+      return new StaleSessionError(undefined, { cause: error });
+    default:
+      return error;
   }
 }
 
@@ -170,20 +240,4 @@ function toAdkSession(remote: Session): AdkSession {
 
 function timestampToMs(ts: Timestamp | undefined): number {
   return ts ? timestampToUs(ts) / 1000 : 0;
-}
-
-/** ADK's page arithmetic (limit, offset, 1-based page) over the full listing. */
-function paginate(all: AdkSession[], limit?: number, offset?: number, page?: number): ListSessionsResponse {
-  const totalItems = all.length;
-  if (limit === undefined) {
-    return { sessions: offset ? all.slice(offset) : all, page: 1, limit: totalItems, totalItems, totalPages: totalItems === 0 ? 0 : 1 };
-  }
-  const start = page !== undefined ? (page - 1) * limit : (offset ?? 0);
-  return {
-    sessions: all.slice(start, start + limit),
-    page: page ?? (limit === 0 ? 1 : Math.floor(start / limit) + 1),
-    limit,
-    totalItems,
-    totalPages: limit === 0 ? 0 : Math.ceil(totalItems / limit),
-  };
 }

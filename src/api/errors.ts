@@ -21,7 +21,7 @@ export type InternalErrorReporter = (error: unknown, procedure: string) => void;
  */
 export function toConnectError(error: unknown, procedure: string, report: InternalErrorReporter): ConnectError {
   if (error instanceof ConnectError) return error;
-  if (error instanceof SessiondError) return new ConnectError(error.message, codes[error.kind]);
+  if (error instanceof SessiondError) return new ConnectError(error.message, codes[error.kind], undefined, undefined, error.cause);
   report(error, procedure);
   return new ConnectError("internal error; the server logged the cause", Code.Internal);
 }

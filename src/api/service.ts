@@ -2,6 +2,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
 import type { Store } from "../stores/store.js";
 import { appHandlers } from "./app-handlers.js";
+import { withCallDeadlines } from "./call-deadlines.js";
 import { eventHandlers } from "./event-handlers.js";
 import { defaultPollIntervalMs, getEventsHandler } from "./event-stream.js";
 import { FollowHub } from "./follow-hub.js";
@@ -21,7 +22,7 @@ export interface SessionServiceOptions {
   pollIntervalMs?: number;
 }
 
-/** The SessionService implementation over one store. */
+/** The SessionService implementation over one store; store calls see their RPC's deadline. */
 export function sessionService(options: SessionServiceOptions): ServiceImpl<typeof SessionService> {
   const { store } = options;
   const hub = options.hub ?? new FollowHub(store);
@@ -30,7 +31,7 @@ export function sessionService(options: SessionServiceOptions): ServiceImpl<type
   if (!Number.isInteger(pollIntervalMs) || pollIntervalMs < 1 || pollIntervalMs > 2 ** 31 - 1) {
     throw new RangeError(`pollIntervalMs must be an integer from 1 to ${2 ** 31 - 1}, not ${pollIntervalMs}`);
   }
-  return {
+  return withCallDeadlines<typeof SessionService>({
     ...sessionHandlers(store, (scope) => hub.notifyScope(scope)),
     ...appHandlers(store),
     ...eventHandlers(store, (key) => hub.notify(key)),
@@ -40,5 +41,5 @@ export function sessionService(options: SessionServiceOptions): ServiceImpl<type
       pollIntervalMs,
       draining: options.draining,
     }),
-  };
+  });
 }

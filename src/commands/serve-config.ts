@@ -1,6 +1,7 @@
 import { LOG_LEVEL_KEYS, LOG_LEVELS, type LogLevelKey } from "../ops/logger.js";
 import { DEFAULT_STORE_URL } from "../stores/open.js";
 import { parseDuration } from "../transfer/duration.js";
+import type { ConnectionLimits } from "../server.js";
 import type { PurgeRule } from "../transfer/purge.js";
 import { defaultUiRoot } from "../ui/static-route.js";
 import { asUsage, type Flag, integerOption, type ParsedFlags, parseFlags, portOption, UsageError } from "./flags.js";
@@ -38,7 +39,20 @@ export interface ServeConfig {
   retention?: { rule: PurgeRule; intervalMs: number };
   /** Export spans over OTLP/HTTP to this collector (--otlp-endpoint). */
   otlpEndpoint?: string;
+  /** Connection timeouts and caps (--handshake-timeout-ms, …); defaults where absent. */
+  connectionLimits: Partial<ConnectionLimits>;
 }
+
+/** The connection flags and the limit each sets; each takes a positive integer. */
+const CONNECTION_FLAGS: readonly (Flag & { limit: keyof ConnectionLimits })[] = [
+  { name: "handshake-timeout-ms", value: "N", env: "SESSIOND_HANDSHAKE_TIMEOUT_MS", limit: "handshakeTimeoutMs", help: "close a connection that sends no complete first bytes or\nTLS handshake within N ms (default 10000)" },
+  { name: "headers-timeout-ms", value: "N", env: "SESSIOND_HEADERS_TIMEOUT_MS", limit: "headersTimeoutMs", help: "HTTP/1.1: close a request whose headers take longer than\nN ms (default 20000)" },
+  { name: "keep-alive-timeout-ms", value: "N", env: "SESSIOND_KEEP_ALIVE_TIMEOUT_MS", limit: "keepAliveTimeoutMs", help: "HTTP/1.1: close an idle keep-alive connection after N ms\n(default 5000)" },
+  { name: "idle-timeout-ms", value: "N", env: "SESSIOND_IDLE_TIMEOUT_MS", limit: "idleTimeoutMs", help: "HTTP/2: GOAWAY a session with no open stream after N ms\n(default 300000)" },
+  { name: "max-concurrent-streams", value: "N", env: "SESSIOND_MAX_CONCURRENT_STREAMS", limit: "maxConcurrentStreams", help: "HTTP/2: streams per connection (default 256)" },
+  { name: "max-connections", value: "N", env: "SESSIOND_MAX_CONNECTIONS", limit: "maxConnections", help: "open connections at most (default 10000)" },
+  { name: "max-resets-per-10s", value: "N", env: "SESSIOND_MAX_RESETS_PER_10S", limit: "maxResetsPer10s", help: "HTTP/2: GOAWAY a connection whose client resets more\nstreams in 10 s (default 200)" },
+];
 
 /** The flags of `sessiond serve`, each with its environment variable. */
 export const SERVE_FLAGS: readonly Flag[] = [
@@ -64,6 +78,7 @@ export const SERVE_FLAGS: readonly Flag[] = [
   { name: "no-ui", env: "SESSIOND_UI", help: "do not serve /ui" },
   { name: "compress-responses", env: "SESSIOND_COMPRESS_RESPONSES", help: "gzip or brotli responses of 1 KiB and more for clients\nthat accept it" },
   { name: "poll-interval-ms", value: "N", env: "SESSIOND_POLL_INTERVAL_MS", help: "how often follow streams re-read the store without a\nwake-up (default 250, or 2000 for stores that notify)" },
+  ...CONNECTION_FLAGS,
 ];
 
 const DEFAULT_CONNECT_TIMEOUT = "60s";
@@ -97,6 +112,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     uiDir: flags.boolean("no-ui") ? undefined : (flags.string("ui-dir") ?? defaultUiRoot()),
     retention: retentionOf(flags),
     otlpEndpoint: httpUrlOf(flags, "otlp-endpoint"),
+    connectionLimits: connectionLimitsOf(flags),
   };
   if (!config.tlsCertFile !== !config.tlsKeyFile) throw new UsageError("--tls-cert and --tls-key must be given together");
   return config;
@@ -122,6 +138,18 @@ function httpUrlOf(flags: ParsedFlags, name: string): string | undefined {
 function connectTimeoutOf(flags: ParsedFlags): number {
   const text = flags.string("store-connect-timeout") ?? DEFAULT_CONNECT_TIMEOUT;
   return text.trim() === "0" ? 0 : asUsage(() => parseDuration(flags.source("store-connect-timeout"), text));
+}
+
+function connectionLimitsOf(flags: ParsedFlags): Partial<ConnectionLimits> {
+  const limits: Partial<ConnectionLimits> = {};
+  for (const { name, limit } of CONNECTION_FLAGS) {
+    const raw = flags.string(name);
+    if (raw === undefined) continue;
+    const n = integerOption(flags.source(name), raw);
+    if (n === 0) throw new UsageError(`${flags.source(name)} must be at least 1`);
+    limits[limit] = n;
+  }
+  return limits;
 }
 
 function pollIntervalOf(flags: ParsedFlags): number | undefined {

@@ -11,8 +11,8 @@ import { HealthMonitor, healthService } from "../ops/health.js";
 import { createLogger, serverLogger } from "../ops/logger.js";
 import { ServerMetrics } from "../ops/metrics.js";
 import { reflectionServices } from "../ops/reflection.js";
-import { requestIdContext, requestLogInterceptor } from "../ops/request-log.js";
-import { type SessiondServer, startServer } from "../server.js";
+import { rejectedCallLog, requestIdContext, requestLogInterceptor } from "../ops/request-log.js";
+import { type RejectedCall, type SessiondServer, startServer } from "../server.js";
 import { startOtlpExport } from "../ops/otlp.js";
 import { probeRoutes } from "../ops/probes.js";
 import { connectStore } from "../ops/store-connect.js";
@@ -94,8 +94,10 @@ export async function startSessiond(config: ServeConfig, options: StartOptions =
       logger: serverLogger(logger),
       pollIntervalMs: config.pollIntervalMs,
       compressResponses: config.compressResponses,
+      connectionLimits: config.connectionLimits,
       tls,
       contextValues: requestIdContext,
+      onRejectedCall: rejectedCalls(rejectedCallLog(logger), metrics),
       interceptors: [
         // Outermost: the span covers the whole call, and the request log reads its trace id.
         tracingInterceptor(),
@@ -179,6 +181,13 @@ export async function serve(config: ServeConfig): Promise<void> {
     return;
   }
   if (signal) drain(sessiond);
+}
+
+function rejectedCalls(log: (call: RejectedCall) => void, metrics: ServerMetrics | undefined) {
+  return (call: RejectedCall) => {
+    log(call);
+    metrics?.countRejected(call);
+  };
 }
 
 function errorMessage(error: unknown): string {

@@ -8,6 +8,13 @@ export interface AppendPlan {
   inserts: StoredEvent[];
   /** The combined state change of the inserted events. */
   delta: ScopedDelta;
+  /**
+   * The session's update time after the append: the timestamp of the last
+   * inserted event (the client's or the server's), as ADK sets
+   * last_update_time from each appended event. It may move backwards, e.g.
+   * for backfills. Only meaningful when something is inserted.
+   */
+  updateTimeUs: number;
   /** What the caller gets back. */
   outcome: AppendOutcome;
 }
@@ -21,6 +28,7 @@ export interface AppendPlan {
  * - Otherwise expected_last_sequence, when set, must equal `lastSequence`.
  * - New events get lastSequence+1, +2, ... in batch order; already stored
  *   ones keep their stored sequence.
+ * - The session's update time becomes the last new event's timestamp.
  */
 export function planAppend(
   batch: AppendBatch,
@@ -43,6 +51,7 @@ export function planAppend(
   return {
     inserts,
     delta: combineScopedDeltas(fresh.map((p) => p.delta)),
+    updateTimeUs: inserts.at(-1)?.timestampUs ?? batch.nowUs,
     outcome: { events, lastSequence: next },
   };
 }

@@ -11,14 +11,17 @@ export type ErrorKind =
 
 /**
  * A failure the API layer turns into a gRPC status. Messages name the field
- * or the session they are about, never the content of an event.
+ * or the session they are about, never the content of an event. A store
+ * keeps the driver's error as `cause`: it goes to the server's log, never to
+ * the client.
  */
 export class SessiondError extends Error {
   constructor(
     readonly kind: ErrorKind,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = "SessiondError";
   }
 }

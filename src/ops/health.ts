@@ -7,9 +7,13 @@ export interface HealthMonitorOptions {
   store: Store;
   /** Service names reported besides the overall status "". */
   services: string[];
-  /** Time between background probes; default 5000. */
+  /**
+   * Time between background probes; default 500, so that health turns
+   * NOT_SERVING within a second of an outage and SERVING within a second of
+   * the store's return.
+   */
   intervalMs?: number;
-  /** A ping slower than this counts as a failure; default 2000. */
+  /** A ping slower than this counts as a failure; default 750. */
   timeoutMs?: number;
   /** Told when the status flips, with the ping's error when it became unhealthy. */
   onChange?: (serving: boolean, error?: unknown) => void;
@@ -36,7 +40,7 @@ export class HealthMonitor {
   /** Runs the first probe and schedules the next ones. */
   async start(): Promise<void> {
     await this.probe();
-    this.timer = setInterval(() => void this.probe(), this.options.intervalMs ?? 5000);
+    this.timer = setInterval(() => void this.probe(), this.options.intervalMs ?? 500);
     this.timer.unref();
   }
 
@@ -83,7 +87,7 @@ export class HealthMonitor {
   }
 
   private async ping(): Promise<boolean> {
-    const { store, timeoutMs = 2000 } = this.options;
+    const { store, timeoutMs = 750 } = this.options;
     if (!store.ping) return this.set(true);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

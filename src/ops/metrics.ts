@@ -1,6 +1,6 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { HttpRoute } from "../server.js";
+import type { HttpRoute, RejectedCall } from "../server.js";
 import { wrapStoreMethods } from "../stores/method-proxy.js";
 import type { Store } from "../stores/store.js";
 import { observeStream, outcomeCode } from "./rpc-outcome.js";
@@ -78,6 +78,13 @@ export class ServerMetrics {
         }),
       };
     };
+  }
+
+  /** For `ServerOptions.onRejectedCall`: counts and times an RPC rejected before the interceptors saw it. */
+  countRejected(call: RejectedCall): void {
+    const labels = { service: call.service, method: call.method };
+    this.rpcSeconds.observe(labels, call.durationMs / 1000);
+    this.rpcs.inc({ ...labels, code: outcomeCode(call.error) });
   }
 
   /**

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type ContextValues, createContextKey, createContextValues, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { principalKey } from "../auth/auth-interceptor.js";
-import type { HttpRequest, HttpResponse } from "../server.js";
+import type { HttpRequest, HttpResponse, RejectedCall } from "../server.js";
 import { observeStream, outcomeCode } from "./rpc-outcome.js";
 import { traceIdOf } from "./tracing.js";
 
@@ -42,25 +42,19 @@ export function requestLogInterceptor(logger: Logger): Interceptor {
     } else {
       appName = (req.message as { appName?: unknown }).appName;
     }
-    const log = (error: unknown, messages?: number) => {
-      const code = outcomeCode(error);
-      const level = ERROR_CODES.has(code) ? "error" : WARN_CODES.has(code) ? "warn" : "info";
-      logger[level](
-        {
-          service: req.service.typeName,
-          method: req.method.name,
-          code,
-          duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-          app_name: typeof appName === "string" ? appName : undefined,
-          request_id: req.contextValues.get(requestIdKey) || undefined,
-          trace_id: traceIdOf(req.contextValues),
-          key: req.contextValues.get(principalKey)?.name,
-          protocol: protocolOf(req.header.get("content-type")),
-          messages,
-        },
-        "rpc",
-      );
-    };
+    const log = (error: unknown, messages?: number) =>
+      writeLine(logger, {
+        service: req.service.typeName,
+        method: req.method.name,
+        code: outcomeCode(error),
+        duration_ms: roundMs(performance.now() - started),
+        app_name: typeof appName === "string" ? appName : undefined,
+        request_id: req.contextValues.get(requestIdKey) || undefined,
+        trace_id: traceIdOf(req.contextValues),
+        key: req.contextValues.get(principalKey)?.name,
+        protocol: protocolOf(req.header.get("content-type")),
+        messages,
+      });
     let res;
     try {
       res = await next(req);
@@ -74,6 +68,32 @@ export function requestLogInterceptor(logger: Logger): Interceptor {
     }
     return { ...res, message: observeStream(res.message, log) };
   };
+}
+
+/**
+ * For `ServerOptions.onRejectedCall`: the same line for an RPC rejected
+ * before the interceptors saw it, with the reason, since no handler ran.
+ */
+export function rejectedCallLog(logger: Logger): (call: RejectedCall) => void {
+  return (call) =>
+    writeLine(logger, {
+      service: call.service,
+      method: call.method,
+      code: outcomeCode(call.error),
+      duration_ms: roundMs(call.durationMs),
+      request_id: call.contextValues.get(requestIdKey) || undefined,
+      protocol: call.protocol,
+      reason: call.error.rawMessage,
+    });
+}
+
+function writeLine(logger: Logger, line: { code: string } & Record<string, unknown>): void {
+  const level = ERROR_CODES.has(line.code) ? "error" : WARN_CODES.has(line.code) ? "warn" : "info";
+  logger[level](line, "rpc");
+}
+
+function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }
 
 async function* tapFirst<T>(messages: AsyncIterable<T>, first: (message: T) => void): AsyncIterable<T> {

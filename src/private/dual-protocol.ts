@@ -2,6 +2,7 @@ import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import { ConnectionDrain, type Listener, listenDraining } from "./connection-drain.js";
+import { awaitFirstBytes, type ConnectionLimits, guardSession, http1Timeouts, http2Settings } from "./connection-limits.js";
 
 /** A request listener usable for both HTTP/1.1 and HTTP/2 requests. */
 export type DualHandler = (
@@ -21,21 +22,37 @@ export async function listenDualProtocol(
   handler: DualHandler,
   host: string,
   port: number,
-  options: { maxHeaderBytes?: number } = {},
+  limits: ConnectionLimits,
 ): Promise<Listener> {
-  const h1 = http.createServer({ maxHeaderSize: options.maxHeaderBytes }, handler);
-  const h2 = http2.createServer({}, handler);
+  const h1 = http.createServer(http1Timeouts(limits), handler);
+  // Node checks headers, request and keep-alive timeouts only for servers
+  // that listen; this one is handed its sockets, so it is told it listens.
+  h1.emit("listening");
+  const h2 = http2.createServer({ settings: http2Settings(limits) }, handler);
   const drain = new ConnectionDrain();
-  h2.on("session", (session) => drain.session(session));
+  h2.on("session", (session) => {
+    drain.session(session);
+    guardSession(session, limits);
+  });
   h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => drain.http1Request(req, res));
   const server = net.createServer((socket) => {
     drain.connection(socket);
+    const known = awaitFirstBytes(socket, limits);
     sniff(socket, (isHttp2) => {
+      known();
       if (isHttp2) drain.markHttp2(socket);
       (isHttp2 ? h2 : h1).emit("connection", socket);
     });
   });
-  return listenDraining(server, drain, host, port);
+  server.maxConnections = limits.maxConnections;
+  const listener = await listenDraining(server, drain, host, port);
+  return {
+    address: listener.address,
+    async close(graceMs) {
+      await listener.close(graceMs);
+      h1.close();
+    },
+  };
 }
 
 function sniff(socket: net.Socket, route: (isHttp2: boolean) => void) {

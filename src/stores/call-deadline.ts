@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { SessiondError } from "../core/errors.js";
 
 /**
  * The deadline of the RPC a store call serves. Handlers run store calls inside
@@ -35,4 +36,46 @@ export function remainingCallMs(now: number = Date.now()): number | undefined {
   if (deadline === undefined) return undefined;
   const left = deadline - now;
   return left > 0 ? Math.max(1, Math.floor(left)) : 0;
+}
+
+/**
+ * Throws DEADLINE_EXCEEDED when the current call's deadline has passed or
+ * the call was cancelled: a store calls it before work whose result nobody
+ * will read, above all before a write, which must not run once the caller
+ * was told it failed.
+ */
+export function throwIfCallExpired(now: number = Date.now()): void {
+  const call = storage.getStore();
+  if (call === undefined) return;
+  if (call.signal.aborted || (call.deadlineMs !== undefined && now >= call.deadlineMs)) {
+    throw new SessiondError("deadline_exceeded", "store: the call's deadline passed before the store began its work");
+  }
+}
+
+/**
+ * Settles with `work`, or rejects with DEADLINE_EXCEEDED when the current
+ * call's deadline passes (or the call is cancelled) first. For drivers that
+ * cannot bound one command themselves; the command is not run when the
+ * deadline has already passed.
+ */
+export async function withinCallDeadline<T>(work: () => Promise<T>): Promise<T> {
+  throwIfCallExpired();
+  const call = storage.getStore();
+  const left = remainingCallMs();
+  if (call === undefined) return work();
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    const fail = () => reject(new SessiondError("deadline_exceeded", "store: the call's deadline passed before the store finished"));
+    onAbort = fail;
+    call.signal.addEventListener("abort", fail, { once: true });
+    // Timers take at most 2^31 - 1 ms; a longer deadline is bounded by the signal alone.
+    if (left !== undefined && left < 2 ** 31) timer = setTimeout(fail, left);
+  });
+  try {
+    return await Promise.race([work(), expired]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) call.signal.removeEventListener("abort", onAbort);
+  }
 }

@@ -26,6 +26,7 @@ import type {
   StoredEvent,
 } from "../core/types.js";
 import type { Store } from "./store.js";
+import { throwIfCallExpired } from "./call-deadline.js";
 
 interface Entry {
   record: SessionRecord;
@@ -45,6 +46,7 @@ export class MemoryStore implements Store {
   private readonly userStates = new Map<string, JsonObject>();
 
   async createSession(input: NewSession): Promise<SessionView> {
+    throwIfCallExpired();
     const key = { appName: input.appName, userId: input.userId, sessionId: input.id };
     const id = entryId(key);
     if (this.sessions.has(id)) throw sessionExists(key);
@@ -73,6 +75,7 @@ export class MemoryStore implements Store {
   }
 
   async updateSession(key: SessionKey, patch: SessionPatch): Promise<SessionView> {
+    throwIfCallExpired();
     const entry = this.entry(key);
     const record = entry.record;
     entry.record = patchSession(record, patch);
@@ -80,6 +83,7 @@ export class MemoryStore implements Store {
   }
 
   async deleteSession(key: SessionKey): Promise<void> {
+    throwIfCallExpired();
     if (!this.sessions.delete(entryId(key))) throw sessionNotFound(key);
   }
 
@@ -105,6 +109,7 @@ export class MemoryStore implements Store {
   }
 
   async appendEvents(key: SessionKey, batch: AppendBatch): Promise<AppendOutcome> {
+    throwIfCallExpired();
     const entry = this.entry(key);
     const stored = new Map<string, AssignedEvent>();
     for (const { event } of batch.events) {
@@ -122,7 +127,7 @@ export class MemoryStore implements Store {
       ...entry.record,
       state: applyDelta(entry.record.state, plan.delta.session),
       lastSequence: plan.outcome.lastSequence,
-      updateTimeUs: batch.nowUs,
+      updateTimeUs: plan.updateTimeUs,
     };
     return plan.outcome;
   }
@@ -141,6 +146,7 @@ export class MemoryStore implements Store {
   }
 
   async deleteSessions(scope: DeleteScope): Promise<number> {
+    throwIfCallExpired();
     let count = 0;
     for (const [id, entry] of this.sessions) {
       if (!deleteScopeMatches(entry.record, scope)) continue;

@@ -239,7 +239,7 @@ export class MysqlStore implements Store {
       const state = plan.delta.session ? json(applyDelta(record.state, plan.delta.session)) : null;
       await c.query(`UPDATE ${this.t.sessions} SET last_sequence = ?, updated_at = ?, state = COALESCE(?, state) WHERE pk = ?`, [
         plan.outcome.lastSequence,
-        datetimeFromUs(batch.nowUs),
+        datetimeFromUs(plan.updateTimeUs),
         state,
         pk,
       ]);

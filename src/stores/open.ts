@@ -1,4 +1,5 @@
 import { SessiondError } from "../core/errors.js";
+import { type DriverErrorClassifier, storeFailure, withErrorBoundary } from "./error-boundary.js";
 import { MemoryStore } from "./memory.js";
 import type { Store } from "./store.js";
 
@@ -31,27 +32,41 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   const scheme = url.slice(0, url.indexOf(":") + 1);
   switch (scheme) {
     case "memory:":
-      return new MemoryStore();
+      return withErrorBoundary(new MemoryStore(), () => undefined);
     case "sqlite:": {
-      const { SqliteStore } = await import("./sqlite.js");
-      return SqliteStore.open(url.slice("sqlite:".length), options);
+      const [{ SqliteStore }, { classifySqliteError }] = await Promise.all([
+        import("./sqlite.js"),
+        import("./private/sqlite-errors.js"),
+      ]);
+      return guarded(() => SqliteStore.open(url.slice("sqlite:".length), options), classifySqliteError);
     }
     case "postgres:":
     case "postgresql:": {
-      const { PostgresStore } = await import("./postgres.js");
-      return PostgresStore.open(url, options);
+      const { ensurePostgresDriverPatched } = await import("./private/postgres-driver-patch.js");
+      await ensurePostgresDriverPatched();
+      const [{ PostgresStore }, { classifyPostgresError }] = await Promise.all([
+        import("./postgres.js"),
+        import("./private/postgres-errors.js"),
+      ]);
+      return guarded(() => PostgresStore.open(url, options), classifyPostgresError);
     }
     case "redis:":
     case "rediss:":
     case "redis+cluster:":
     case "rediss+cluster:": {
-      const { RedisStore } = await import("./redis.js");
-      return RedisStore.open(url, options);
+      const [{ RedisStore }, { classifyRedisError }] = await Promise.all([
+        import("./redis.js"),
+        import("./private/redis-errors.js"),
+      ]);
+      return guarded(() => RedisStore.open(url, options), classifyRedisError);
     }
     case "mysql:":
     case "mariadb:": {
-      const { MysqlStore } = await import("./mysql.js");
-      return MysqlStore.open(url, options);
+      const [{ MysqlStore }, { classifyMysqlError }] = await Promise.all([
+        import("./mysql.js"),
+        import("./private/mysql-errors.js"),
+      ]);
+      return guarded(() => MysqlStore.open(url, options), classifyMysqlError);
     }
     default:
       throw new SessiondError(
@@ -59,4 +74,15 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
         `store: unsupported URL scheme ${JSON.stringify(scheme || url)}; use memory:, sqlite:<path>, postgres://, mysql:// or redis://`,
       );
   }
+}
+
+/** Opens a store behind its driver's error boundary; failures to open are classified the same way. */
+async function guarded(open: () => Promise<Store>, classify: DriverErrorClassifier): Promise<Store> {
+  let store: Store;
+  try {
+    store = await open();
+  } catch (error) {
+    throw storeFailure(error, classify);
+  }
+  return withErrorBoundary(store, classify);
 }

@@ -93,6 +93,9 @@ export class PostgresStore implements Store {
       max_lifetime: parsed.maxLifetime ?? undefined,
       ssl: parsed.ssl,
       onnotice: () => {},
+      // Seconds before a closed connection reconnects: the driver's default grows to 20 s during an
+      // outage, so the pool would come back long after the server does.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.25),
       // Statements stay prepared, but are planned for their parameters: a generic plan made
       // while a table was small (a fresh deployment) or for a small app would stick otherwise.
       connection: { application_name: "sessiond", plan_cache_mode: "force_custom_plan" },

@@ -22,9 +22,9 @@ import type {
   SessionView,
   StoredEvent,
 } from "../core/types.js";
+import { withinCallDeadline } from "./call-deadline.js";
 import { appDeltaJson, eventJson, pairsToObject, recordFrom, stateFrom, statePairs } from "./private/redis-codec.js";
 import { connectRedis, parseRedisUrl, type RedisTarget } from "./private/redis-connect.js";
-import { mapRedisFailures } from "./private/redis-errors.js";
 import { appSessionKeys, EVENT_CHUNK, listAppsFromIndex, listFromIndex, readEventRange, readState, scanAll, scanIndex } from "./private/redis-index.js";
 import { appMember, appliedField, RedisKeys, scanMember, sessionKeyList } from "./private/redis-keys.js";
 import { scripts } from "./private/redis-scripts.js";
@@ -193,8 +193,10 @@ export class RedisStore implements Store {
     const bodies = batch.events.map((p) => eventJson(p.event));
     const result = (await this.sessionScript(scripts.append, key, [JSON.stringify(header), ...bodies])) as [string, ...unknown[]];
     this.checkOutcome(key, result, batch.expectedLastSequence);
-    const [, last, ct, assigned, pending, fresh] = result as [string, number, string, string[], string[], number];
-    if (fresh > 0 || pending.length > 0) await this.finishWrite(key, ct, fresh > 0 ? header.now : "", pending);
+    const [, last, ct, assigned, pending, fresh, ut, previousUt] = result as [string, number, string, string[], string[], number, string, string];
+    // The app index only moves forward (GT) against racing writers, unless this append moved ut back.
+    const back = fresh > 0 && Number(ut) < Number(previousUt);
+    if (fresh > 0 || pending.length > 0) await this.finishWrite(key, ct, fresh > 0 ? ut : "", pending, back);
     return {
       lastSequence: Number(last),
       events: assigned.map((value, i) => {
@@ -318,8 +320,14 @@ export class RedisStore implements Store {
     return String(this.target.ttlSeconds);
   }
 
+  /**
+   * Runs a session's script within the call's deadline: not at all once it
+   * has passed, and the call fails DEADLINE_EXCEEDED when it passes while
+   * the script is on its way (commands are never queued for later: see
+   * connectRedis).
+   */
   private sessionScript(script: (typeof scripts)[keyof typeof scripts], key: SessionKey, args: string[]) {
-    return script.run(this.client, sessionKeyList(this.keys.session(key)), args);
+    return withinCallDeadline(() => script.run(this.client, sessionKeyList(this.keys.session(key)), args));
   }
 
   private checkOutcome(key: SessionKey, result: [string, ...unknown[]], expected: number | undefined): void {
@@ -396,22 +404,3 @@ export class RedisStore implements Store {
     }
   }
 }
-
-mapRedisFailures(RedisStore.prototype, [
-  "createSession",
-  "getSession",
-  "updateSession",
-  "deleteSession",
-  "listSessions",
-  "listApps",
-  "appendEvents",
-  "readEvents",
-  "deleteSessions",
-  "getSharedState",
-  "scanSessions",
-  "restoreSession",
-  "restoreEvents",
-  "restoreSharedState",
-  "subscribe",
-  "ping",
-]);

@@ -228,7 +228,7 @@ export class SqliteStore implements Store {
       const state = plan.delta.session ? jsonText(applyDelta(record.state, plan.delta.session)) : null;
       this.stmt(`UPDATE ${this.t.sessions} SET last_sequence = ?, updated_at = ?, state = COALESCE(?, state) WHERE pk = ?`).run(
         plan.outcome.lastSequence,
-        batch.nowUs,
+        plan.updateTimeUs,
         state,
         pk,
       );

@@ -1,38 +1,28 @@
 import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import type { Interceptor } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessiondClient } from "../../src/client/index.js";
 import { type SessiondServer, startServer } from "../../src/server.js";
 import { MemoryStore } from "../../src/stores/memory.js";
-import { uniqueName } from "../support/server.js";
+import { docsBlock } from "./docs-block.js";
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, "../..");
-const example = join(root, "examples/python");
+const pkg = join(root, "clients/python");
 /** Debian's interpreter, which has python3-grpcio (a PATH python3 may not). */
 const PYTHON = process.env.SESSIOND_TEST_PYTHON ?? "/usr/bin/python3";
 
 let server: SessiondServer;
+let dir: string;
+let venvPython: string;
 
-beforeAll(async () => {
+/** Runs a command; resolves with its exit code and output instead of throwing. */
+async function exec(file: string, args: string[], env: Record<string, string> = {}) {
   try {
-    await run(PYTHON, ["-c", "import grpc, google.protobuf"]);
-  } catch (error) {
-    throw new Error(`${PYTHON} lacks grpc: run scripts/install-system-packages.sh (${String(error)})`);
-  }
-  server = await startServer({ store: new MemoryStore(), port: 0 });
-  // Real clients regenerate before use; this also proves generate.sh works on proto/ as it is now.
-  const gen = await run("bash", [join(example, "generate.sh")], { env: { ...process.env, PYTHON } });
-  expect(gen.stdout).toMatch(/generated \d+ modules/);
-});
-afterAll(() => server?.close(1000));
-
-/** Runs client.py; resolves with its exit code and output instead of throwing. */
-async function client(target: string, app: string) {
-  try {
-    const { stdout, stderr } = await run(PYTHON, [join(example, "client.py"), "--target", target, "--app", app], { timeout: 20_000 });
+    const { stdout, stderr } = await run(file, args, { cwd: dir, env: { ...process.env, ...env }, timeout: 240_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -40,49 +30,65 @@ async function client(target: string, app: string) {
   }
 }
 
-describe("Python example client (grpcio, generated from proto/)", () => {
-  it("creates a session, appends, streams the events back and passes every check", async () => {
-    const app = uniqueName("py");
-    const res = await client(`127.0.0.1:${server.port}`, app);
+beforeAll(async () => {
+  try {
+    await run(PYTHON, ["-c", "import grpc, google.protobuf, setuptools, pip"]);
+  } catch (error) {
+    throw new Error(`${PYTHON} lacks grpc, setuptools or pip: run scripts/install-system-packages.sh (${String(error)})`);
+  }
+  server = await startServer({ store: new MemoryStore(), port: 0 });
+  dir = mkdtempSync(join(tmpdir(), "sessiond-py-"));
+  // Regenerate first: this proves generate.sh works on proto/ as it is now, and the install packages these stubs.
+  const gen = await run("bash", [join(pkg, "generate.sh")], { env: { ...process.env, PYTHON } });
+  expect(gen.stdout).toMatch(/generated \d+ modules/);
+  // A virtual environment over Debian's grpcio and protobuf: pip installs the package offline, without dependencies.
+  await run(PYTHON, ["-m", "venv", "--system-site-packages", join(dir, "venv")]);
+  venvPython = join(dir, "venv/bin/python");
+  const install = await exec(venvPython, ["-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index", "-q", pkg]);
+  expect(install.stderr.replace(/^.*(notice|WARNING: Running pip as).*$/gm, "").trim()).toBe("");
+  expect(install.code).toBe(0);
+}, 300_000);
+afterAll(async () => {
+  await server?.close(1000);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("Python client package (clients/python, installed with pip)", () => {
+  it("is installed from the package, not the source tree", async () => {
+    const res = await exec(venvPython, ["-c", "import sessiond, sessiond.v1.session_service_pb2_grpc as g; print(sessiond.__file__); print(g.__name__)"]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain(join(dir, "venv"));
+  });
+
+  it("passes its own tests against a live server", async () => {
+    const res = await exec(venvPython, ["-m", "unittest", "discover", "-v", "-s", join(pkg, "tests")], {
+      SESSIOND_TARGET: `127.0.0.1:${server.port}`,
+    });
+    expect(res.stderr).toMatch(/^Ran 8 tests in .*\n\nOK\s*$/m);
+    expect(res.stderr).not.toMatch(/FAIL|ERROR|skipped/);
+    expect(res.code).toBe(0);
+  });
+
+  it("runs the example in docs/clients.md, which is example.py", async () => {
+    const example = readFileSync(join(pkg, "example.py"), "utf8");
+    expect(docsBlock(join(root, "docs/clients.md"), "Python", "python")).toBe(example);
+    const res = await exec(venvPython, [join(pkg, "example.py")], { SESSIOND_TARGET: `127.0.0.1:${server.port}` });
     expect(res.stderr).toBe("");
     expect(res.code).toBe(0);
-    expect(res.stdout).toContain("all checks passed");
-    expect(res.stdout).not.toContain("FAIL");
-    expect(res.stdout).toMatch(/#2 planner: Three days: Alfama, Belem, Sintra\./);
-    expect(res.stdout).toContain("ok   follow sends the 3 events, then caught_up");
+    expect(res.stdout.split("\n")).toEqual([
+      "last sequence: 2",
+      "state: [('city', 'Lisbon'), ('user:lang', 'en')]",
+      "stored: 1 user",
+      "stored: 2 planner",
+      "followed: 2 planner",
+      "followed: 3 user",
+      "error: NOT_FOUND",
+      "",
+    ]);
     // What it wrote is really in the server.
     const api = createSessiondClient({ baseUrl: server.url });
     const sessions = [];
-    for await (const page of api.listSessions({ appName: app })) sessions.push(...page);
-    expect(sessions).toHaveLength(1);
-    expect(sessions[0]!.lastSequence).toBe(3n);
-    expect(sessions[0]!.state).toEqual({ "user:lang": "en", turns: 1, city: "Lisbon" });
-  });
-
-  it("exits 1 and names the check when the server answers differently", async () => {
-    // A server whose GetSession hides the delta's keys: the client must notice.
-    const hideState: Interceptor = (next) => async (req) => {
-      const res = await next(req);
-      if (!res.stream && req.method.name === "GetSession") {
-        const session = (res.message as { session?: { state?: Record<string, unknown> } }).session;
-        if (session?.state) delete session.state.turns;
-      }
-      return res;
-    };
-    const odd = await startServer({ store: new MemoryStore(), port: 0, interceptors: [hideState] });
-    try {
-      const res = await client(`127.0.0.1:${odd.port}`, uniqueName("py"));
-      expect(res.code).toBe(1);
-      expect(res.stdout).toContain("FAIL state merges the delta with the initial state");
-      expect(res.stderr).toContain("1 check(s) failed");
-    } finally {
-      await odd.close(1000);
-    }
-  });
-
-  it("exits 2 with the gRPC status when the server is unreachable", async () => {
-    const res = await client("127.0.0.1:1", "py");
-    expect(res.code).toBe(2);
-    expect(res.stderr).toContain("UNAVAILABLE");
+    for await (const page of api.listSessions({ appName: "demo" })) sessions.push(...page);
+    expect(sessions.map((s) => s.lastSequence)).toContain(3n);
   });
 });

@@ -12,6 +12,7 @@ import { readTests } from "./reads.js";
 import { restoreTests } from "./restore.js";
 import { sessionTests } from "./sessions.js";
 import { stateTests } from "./state.js";
+import { updateTimeTests } from "./update-time.js";
 
 /**
  * The contract every store meets, checked through a real server on a real
@@ -35,6 +36,7 @@ export function conformance(name: keyof typeof testStores, protocol: TestProtoco
     stateTests(ctx);
     readTests(ctx);
     listingTests(ctx);
+    updateTimeTests(ctx);
     appTests(ctx);
     errorTests(ctx);
     concurrencyTests(ctx);

@@ -65,6 +65,11 @@ export type Session = Message<"sessiond.v1.Session"> & {
   createTime?: Timestamp | undefined;
 
   /**
+   * After an append: the timestamp of the last event it stored (the client's
+   * when given, else the server's), as ADK sets last_update_time; it may be
+   * older than create_time. After other changes: the server's time.
+   * ListSessions orders and pages by it.
+   *
    * @generated from field: google.protobuf.Timestamp update_time = 9;
    */
   updateTime?: Timestamp | undefined;

@@ -60,7 +60,7 @@ export async function appendFresh(
       SELECT ok.pk, ${eventRecords(c, "offset")} FROM ok, jsonb_array_elements(${c.json(draft.inserts.map(eventRecord))}) AS r
     ), updated AS (
       UPDATE ${t.sessions} AS u SET last_sequence = ok.last_sequence + ${draft.inserts.length}::int8,
-        updated_at = ${timestamp(c, batch.nowUs)} ${state}
+        updated_at = ${timestamp(c, draft.updateTimeUs)} ${state}
       FROM ok WHERE u.pk = ok.pk RETURNING 1
     )
     ${app ? c`, app AS (${sharedUpsert(c, t.appStates, [key.appName], app, batch.nowUs, ok)})` : c``}
@@ -123,7 +123,7 @@ export async function appendPlanned(
         INSERT INTO ${t.events} (session_pk, ${eventColumns(c, "insert")})
         SELECT ${pk}::int8, ${eventRecords(c)} FROM jsonb_array_elements(${c.json(plan.inserts.map(eventRecord))}) AS r
       ), updated AS (
-        UPDATE ${t.sessions} SET last_sequence = ${plan.outcome.lastSequence}, updated_at = ${timestamp(c, batch.nowUs)} ${state}
+        UPDATE ${t.sessions} SET last_sequence = ${plan.outcome.lastSequence}, updated_at = ${timestamp(c, plan.updateTimeUs)} ${state}
         WHERE pk = ${pk}::int8
       )
       SELECT pg_notify(${channel}, ${sessionTopic(key)})`,

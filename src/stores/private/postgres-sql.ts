@@ -2,6 +2,7 @@ import type { PendingQuery, ReservedSql, Row, RowList } from "postgres";
 import { SessiondError } from "../../core/errors.js";
 import type { EventFilter, JsonObject, JsonValue, StoredEvent } from "../../core/types.js";
 import { currentCallDeadline } from "../call-deadline.js";
+import { classifyPostgresError } from "./postgres-errors.js";
 import { callBudgetMs, deadlineExceeded, EVENT_COLUMNS, eventRow } from "./sql.js";
 
 /**
@@ -185,42 +186,23 @@ export function sharedState(c: Conn, t: TableFragments, appName: string, userId:
     (SELECT state FROM ${t.userStates} WHERE app_name = ${appName} AND user_id = ${userId}) AS user_state`;
 }
 
-const UNAVAILABLE = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EHOSTUNREACH",
-  "CONNECT_TIMEOUT",
-  "CONNECTION_CLOSED",
-  "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED",
-  "57P01",
-  "57P03",
-  "53300",
-]);
-
 /**
- * Maps driver errors a client can act on to domain errors; anything else
- * stays internal. `detail` adds the driver's message to unavailability, for
- * the operator starting the server (clients only get the error code).
+ * Maps driver errors a client can act on to domain errors (see
+ * {@link classifyPostgresError}); anything else is returned unchanged.
+ * `detail` adds the driver's message to unavailability, for the operator
+ * starting the server (clients only get the error code).
  */
 export function postgresError(error: unknown, options: { detail?: boolean } = {}): unknown {
   if (error instanceof SessiondError || typeof error !== "object" || error === null) return error;
   const code = String((error as { code?: unknown }).code ?? "");
-  if (code === "22P05" || code === "22021") {
-    return new SessiondError("invalid_argument", "request: contains text PostgreSQL cannot store (such as \\u0000)");
-  }
   // Statement and lock timeouts are set from the call's deadline (see PostgresStore.use), and the
   // commit guard fails with its own text; either way the transaction was rolled back.
   const guard = code === "22P02" && error instanceof Error && error.message.includes(DEADLINE_GUARD);
   if (guard || ((code === "57014" || code === "55P03") && currentCallDeadline()?.deadlineMs !== undefined)) return deadlineExceeded();
-  if (code === "40P01" || code === "40001") {
-    return new SessiondError("aborted", "store: the transaction conflicted with a concurrent one; retry");
+  const classified = classifyPostgresError(error);
+  if (!classified) return error;
+  if (options.detail && classified.kind === "unavailable" && error instanceof Error && error !== classified) {
+    return new SessiondError("unavailable", `${classified.message}: ${error.message}`, { cause: error });
   }
-  if (UNAVAILABLE.has(code) || code.startsWith("08")) {
-    const detail = options.detail && error instanceof Error ? `: ${error.message}` : "";
-    return new SessiondError("unavailable", `store: PostgreSQL is unavailable (${code})${detail}`);
-  }
-  return error;
+  return classified;
 }

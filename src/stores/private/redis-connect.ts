@@ -90,7 +90,12 @@ export function connectRedis(target: RedisTarget, subscriber = false): Redis | C
     connectTimeout: 5000,
     lazyConnect: true,
   };
-  const client = target.cluster ? cluster(target, options, subscriber) : new Redis({ ...options, ...target.nodes[0]!, db: target.db, enableAutoPipelining: !subscriber });
+  // Commands fail at once while the connection is down instead of waiting in
+  // ioredis's offline queue, from which a write would run after its caller
+  // was told it failed; the subscriber keeps the queue to re-subscribe.
+  const client = target.cluster
+    ? cluster(target, options, subscriber)
+    : new Redis({ ...options, ...target.nodes[0]!, db: target.db, enableAutoPipelining: !subscriber, enableOfflineQueue: subscriber });
   // Failures reach callers through their commands; the event is only noise.
   client.on("error", () => {});
   return client;

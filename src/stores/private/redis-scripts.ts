@@ -50,10 +50,11 @@ return {1, redis.call('HGETALL', KEYS[6]), redis.call('HGETALL', KEYS[5])}
  * expected_last_sequence only when something is fresh, numbers fresh events
  * last+1.. in batch order, applies their session and user deltas in order
  * (JSON null deletes), records the combined app delta as pending, and moves
- * last and ut. ARGV[1]: {sid, exp, now, ttl, chan, ev: [{id, ts, s, u, a}]},
+ * last and ut (to the last fresh event's timestamp, which may be older than
+ * the previous ut). ARGV[1]: {sid, exp, now, ttl, chan, ev: [{id, ts, s, u, a}]},
  * ARGV[1 + i]: the JSON of event i.
  * Returns {'missing'}, {'conflict', last} or
- * {'ok', last, ct, {"seq:ts" per event}, pending pairs, fresh count}.
+ * {'ok', last, ct, {"seq:ts" per event}, pending pairs, fresh count, ut, previous ut}.
  */
 const APPEND = `${PRELUDE}
 local h = cjson.decode(ARGV[1])
@@ -67,6 +68,8 @@ for i, e in ipairs(h.ev) do
 end
 if fresh > 0 and h.exp ~= '' and tonumber(h.exp) ~= last then return {'conflict', last} end
 local seq = last
+local previous_ut = redis.call('HGET', KEYS[1], 'ut')
+local ut = previous_ut
 if fresh > 0 then
   local app, has_app = {}, false
   for i, e in ipairs(h.ev) do
@@ -75,19 +78,20 @@ if fresh > 0 then
       local s = tostring(seq)
       redis.call('HSET', KEYS[3], s, ARGV[i + 1])
       assigned[i] = s .. ':' .. e.ts
+      ut = e.ts
       redis.call('HSET', KEYS[4], e.id, assigned[i])
       apply(KEYS[2], e.s)
       apply(KEYS[6], e.u)
       for j = 1, #e.a, 2 do app[e.a[j]] = e.a[j + 1]; has_app = true end
     end
   end
-  redis.call('HSET', KEYS[1], 'last', tostring(seq), 'ut', h.now)
+  redis.call('HSET', KEYS[1], 'last', tostring(seq), 'ut', ut)
   if has_app then redis.call('HSET', KEYS[5], tostring(seq), cjson.encode(app)) end
-  redis.call('ZADD', KEYS[7], h.now, h.sid)
+  redis.call('ZADD', KEYS[7], ut, h.sid)
   touch(tonumber(h.ttl))
   redis.call('SPUBLISH', h.chan, tostring(seq))
 end
-return {'ok', seq, redis.call('HGET', KEYS[1], 'ct'), assigned, redis.call('HGETALL', KEYS[5]), fresh}
+return {'ok', seq, redis.call('HGET', KEYS[1], 'ct'), assigned, redis.call('HGETALL', KEYS[5]), fresh, ut, previous_ut}
 `;
 
 /**

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Generates the Python messages and gRPC stubs of sessiond from proto/ into
-# gen/ (or the directory given as the first argument). PYTHON picks the
-# interpreter (default python3).
+# Generates the Python messages and gRPC stubs of sessiond from the
+# repository's proto/ into src/sessiond/v1/ (or into the directory given as
+# the first argument). PYTHON picks the interpreter (default python3).
+# `pip install ./clients/python` runs it when the stubs are missing.
 #
 # The usual generator is grpcio-tools (`python -m grpc_tools.protoc`). The
 # API uses proto3 `optional` fields (protoc 3.15+) and type stubs are written
@@ -12,14 +13,14 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 proto=$(cd "$here/../../proto" && pwd)
-out=${1:-"$here/gen"}
+out=${1:-"$here/src"}
 python=${PYTHON:-python3}
 
 # Prints the protoc version as a comparable number, e.g. 3.21.12 -> 321012.
 version_number() { sed -E 's/^libprotoc ([0-9]+)\.([0-9]+)\.?([0-9]*).*/\1 \2 \3/' | awk '{ printf "%d", $1 * 100000 + $2 * 1000 + $3 }'; }
 
-rm -rf "$out/sessiond"
-mkdir -p "$out"
+mkdir -p "$out/sessiond/v1"
+find "$out/sessiond/v1" -name '*_pb2*' -delete
 bundled=$("$python" -m grpc_tools.protoc --version 2>/dev/null | version_number || true)
 if [ -n "$bundled" ] && [ "$bundled" -ge 320000 ]; then
   echo "generating with grpcio-tools ($("$python" -m grpc_tools.protoc --version))"
@@ -39,4 +40,5 @@ else
   echo "no usable generator: install grpcio-tools (protoc >= 3.20), or protoc with grpc_python_plugin" >&2
   exit 1
 fi
-echo "generated $(find "$out/sessiond" -name '*.py' | wc -l) modules in $out"
+[ -f "$out/sessiond/v1/__init__.py" ] || echo '"""Generated messages and stubs of sessiond.v1."""' > "$out/sessiond/v1/__init__.py"
+echo "generated $(find "$out/sessiond/v1" -name '*_pb2*.py' | wc -l) modules in $out/sessiond/v1"

@@ -1,0 +1,71 @@
+import { SessiondError } from "../core/errors.js";
+import { currentCallDeadline } from "./call-deadline.js";
+import type { Store } from "./store.js";
+
+/**
+ * Turns one driver's error into a store error (UNAVAILABLE, ABORTED, …), or
+ * undefined when it is not an outage, a conflict or bad input the driver
+ * detected: such errors stay as they are and the API reports them INTERNAL.
+ */
+export type DriverErrorClassifier = (error: unknown) => SessiondError | undefined;
+
+/**
+ * Wraps a store so that every failure of every method, present or added
+ * later, passes through `classify`: a Proxy intercepts each function the
+ * store exposes, and functions its methods resolve to (the unsubscribe of
+ * `subscribe`). The driver error stays the SessiondError's `cause`.
+ *
+ * A failure after the call's deadline passed (or the call was cancelled)
+ * that is an outage, a timeout or an abort is DEADLINE_EXCEEDED: the store
+ * gave up because the caller's time ran out, not because it is down.
+ */
+export function withErrorBoundary(store: Store, classify: DriverErrorClassifier): Store {
+  const wrapped = new WeakMap<object, unknown>();
+  const wrap = (fn: (...args: unknown[]) => unknown, self: unknown) =>
+    function (this: unknown, ...args: unknown[]) {
+      let result: unknown;
+      try {
+        result = fn.apply(self, args);
+      } catch (error) {
+        throw storeFailure(error, classify);
+      }
+      if (!isPromiseLike(result)) return result;
+      return Promise.resolve(result).then(
+        (value) => (typeof value === "function" ? wrap(value as (...args: unknown[]) => unknown, undefined) : value),
+        (error: unknown) => {
+          throw storeFailure(error, classify);
+        },
+      );
+    };
+  return new Proxy(store, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== "function") return value;
+      let bound = wrapped.get(value);
+      if (!bound) wrapped.set(value, (bound = wrap(value as (...args: unknown[]) => unknown, target)));
+      return bound;
+    },
+  });
+}
+
+/** The store error a failed call reports; see {@link withErrorBoundary}. */
+export function storeFailure(error: unknown, classify: DriverErrorClassifier): unknown {
+  const classified = error instanceof SessiondError ? error : classify(error);
+  const call = currentCallDeadline();
+  const expired =
+    call !== undefined && (call.signal.aborted || (call.deadlineMs !== undefined && Date.now() >= call.deadlineMs));
+  if (expired && (classified ? classified.kind === "unavailable" || classified.kind === "deadline_exceeded" : isAbort(error))) {
+    return new SessiondError("deadline_exceeded", "store: the call's deadline passed before the store finished", {
+      cause: error,
+    });
+  }
+  return classified ?? error;
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
