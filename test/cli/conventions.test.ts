@@ -57,6 +57,13 @@ const ALL_SERVE_ENV: NodeJS.ProcessEnv = {
   SESSIOND_COMPRESS_RESPONSES: "1",
   SESSIOND_POLL_INTERVAL_MS: "500",
   SESSIOND_OTLP_ENDPOINT: "http://collector:4318",
+  SESSIOND_HANDSHAKE_TIMEOUT_MS: "1001",
+  SESSIOND_HEADERS_TIMEOUT_MS: "1002",
+  SESSIOND_KEEP_ALIVE_TIMEOUT_MS: "1003",
+  SESSIOND_IDLE_TIMEOUT_MS: "1004",
+  SESSIOND_MAX_CONCURRENT_STREAMS: "17",
+  SESSIOND_MAX_CONNECTIONS: "18",
+  SESSIOND_MAX_RESETS_PER_10S: "19",
 };
 
 describe("command-line conventions", () => {
@@ -157,6 +164,15 @@ describe("command-line conventions", () => {
       compressResponses: true,
       pollIntervalMs: 500,
       otlpEndpoint: "http://collector:4318",
+      connectionLimits: {
+        handshakeTimeoutMs: 1001,
+        headersTimeoutMs: 1002,
+        keepAliveTimeoutMs: 1003,
+        idleTimeoutMs: 1004,
+        maxConcurrentStreams: 17,
+        maxConnections: 18,
+        maxResetsPer10s: 19,
+      },
     });
     // Every flag has a variable, and each is covered above: a new flag without one fails here.
     expect(SERVE_FLAGS.filter((f) => !f.env || !(f.env in ALL_SERVE_ENV)).map((f) => f.name)).toEqual([]);

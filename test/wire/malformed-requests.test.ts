@@ -45,7 +45,7 @@ describe("malformed requests", () => {
     await send();
     await expect.poll(() => logs.rpcs().length).toBe(before + 1);
     const line = logs.rpcs().at(-1)!;
-    expect(line).toMatchObject({ method, code, level: code === "internal" ? 50 : 30 });
+    expect(line).toMatchObject({ method, code, level: code === "internal" ? "error" : "info" });
     expect(await rpcCount(url, method, code)).toBe(counted + 1);
     return line;
   }
