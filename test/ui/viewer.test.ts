@@ -73,15 +73,14 @@ describe("session viewer in Chromium", () => {
   });
 
   it("filters by status and user, and searches by session id prefix", async () => {
+    // Each step waits for the rows it expects, not just their count: the previous result may have as many rows.
+    const ids = async () => (await rows().locator("td.id").allInnerTexts()).sort();
     await search({ status: "COMPLETED" });
-    await waitForCount(rows(), 1);
-    expect(await rows().first().innerText()).toContain("done-1");
+    await expect.poll(ids).toEqual(["done-1"]);
     await search({ user: "bob" });
-    await waitForCount(rows(), 1);
-    expect(await rows().first().innerText()).toContain("chat-1");
+    await expect.poll(ids).toEqual(["chat-1"]);
     await search({ prefix: "a-1" });
-    await waitForCount(rows(), 10);
-    expect((await rows().locator("td.id").allInnerTexts()).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `a-1${i}`));
+    await expect.poll(ids).toEqual(Array.from({ length: 10 }, (_, i) => `a-1${i}`));
     expect(page.url()).toContain("q=a-1");
     await search({ prefix: "nope" });
     await expect.poll(() => page.locator("#sessions").innerText()).toContain("No sessions match.");
