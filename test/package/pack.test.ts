@@ -54,15 +54,19 @@ describe("the server package", () => {
       "dist/ui/index.html",
       "proto/sessiond/v1/session.proto",
       "proto/sessiond/v1/session_service.proto",
+      // The PostgreSQL store applies the driver patch itself when npm skipped the install script.
+      "scripts/patch-postgres.mjs",
     ]) {
       expect(paths).toContain(path);
     }
-    const allowed = /^(package\.json|README\.md|LICENSE|bin\/sessiond\.js|dist\/(src|gen)\/.+\.(js|d\.ts)|dist\/ui\/.+\.(html|js|css)|proto\/.+\.proto)$/;
+    const allowed = /^(package\.json|README\.md|LICENSE|bin\/sessiond\.js|dist\/(src|gen)\/.+\.(js|d\.ts)|dist\/ui\/.+\.(html|js|css)|proto\/.+\.proto|scripts\/patch-postgres\.mjs)$/;
     expect(paths.filter((p) => !allowed.test(p))).toEqual([]);
     expect(readFileSync(join(ROOT, "LICENSE"), "utf8")).toContain("Apache License");
   });
 
-  it("installs from the tarball and prints its help", async () => {
+  it("installs from the tarball and prints its version and help", async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    expect((await npx(serverApp, ["sessiond", "--version"])).trim()).toContain(version);
     const help = await npx(serverApp, ["sessiond", "--help"]);
     expect(help).toMatch(/serve/);
     expect(help).toMatch(/migrate/);
