@@ -42,7 +42,7 @@ let gen: string;
 beforeAll(async () => {
   running = await startTestServer(new MemoryStore());
   gen = mkdtempSync(join(tmpdir(), "sessiond-py-"));
-  await run("bash", [join(root, "examples/python/generate.sh"), gen], { env: { ...process.env, PYTHON } });
+  await run("bash", [join(root, "clients/python/generate.sh"), gen], { env: { ...process.env, PYTHON } });
 });
 afterAll(async () => {
   await running?.close();
