@@ -1,5 +1,6 @@
 import { SessiondError } from "../core/errors.js";
 import { currentCallDeadline } from "./call-deadline.js";
+import { type StoreMethod, wrapStoreMethods } from "./method-proxy.js";
 import type { Store } from "./store.js";
 
 /**
@@ -11,42 +12,35 @@ export type DriverErrorClassifier = (error: unknown) => SessiondError | undefine
 
 /**
  * Wraps a store so that every failure of every method, present or added
- * later, passes through `classify`: a Proxy intercepts each function the
- * store exposes, and functions its methods resolve to (the unsubscribe of
- * `subscribe`). The driver error stays the SessiondError's `cause`.
+ * later (see {@link wrapStoreMethods}), passes through `classify`, and so do
+ * functions its methods resolve to (the unsubscribe of `subscribe`). The
+ * driver error stays the SessiondError's `cause`.
  *
  * A failure after the call's deadline passed (or the call was cancelled)
  * that is an outage, a timeout or an abort is DEADLINE_EXCEEDED: the store
  * gave up because the caller's time ran out, not because it is down.
  */
 export function withErrorBoundary(store: Store, classify: DriverErrorClassifier): Store {
-  const wrapped = new WeakMap<object, unknown>();
-  const wrap = (fn: (...args: unknown[]) => unknown, self: unknown) =>
-    function (this: unknown, ...args: unknown[]) {
+  const guard = (method: StoreMethod): StoreMethod =>
+    (...args) => {
       let result: unknown;
       try {
-        result = fn.apply(self, args);
+        result = method(...args);
       } catch (error) {
         throw storeFailure(error, classify);
       }
       if (!isPromiseLike(result)) return result;
       return Promise.resolve(result).then(
-        (value) => (typeof value === "function" ? wrap(value as (...args: unknown[]) => unknown, undefined) : value),
+        (value) => (typeof value === "function" ? guard(value as StoreMethod) : value),
         (error: unknown) => {
           throw storeFailure(error, classify);
         },
       );
     };
-  return new Proxy(store, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property, target);
-      if (typeof value !== "function") return value;
-      let bound = wrapped.get(value);
-      if (!bound) wrapped.set(value, (bound = wrap(value as (...args: unknown[]) => unknown, target)));
-      return bound;
-    },
-  });
+  return wrapStoreMethods(store, NOTHING, (_name, method) => guard(method));
 }
+
+const NOTHING: ReadonlySet<PropertyKey> = new Set();
 
 /** The store error a failed call reports; see {@link withErrorBoundary}. */
 export function storeFailure(error: unknown, classify: DriverErrorClassifier): unknown {
