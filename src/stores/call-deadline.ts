@@ -45,11 +45,15 @@ export function remainingCallMs(now: number = Date.now()): number | undefined {
  * was told it failed.
  */
 export function throwIfCallExpired(now: number = Date.now()): void {
-  const call = storage.getStore();
-  if (call === undefined) return;
-  if (call.signal.aborted || (call.deadlineMs !== undefined && now >= call.deadlineMs)) {
+  if (callExpired(now)) {
     throw new SessiondError("deadline_exceeded", "store: the call's deadline passed before the store began its work");
   }
+}
+
+/** True when the current call's deadline has passed or the call was cancelled; false outside a call. */
+export function callExpired(now: number = Date.now()): boolean {
+  const call = storage.getStore();
+  return call !== undefined && (call.signal.aborted || (call.deadlineMs !== undefined && now >= call.deadlineMs));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { SessiondError } from "../core/errors.js";
-import { currentCallDeadline } from "./call-deadline.js";
+import { callExpired } from "./call-deadline.js";
 import { type StoreMethod, wrapStoreMethods } from "./method-proxy.js";
 import type { Store } from "./store.js";
 
@@ -45,10 +45,7 @@ const NOTHING: ReadonlySet<PropertyKey> = new Set();
 /** The store error a failed call reports; see {@link withErrorBoundary}. */
 export function storeFailure(error: unknown, classify: DriverErrorClassifier): unknown {
   const classified = error instanceof SessiondError ? error : classify(error);
-  const call = currentCallDeadline();
-  const expired =
-    call !== undefined && (call.signal.aborted || (call.deadlineMs !== undefined && Date.now() >= call.deadlineMs));
-  if (expired && (classified ? classified.kind === "unavailable" || classified.kind === "deadline_exceeded" : isAbort(error))) {
+  if (callExpired() && (classified ? classified.kind === "unavailable" || classified.kind === "deadline_exceeded" : isAbort(error))) {
     return new SessiondError("deadline_exceeded", "store: the call's deadline passed before the store finished", {
       cause: error,
     });
