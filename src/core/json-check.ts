@@ -32,39 +32,55 @@ export function checkStorableText(field: string, value: string): string {
 
 /** Throws INVALID_ARGUMENT naming the offending path when `value` breaks a rule above. */
 export function checkJson<T extends JsonValue | undefined>(field: string, value: T): T {
-  if (value !== undefined) walk(field, value, 0);
+  if (value !== undefined) walk(field, value, []);
   return value;
 }
 
-function walk(path: string, value: unknown, depth: number): void {
+// `trail` holds the keys and indices down to `value` (its length is the depth); the
+// path is spelled out only for an error, so valid input, the common case on every
+// append, costs no strings.
+function walk(field: string, value: unknown, trail: (string | number)[]): void {
   switch (typeof value) {
-    case "string":
-      checkStorableText(path, value);
+    case "string": {
+      const problem = textProblem(value);
+      if (problem) throw invalidArgument(pathOf(field, trail), problem);
       return;
+    }
     case "number":
-      if (!Number.isFinite(value)) throw invalidArgument(path, `is ${String(value)}; JSON numbers must be finite`);
+      if (!Number.isFinite(value)) throw invalidArgument(pathOf(field, trail), `is ${String(value)}; JSON numbers must be finite`);
       return;
     case "boolean":
       return;
     case "object":
       if (value === null) return;
-      if (depth + 1 > limits.maxJsonDepth) {
-        throw invalidArgument(path, `nests objects and arrays more than ${limits.maxJsonDepth} deep`);
+      if (trail.length + 1 > limits.maxJsonDepth) {
+        throw invalidArgument(pathOf(field, trail), `nests objects and arrays more than ${limits.maxJsonDepth} deep`);
       }
       if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) walk(`${path}[${i}]`, value[i], depth + 1);
+        for (let i = 0; i < value.length; i++) {
+          trail.push(i);
+          walk(field, value[i], trail);
+          trail.pop();
+        }
         return;
       }
       for (const key of Object.keys(value)) {
-        const at = keyPath(path, key);
+        trail.push(key);
         const problem = textProblem(key);
-        if (problem) throw invalidArgument(at, `key ${problem}`);
-        walk(at, (value as Record<string, unknown>)[key], depth + 1);
+        if (problem) throw invalidArgument(pathOf(field, trail), `key ${problem}`);
+        walk(field, (value as Record<string, unknown>)[key], trail);
+        trail.pop();
       }
       return;
     default:
-      throw invalidArgument(path, `is not a JSON value (${typeof value})`);
+      throw invalidArgument(pathOf(field, trail), `is not a JSON value (${typeof value})`);
   }
+}
+
+function pathOf(field: string, trail: readonly (string | number)[]): string {
+  let path = field;
+  for (const step of trail) path = typeof step === "number" ? `${path}[${step}]` : keyPath(path, step);
+  return path;
 }
 
 const PLAIN_KEY = /^[A-Za-z_$][\w$]*$/;
