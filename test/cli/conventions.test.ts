@@ -1,10 +1,9 @@
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXPORT_FLAGS } from "../../src/commands/export.js";
 import { IMPORT_FLAGS } from "../../src/commands/import.js";
@@ -13,22 +12,15 @@ import { PURGE_FLAGS } from "../../src/commands/purge.js";
 import { parseServeArgs, SERVE_FLAGS } from "../../src/commands/serve.js";
 import { startGatedProxy } from "../support/gated-proxy.js";
 import { SESSIOND_BIN } from "../support/cli-process.js";
+import { runCommand } from "../support/run-command.js";
 import { testStores } from "../support/stores.js";
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "sessiond-conventions-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the command line in `cwd` with only the given environment (plus PATH); never throws. */
-async function sessiond(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const result = await run(process.execPath, [SESSIOND_BIN, ...args], {
-    cwd: options.cwd ?? dir,
-    env: { PATH: process.env.PATH, ...options.env },
-  }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
-  return result;
+function sessiond(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  return runCommand(process.execPath, [SESSIOND_BIN, ...args], { cwd: options.cwd ?? dir, env: { PATH: process.env.PATH, ...options.env } });
 }
 
 const COMMAND_FLAGS = { serve: SERVE_FLAGS, migrate: MIGRATE_FLAGS, export: EXPORT_FLAGS, import: IMPORT_FLAGS, purge: PURGE_FLAGS };

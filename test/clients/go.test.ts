@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SessiondServer, startServer } from "../../src/server.js";
 import { MemoryStore } from "../../src/stores/memory.js";
+import { runCommand } from "../support/run-command.js";
 import { docsBlock } from "./docs-block.js";
 
 const run = promisify(execFile);
@@ -17,18 +18,12 @@ let gopath: string;
 let module: string;
 
 /** Runs go in GOPATH mode over Debian's grpc and protobuf; resolves with exit code and output. */
-async function go(args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await run("go", args, {
-      cwd: module,
-      timeout: 600_000,
-      env: { ...process.env, GO111MODULE: "off", GOPATH: `${gopath}:/usr/share/gocode`, GOCACHE: join(gopath, "cache"), GOFLAGS: "", ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function go(args: string[], env: Record<string, string> = {}) {
+  return runCommand("go", args, {
+    cwd: module,
+    timeout: 600_000,
+    env: { ...process.env, GO111MODULE: "off", GOPATH: `${gopath}:/usr/share/gocode`, GOCACHE: join(gopath, "cache"), GOFLAGS: "", ...env },
+  });
 }
 
 beforeAll(async () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessiondClient } from "../../src/client/index.js";
 import { type SessiondServer, startServer } from "../../src/server.js";
 import { MemoryStore } from "../../src/stores/memory.js";
+import { runCommand } from "../support/run-command.js";
 import { docsBlock } from "./docs-block.js";
 
 const run = promisify(execFile);
@@ -20,14 +21,8 @@ let dir: string;
 let venvPython: string;
 
 /** Runs a command; resolves with its exit code and output instead of throwing. */
-async function exec(file: string, args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await run(file, args, { cwd: dir, env: { ...process.env, ...env }, timeout: 240_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function exec(file: string, args: string[], env: Record<string, string> = {}) {
+  return runCommand(file, args, { cwd: dir, env: { ...process.env, ...env }, timeout: 240_000 });
 }
 
 beforeAll(async () => {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { type CommandResult, runCommand } from "../support/run-command.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -60,15 +61,8 @@ export async function node(cwd: string, args: string[]): Promise<string> {
 }
 
 /** Runs `node args…` in `cwd` and returns its exit code and output, failing or not. */
-export async function nodeResult(cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, args, { cwd, encoding: "utf8", env: nodeEnv(), timeout: 180_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: unknown; stdout?: string; stderr?: string };
-    if (typeof e.code !== "number") throw error;
-    return { code: e.code, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
+export function nodeResult(cwd: string, args: string[]): Promise<CommandResult> {
+  return runCommand(process.execPath, args, { cwd, env: nodeEnv(), timeout: 180_000 });
 }
 
 /** Package names under a node_modules folder (scoped ones as `@scope/name`). */
