@@ -4,6 +4,7 @@ import { SessionService } from "../gen/sessiond/v1/session_service_pb.js";
 import { openStore } from "../src/stores/open.js";
 import { isolationName, testStores } from "../test/support/stores.js";
 import type { BenchAdk } from "./adk.js";
+import type { EchoKind } from "./echo-servers.js";
 import type { BenchOptions } from "./options.js";
 import type { BenchPostgres } from "./postgres.js";
 import type { ResultRow } from "./report.js";
@@ -56,8 +57,8 @@ export interface WorkloadContext {
   baselines(): Promise<{ pg: BenchPostgres; adk: BenchAdk }>;
   /** Starts a server process over `storeUrl` (default: the store under test). */
   server(label: string, storeUrl?: string): Promise<ServerProcess>;
-  /** Starts the echo server process. */
-  echoServer(label: string): Promise<ServerProcess>;
+  /** Starts an echo server process of the given kind (default connect-node). */
+  echoServer(label: string, kind?: EchoKind): Promise<ServerProcess>;
   log(message: string): void;
 }
 

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 
 /** Every workload, in run order. */
-export const WORKLOADS = ["append-batch", "append-one", "get-session", "replay", "live-tail", "throughput"] as const;
+export const WORKLOADS = ["append-batch", "append-one", "get-session", "replay", "live-tail", "unary-floor", "throughput"] as const;
 /** One of {@link WORKLOADS}. */
 export type WorkloadName = (typeof WORKLOADS)[number];
 
@@ -59,13 +59,13 @@ export const USAGE = `Usage: npm run bench -- [options]
   --quick                   small sizes, finishes in under a minute
   --batch-events N          events per AppendEvents call (100)
   --iterations N            measured calls per latency loop (300; quick 30)
-  --adk-iterations N        measured ADK calls (100; quick 15)
+  --adk-iterations N        measured ADK calls (100; quick 10)
   --session-events N        events in the GetSession session (2000)
-  --replay-events N         events in the GetEvents session (1000000; quick 20000)
+  --replay-events N         events in the GetEvents session (1000000; quick 10000)
   --seed-streams N          concurrent AppendEvents streams while seeding (4)
   --tail-events N           live-tail appends (300; quick 30)
   --clients N               concurrent clients of the throughput workload (64)
-  --seconds N               duration of each throughput phase (10; quick 3)
+  --seconds N               duration of each throughput phase (10; quick 2)
   --max-seconds N           upper bound of each measured loop (60; quick 8)
   --timeout N               abandon the run after N seconds, cleaning up (3600; quick 180)
   --out DIR                 where results go (bench/results)
@@ -122,13 +122,13 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     quick,
     batchEvents,
     iterations: int("iterations", 300, 30),
-    adkIterations: int("adk-iterations", 100, 15),
+    adkIterations: int("adk-iterations", 100, 10),
     sessionEvents: int("session-events", 2000, 2000, 2),
-    replayEvents: int("replay-events", 1_000_000, 20_000),
+    replayEvents: int("replay-events", 1_000_000, 10_000),
     seedStreams: int("seed-streams", 4, 4),
     tailEvents: int("tail-events", 300, 30),
     clients: int("clients", 64, 64),
-    seconds: int("seconds", 10, 3),
+    seconds: int("seconds", 10, 2),
     maxSeconds: int("max-seconds", 60, 8),
     timeoutSeconds: int("timeout", 3600, 180),
     outDir: values.out ?? "bench/results",

@@ -19,6 +19,7 @@ import { getSession } from "./workloads/get-session.js";
 import { liveTail } from "./workloads/live-tail.js";
 import { replay } from "./workloads/replay.js";
 import { throughput } from "./workloads/throughput.js";
+import { unaryFloor } from "./workloads/unary-floor.js";
 
 const workloads: Record<WorkloadName, Workload> = {
   "append-batch": appendBatch,
@@ -26,6 +27,7 @@ const workloads: Record<WorkloadName, Workload> = {
   "get-session": getSession,
   replay,
   "live-tail": liveTail,
+  "unary-floor": unaryFloor,
   throughput,
 };
 
@@ -83,7 +85,8 @@ async function runStore(options: BenchOptions, store: BenchStore, baselines: Wor
     baselines,
     server: (label, storeUrl) =>
       startServerProcess({ storeUrl: storeUrl ?? store.url, label: `${store.name}-${label}`, profileDir: options.profileDir }),
-    echoServer: (label) => startServerProcess({ echo: true, label: `${store.name}-${label}`, profileDir: options.profileDir }),
+    echoServer: (label, kind = "connect") =>
+      startServerProcess({ echo: kind, label: `${store.name}-${label}`, profileDir: options.profileDir }),
     log,
   };
   const rows: ResultRow[] = [];

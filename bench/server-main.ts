@@ -4,29 +4,36 @@
  * `sessiond serve` does by default (request log at info level, metrics,
  * health, reflection; auth is off on loopback without keys); the request
  * log is written synchronously, as to stdout, but to /dev/null since stdout
- * carries the ready line. With `--echo` a bare server over an empty memory
- * store also serves the echo service. Prints one JSON line with the URL once
- * listening, and drains on SIGTERM.
+ * carries the ready line. With `--echo connect` a bare server over an empty
+ * memory store also serves the echo service; `--echo grpc-js` and
+ * `--echo http2` serve it on those servers instead (bench/echo-servers.ts).
+ * Prints one JSON line with the URL once listening, and drains on SIGTERM.
  */
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { parseServeArgs, startSessiond } from "../src/commands/serve.js";
 import { startServer } from "../src/server.js";
 import { openStore } from "../src/stores/open.js";
+import { startGrpcJsEcho, startHttp2Echo } from "./echo-servers.js";
 import { registerEcho } from "./echo-service.js";
 
 const { values } = parseArgs({
-  options: { store: { type: "string" }, echo: { type: "boolean" }, port: { type: "string" } },
+  options: { store: { type: "string" }, echo: { type: "string" }, port: { type: "string" } },
   strict: true,
 });
 const port = values.port ?? "0";
 
 async function start(): Promise<{ url: string; store: string; close(graceMs: number): Promise<void> }> {
-  if (values.echo) {
+  if (values.echo === "grpc-js" || values.echo === "http2") {
+    const echo = await (values.echo === "grpc-js" ? startGrpcJsEcho : startHttp2Echo)(Number(port));
+    return { url: echo.url, store: "none", close: () => echo.close() };
+  }
+  if (values.echo === "connect") {
     const store = await openStore("memory:");
     const server = await startServer({ store, host: "127.0.0.1", port: Number(port), services: registerEcho });
     return { url: server.url, store: store.kind, close: (grace) => server.close(grace) };
   }
+  if (values.echo !== undefined) throw new Error(`--echo: unknown kind ${JSON.stringify(values.echo)}`);
   const config = parseServeArgs(["--store", values.store ?? "memory:", "--host", "127.0.0.1", "--port", port, "--no-ui"], {});
   const sessiond = await startSessiond(config, { logDestination: pino.destination({ dest: "/dev/null", sync: true }) });
   return { url: sessiond.server.url, store: config.storeUrl.slice(0, config.storeUrl.indexOf(":")), close: (grace) => sessiond.close(grace) };

@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { EchoKind } from "./echo-servers.js";
 
 /** How to start a server process. */
 export interface ServerSpec {
   /** Store URL for SessionService; ignored with `echo`. */
   storeUrl?: string;
-  /** Serve the echo service instead of a real store. */
-  echo?: boolean;
+  /** Serve the echo service on this kind of server instead of SessionService. */
+  echo?: EchoKind;
   /** Write a CPU profile of the server to this directory when it exits. */
   profileDir?: string;
   /** Names the profile file. */
@@ -37,7 +38,7 @@ const running = new Set<ServerProcess>();
 /** Starts `server-main.js` on a free loopback port and waits until it listens. */
 export async function startServerProcess(spec: ServerSpec): Promise<ServerProcess> {
   const nodeArgs = spec.profileDir ? ["--cpu-prof", "--cpu-prof-dir", spec.profileDir, "--cpu-prof-name", `${spec.label}.cpuprofile`] : [];
-  const args = [...nodeArgs, MAIN, "--port", "0", ...(spec.echo ? ["--echo"] : ["--store", spec.storeUrl ?? "memory:"])];
+  const args = [...nodeArgs, MAIN, "--port", "0", ...(spec.echo ? ["--echo", spec.echo] : ["--store", spec.storeUrl ?? "memory:"])];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe", "ipc"] });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => {

@@ -1,15 +1,15 @@
 import { createWriteStream } from "node:fs";
 import { DEFAULT_STORE_URL, openStore } from "../stores/open.js";
 import { exportStore } from "../transfer/ndjson.js";
-import { type Flag, parseFlags } from "./flags.js";
+import { type Flag, parseFlags, withCommandEnv } from "./flags.js";
 import { type CommandIo, endStream, processIo, STORE_FLAG } from "./io.js";
 
 /** The flags of `sessiond export`. */
-export const EXPORT_FLAGS: readonly Flag[] = [
+export const EXPORT_FLAGS: readonly Flag[] = withCommandEnv("export", [
   STORE_FLAG,
   { name: "app", value: "A", help: "only this app" },
   { name: "out", value: "FILE", help: "write here; - is stdout (default)" },
-];
+]);
 
 /** `sessiond export`: writes a store, or one app of it, as NDJSON to a file or stdout. */
 export async function exportCommand(argv: string[], io: CommandIo = processIo(), env = process.env): Promise<void> {

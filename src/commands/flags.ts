@@ -87,6 +87,17 @@ export function parseFlags(flags: readonly Flag[], argv: string[], env: NodeJS.P
   };
 }
 
+/**
+ * Gives every flag of a one-shot command without a variable of its own the
+ * variable `SESSIOND_<COMMAND>_<FLAG>` (e.g. SESSIOND_PURGE_OLDER_THAN). The
+ * command's name is part of it so that a variable set for one command, or
+ * for the server, never changes what another command does.
+ */
+export function withCommandEnv(command: string, flags: readonly Flag[]): readonly Flag[] {
+  const prefix = `SESSIOND_${command.toUpperCase()}_`;
+  return flags.map((flag) => (flag.env ? flag : { ...flag, env: prefix + flag.name.toUpperCase().replaceAll("-", "_") }));
+}
+
 /** Help text of a command: usage line, summary and one entry per flag with its environment variable. */
 export function helpText(usage: string, summary: string, flags: readonly Flag[], footer = ""): string {
   const heads = flags.map((f) => `  --${f.name}${f.value ? ` ${f.value}` : ""}`);

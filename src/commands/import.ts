@@ -1,11 +1,11 @@
 import { createReadStream } from "node:fs";
 import { DEFAULT_STORE_URL, openStore } from "../stores/open.js";
 import { importStream } from "../transfer/ndjson.js";
-import { type Flag, parseFlags } from "./flags.js";
+import { type Flag, parseFlags, withCommandEnv } from "./flags.js";
 import { type CommandIo, processIo, STORE_FLAG } from "./io.js";
 
 /** The flags of `sessiond import`. */
-export const IMPORT_FLAGS: readonly Flag[] = [STORE_FLAG, { name: "in", value: "FILE", help: "read from here; - is stdin (default)" }];
+export const IMPORT_FLAGS: readonly Flag[] = withCommandEnv("import", [STORE_FLAG, { name: "in", value: "FILE", help: "read from here; - is stdin (default)" }]);
 
 /** `sessiond import`: reads an NDJSON export from a file or stdin into a store. */
 export async function importCommand(argv: string[], io: CommandIo = processIo(), env = process.env): Promise<void> {

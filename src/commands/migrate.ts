@@ -2,17 +2,17 @@ import { DEFAULT_STORE_URL, openStore } from "../stores/open.js";
 import type { Store } from "../stores/store.js";
 import { copyStore } from "../transfer/copy.js";
 import { progressFor } from "../transfer/progress.js";
-import { type Flag, integerOption, parseFlags, UsageError } from "./flags.js";
+import { type Flag, integerOption, parseFlags, UsageError, withCommandEnv } from "./flags.js";
 import { type CommandIo, processIo, redactUrl, STORE_FLAG } from "./io.js";
 
 /** The flags of `sessiond migrate`. */
-export const MIGRATE_FLAGS: readonly Flag[] = [
+export const MIGRATE_FLAGS: readonly Flag[] = withCommandEnv("migrate", [
   { ...STORE_FLAG, help: `create or upgrade this store's schema (default ${DEFAULT_STORE_URL})` },
   { name: "from", value: "URL", help: "copy sessions, events and shared state from this store…" },
   { name: "to", value: "URL", help: "…into this one; rerun to resume after an interruption" },
   { name: "checkpoint", value: "FILE", help: "remember the last copied session in FILE" },
   { name: "limit", value: "N", help: "stop after N sessions (continue with the next run)" },
-];
+]);
 
 /**
  * `sessiond migrate`: with `--store`, creates or upgrades that store's
@@ -33,7 +33,7 @@ export async function migrateCommand(argv: string[], io: CommandIo = processIo()
   if (flags.string("store") !== undefined && flags.source("store") === "--store") throw new UsageError("use --store alone (schema only), or --from and --to (copy)");
   if (values.from === undefined || values.to === undefined) throw new UsageError("--from and --to go together");
   if (values.from === values.to) throw new UsageError("--from and --to name the same store");
-  const limit = values.limit === undefined ? undefined : integerOption("--limit", values.limit);
+  const limit = values.limit === undefined ? undefined : integerOption(flags.source("limit"), values.limit);
 
   const stores: Store[] = [];
   const interrupted = new AbortController();

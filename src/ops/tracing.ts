@@ -40,6 +40,7 @@ export function tracingInterceptor(): Interceptor {
       parent,
     );
     req.contextValues.set(spanKey, span);
+    req.contextValues.set(callerTraceKey, TRACEPARENT.exec(req.header.get("traceparent")?.trim() ?? "")?.[1]);
     const active = trace.setSpan(parent, span);
     const end = (error?: unknown) => {
       const code = error === undefined ? 0 : ConnectError.from(error).code;
@@ -65,10 +66,20 @@ export function tracingInterceptor(): Interceptor {
   };
 }
 
-/** The trace id of the RPC's span when it is being traced, for log lines. */
+/** The caller's trace id from a valid W3C `traceparent`, for logs when no SDK traces the call. */
+const callerTraceKey = createContextKey<string | undefined>(undefined, { description: "sessiond.caller-trace-id" });
+
+// version-traceid-parentid-flags; version ff and all-zero ids are invalid (W3C Trace Context).
+const TRACEPARENT = /^(?!ff)[0-9a-f]{2}-(?!0{32})([0-9a-f]{32})-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}(-|$)/;
+
+/**
+ * The trace id of the RPC for log lines: its span's when it is being traced,
+ * otherwise the caller's from `traceparent`, so that logs join the caller's
+ * trace even when sessiond exports no spans.
+ */
 export function traceIdOf(values: ContextValues): string | undefined {
   const spanContext = values.get(spanKey)?.spanContext();
-  return spanContext && trace.isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
+  return spanContext && trace.isSpanContextValid(spanContext) ? spanContext.traceId : values.get(callerTraceKey);
 }
 
 /** Runs every step of `messages` in `ctx`: a streaming handler's store calls happen while the stream is read. */

@@ -1,5 +1,6 @@
 import { Code, ConnectError, type ContextValues, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import { base64Decode } from "@bufbuild/protobuf/wire";
+import { SessiondError } from "../core/errors.js";
 
 /** An RPC that ended before any interceptor saw it: malformed, oversized or of an unsupported kind. */
 export interface RejectedCall {
@@ -32,9 +33,15 @@ export function asInputError(error: unknown): ConnectError {
 /** Node error codes that only mean the peer cancelled or disconnected. */
 const CLIENT_GONE = new Set(["ECANCELED", "ECONNRESET", "EPIPE", "ERR_STREAM_PREMATURE_CLOSE", "ERR_HTTP2_STREAM_ERROR", "ERR_HTTP2_INVALID_STREAM", "ERR_STREAM_DESTROYED"]);
 
-/** True when `reason` (or an error it wraps) only says the client went away. */
+/**
+ * True when `reason` (or an error it wraps) only says the client went away.
+ * The search stops at a store error: what it wraps is the store's own
+ * connection (a database resetting its socket is ECONNRESET too), and the
+ * store already said what that means.
+ */
 export function isClientGone(reason: unknown): boolean {
   for (let e: unknown = reason, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof SessiondError) return false;
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code === "string" && CLIENT_GONE.has(code)) return true;
   }

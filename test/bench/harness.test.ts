@@ -3,11 +3,16 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { describe, expect, it } from "vitest";
 import { resolveStore } from "../../bench/context.js";
+import { startGrpcJsEcho, startHttp2Echo } from "../../bench/echo-servers.js";
+import { appendEventFrames, echoFrames, getEventsFrame, getSessionFrame, leanAppendEvent, leanEcho, leanGetEvents, leanGetSession } from "../../bench/lean-calls.js";
+import { countField, frameBytes, leanClient } from "../../bench/lean-client.js";
 import { EchoService, registerEcho } from "../../bench/echo-service.js";
 import { sessiondEvent } from "../../bench/events.js";
 import { markdownTable, value } from "../../bench/report.js";
 import { percentile, summarize, timeInterleaved } from "../../bench/stats.js";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { EventSchema } from "../../gen/sessiond/v1/session_pb.js";
+import { AppendEventResponseSchema, GetEventsResponseSchema } from "../../gen/sessiond/v1/session_service_pb.js";
 import { startServer } from "../../src/server.js";
 import { MemoryStore } from "../../src/stores/memory.js";
 
@@ -87,5 +92,51 @@ describe("bench stores", () => {
 
   it("fails fast on a URL no store accepts", async () => {
     await expect(resolveStore("bogus:x")).rejects.toThrow(/unsupported URL scheme/);
+  });
+});
+
+describe("bench lean client", () => {
+  it("counts a field's occurrences from the tags alone", () => {
+    const bytes = toBinary(GetEventsResponseSchema, { $typeName: "sessiond.v1.GetEventsResponse", events: [create(EventSchema, sessiondEvent(1)), create(EventSchema, sessiondEvent(2)), create(EventSchema)], caughtUp: true });
+    expect(countField(bytes, 1)).toBe(3);
+    expect(countField(bytes, 2)).toBe(0);
+    expect(() => countField(bytes.subarray(0, bytes.length - 1), 1)).toThrow(/truncated/);
+    expect([...frameBytes(new Uint8Array([7, 8]))]).toEqual([0, 0, 0, 0, 2, 7, 8]);
+  });
+
+  it("gets the event back from the bare node:http2 and the grpc-js echo servers", async () => {
+    for (const start of [startHttp2Echo, startGrpcJsEcho]) {
+      const echo = await start(0);
+      const client = leanClient(echo.url);
+      try {
+        const reply = fromBinary(EventSchema, await leanEcho(client, echoFrames(5, 1)[0]!));
+        expect(reply.author).toBe("agent");
+        expect(reply.invocationId).toBe("inv-0");
+      } finally {
+        client.close();
+        await echo.close();
+      }
+    }
+  });
+
+  it("appends, reads a session and streams its events, failing on a non-OK status", async () => {
+    const server = await startServer({ store: new MemoryStore(), port: 0 });
+    const client = leanClient(server.url);
+    try {
+      const key = { appName: "lean", userId: "u", sessionId: "s" };
+      await expect(leanAppendEvent(client, appendEventFrames(key, 0, 1)[0]!)).rejects.toThrow(/grpc-status 5/);
+      const typed = createClient((await import("../../gen/sessiond/v1/session_service_pb.js")).SessionService, createGrpcTransport({ baseUrl: server.url }));
+      await typed.createSession(key);
+      for (const frame of appendEventFrames(key, 0, 3)) {
+        const response = fromBinary(AppendEventResponseSchema, await leanAppendEvent(client, frame));
+        expect(response.event?.sequence).toBe(response.sessionLastSequence);
+        expect(response.event?.id).not.toBe("");
+      }
+      expect(await leanGetSession(client, getSessionFrame(key))).toBe(3);
+      expect(await leanGetEvents(client, getEventsFrame({ ...key, filter: { afterSequence: 1n } }))).toBe(2);
+    } finally {
+      client.close();
+      await server.close(1000);
+    }
   });
 });

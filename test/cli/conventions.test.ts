@@ -178,6 +178,31 @@ describe("command-line conventions", () => {
     expect(flagsWin).toMatchObject({ port: 7002, host: "127.0.0.2", logLevel: "warn" });
   });
 
+  it("takes every flag of the one-shot commands from a variable named after the command", { timeout: 120_000 }, async () => {
+    for (const [name, flags] of Object.entries({ migrate: MIGRATE_FLAGS, export: EXPORT_FLAGS, import: IMPORT_FLAGS, purge: PURGE_FLAGS })) {
+      expect(flags.filter((f) => !f.env).map((f) => f.name), name).toEqual([]);
+      for (const flag of flags.filter((f) => f.name !== "store")) expect(flag.env).toBe(`SESSIOND_${name.toUpperCase()}_${flag.name.toUpperCase().replaceAll("-", "_")}`);
+    }
+    const cwd = mkdtempSync(join(dir, "env-"));
+    const store = `sqlite:${join(cwd, "s.db")}`;
+    expect((await sessiond(["migrate"], { cwd, env: { SESSIOND_STORE: store } })).code).toBe(0);
+    const exported = await sessiond(["export"], { cwd, env: { SESSIOND_STORE: store, SESSIOND_EXPORT_OUT: "out.ndjson", SESSIOND_EXPORT_APP: "a" } });
+    expect(exported).toMatchObject({ code: 0 });
+    expect(exported.stderr).toContain("to out.ndjson");
+    expect(existsSync(join(cwd, "out.ndjson"))).toBe(true);
+    const dry = await sessiond(["purge"], { cwd, env: { SESSIOND_STORE: store, SESSIOND_PURGE_OLDER_THAN: "30d", SESSIOND_PURGE_DRY_RUN: "yes" } });
+    expect(dry).toMatchObject({ code: 0, stdout: "would delete 0 sessions (not updated for 30d)\n" });
+    // The flag wins over the variable; a bad variable is a usage error naming it.
+    const flagWins = await sessiond(["purge", "--older-than", "12h", "--dry-run"], { cwd, env: { SESSIOND_STORE: store, SESSIOND_PURGE_OLDER_THAN: "30d" } });
+    expect(flagWins.stdout).toContain("not updated for 12h");
+    const bad = await sessiond(["purge"], { cwd, env: { SESSIOND_STORE: store, SESSIOND_PURGE_OLDER_THAN: "soon" } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("SESSIOND_PURGE_OLDER_THAN");
+    // A variable of one command never reaches another: export ignores the purge scope.
+    const other = await sessiond(["purge", "--older-than", "30d", "--dry-run"], { cwd, env: { SESSIOND_STORE: store, SESSIOND_EXPORT_APP: "a", SESSIOND_APP: "a" } });
+    expect(other.stdout).toBe("would delete 0 sessions (not updated for 30d)\n");
+  });
+
   it("reads booleans as true/false, 1/0, yes/no in any case", () => {
     for (const [text, on] of [["true", true], ["1", true], ["YES", true], ["false", false], ["0", false], ["No", false]] as const) {
       expect(parseServeArgs([], { SESSIOND_INSECURE: text }).insecure).toBe(on);

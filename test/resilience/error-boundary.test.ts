@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { SessiondError } from "../../src/core/errors.js";
@@ -11,6 +12,7 @@ import { classifyRedisError } from "../../src/stores/private/redis-errors.js";
 import { classifySqliteError } from "../../src/stores/private/sqlite-errors.js";
 import type { Store } from "../../src/stores/store.js";
 import { eventData } from "../support/events.js";
+import { startTestServer } from "../support/server.js";
 import { type IsolatedStore, isolationName, serviceUrls, testStores } from "../support/stores.js";
 
 const driverError = (fields: Record<string, unknown>, message = "driver failure") => Object.assign(new Error(message), fields);
@@ -147,6 +149,56 @@ describe("error boundary", () => {
     } finally {
       await admin.end();
       await store.close();
+    }
+  });
+
+  it("a database resetting its connections is UNAVAILABLE over the API, never the client's CANCELED", async () => {
+    // The store's socket fails with ECONNRESET, the code a client's reset has too.
+    const isolated = await testStores.postgres!();
+    cleanups.push(isolated);
+    const url = new URL(isolated.url);
+    const target = { port: Number(url.port || 5432), host: url.hostname };
+    const upstreams = new Set<Socket>();
+    const proxy = createServer((socket) => {
+      const upstream = connect(target.port, target.host);
+      upstreams.add(socket);
+      socket.on("close", () => upstreams.delete(socket));
+      for (const [s, other] of [[socket, upstream], [upstream, socket]] as const) {
+        s.on("error", () => other.destroy());
+        s.on("close", () => other.destroy());
+      }
+      socket.pipe(upstream).pipe(socket);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    url.host = `127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const store = await openStore(url.toString());
+    const { client, close } = await startTestServer(store, {}, "grpc");
+    const codes: Record<string, number> = {};
+    try {
+      for (let w = 0; w < 4; w++) await client.createSession({ appName: "a", userId: "u", sessionId: `s${w}` });
+      let stop = false;
+      const writers = Array.from({ length: 4 }, async (_, w) => {
+        for (let i = 0; !stop; i++) {
+          const code = await client.appendEvent({ appName: "a", userId: "u", sessionId: `s${w}`, event: { id: `w${w}-${i}`, author: "user" } }, { timeoutMs: 5000 }).then(
+            () => "OK",
+            (error: unknown) => Code[ConnectError.from(error).code]!,
+          );
+          codes[code] = (codes[code] ?? 0) + 1;
+        }
+      });
+      for (let round = 0; round < 3; round++) {
+        const okBefore = codes.OK ?? 0;
+        await expect.poll(() => codes.OK ?? 0, { timeout: 30_000 }).toBeGreaterThan(okBefore + 5);
+        for (const socket of upstreams) socket.resetAndDestroy();
+      }
+      stop = true;
+      await Promise.all(writers);
+      expect(codes.Unavailable ?? 0, JSON.stringify(codes)).toBeGreaterThan(0);
+      expect(Object.keys(codes).filter((code) => !["OK", "Unavailable", "Aborted"].includes(code)), JSON.stringify(codes)).toEqual([]);
+    } finally {
+      await close();
+      await store.close();
+      proxy.close();
     }
   });
 
