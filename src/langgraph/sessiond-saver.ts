@@ -19,7 +19,7 @@ import type { EventInit } from "../client/sessiond-client.js";
 import type { Event, Session } from "../client/types.js";
 import { encodeValue } from "./private/encoding.js";
 import { channelValueKey, checkpointEventId, namespaceSessionId, threadUserId, writeEventId } from "./private/keys.js";
-import { AUTHORS, LATEST_KEY, type Place, TupleReader } from "./private/tuple-reader.js";
+import { AUTHORS, LATEST_KEY, type Place, TupleReader, type ValueCache } from "./private/tuple-reader.js";
 
 /** Options of {@link SessiondSaver}. */
 export interface SessiondSaverOptions {
@@ -99,6 +99,7 @@ export class SessiondSaver extends BaseCheckpointSaver {
     for (const place of await this.places(config)) {
       const events = await this.reader.checkpointEvents(place.ref, {
         author: AUTHORS.checkpoint,
+        invocationId: onlyId ? checkpointEventId(onlyId) : undefined,
         branch: typeof filter?.source === "string" ? filter.source : undefined,
       });
       for (const event of events) {
@@ -109,6 +110,8 @@ export class SessiondSaver extends BaseCheckpointSaver {
       }
     }
     candidates.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    // Neighbouring checkpoints share most channel values: read each once per call.
+    const values: ValueCache = new Map();
     for (const { place, event } of candidates) {
       if (remaining !== undefined && remaining <= 0) return;
       if (filter && Object.keys(filter).length > 0) {
@@ -116,7 +119,7 @@ export class SessiondSaver extends BaseCheckpointSaver {
         if (!Object.entries(filter).every(([key, value]) => metadata?.[key] === value)) continue;
       }
       if (remaining !== undefined) remaining -= 1;
-      yield await this.reader.tuple(place, event);
+      yield await this.reader.tuple(place, event, undefined, values);
     }
   }
 

@@ -27,8 +27,8 @@ export interface Place {
   ref: SessionRef;
 }
 
-/** Channel values already read during one call, by event key. */
-type ValueCache = Map<string, Promise<{ value: unknown } | undefined>>;
+/** Channel values already read during one call, by session and event key. */
+export type ValueCache = Map<string, Promise<{ value: unknown } | undefined>>;
 
 /** Turns stored events back into LangGraph checkpoint tuples. */
 export class TupleReader {
@@ -82,8 +82,9 @@ export class TupleReader {
     await Promise.all(
       Object.entries(checkpoint.channel_versions ?? {}).map(async ([channel, version]) => {
         const key = channelValueKey(channel, version);
-        let found = cache.get(key);
-        if (!found) cache.set(key, (found = this.channelValue(ref, key)));
+        const cacheKey = JSON.stringify([ref.userId, ref.sessionId, key]);
+        let found = cache.get(cacheKey);
+        if (!found) cache.set(cacheKey, (found = this.channelValue(ref, key)));
         const value = await found;
         if (value) values[channel] = value.value;
       }),
