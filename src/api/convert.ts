@@ -62,6 +62,14 @@ export function sessionToProto(view: SessionView, events: StoredEvent[] = []): S
     updateTime: timestampFromUs(s.updateTimeUs),
     lastSequence: BigInt(s.lastSequence),
     events: events.map((e) => eventToProto(e, key.sessionId)),
+    forkedFrom: s.forkedFrom
+      ? {
+          $typeName: "sessiond.v1.ForkOrigin",
+          sessionId: s.forkedFrom.sessionId,
+          userId: s.forkedFrom.userId,
+          sequence: BigInt(s.forkedFrom.sequence),
+        }
+      : undefined,
   };
 }
 
@@ -136,5 +144,13 @@ function actionsToProto(a: EventActions): EventActionsMessage {
     escalate: a.escalate,
     skipSummarization: a.skipSummarization,
     custom: a.custom,
+    rewind: a.rewind
+      ? {
+          $typeName: "sessiond.v1.RewindAction",
+          targetSequence: BigInt(a.rewind.targetSequence),
+          lastRewoundSequence: BigInt(a.rewind.lastRewoundSequence),
+          beforeInvocationId: a.rewind.beforeInvocationId ?? "",
+        }
+      : undefined,
   };
 }

@@ -6,6 +6,7 @@ const codes: Record<ErrorKind, Code> = {
   not_found: Code.NotFound,
   already_exists: Code.AlreadyExists,
   aborted: Code.Aborted,
+  failed_precondition: Code.FailedPrecondition,
   resource_exhausted: Code.ResourceExhausted,
   unavailable: Code.Unavailable,
   deadline_exceeded: Code.DeadlineExceeded,

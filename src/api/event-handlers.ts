@@ -7,13 +7,15 @@ import {
   type SessionService,
 } from "../../gen/sessiond/v1/session_service_pb.js";
 import { decodeEventToken, encodeEventToken, queryFingerprint } from "../core/cursor.js";
+import { rangesAfter } from "../core/effective-history.js";
 import { invalidArgument } from "../core/errors.js";
 import { nowUs } from "../core/time.js";
 import type { AssignedEvent, EventFilter, SessionKey } from "../core/types.js";
 import type { Store } from "../stores/store.js";
 import { assignedToProto, eventToProto } from "./convert.js";
 import { binaryResponse, encodedEvents } from "./private/event-encoder.js";
-import { checkText, nonNegative, pageSize, pendingEvents, sessionKeyOf, timeUs } from "./validate.js";
+import { collectRangeEvents, readEffectiveRanges } from "./private/history.js";
+import { checkText, effectiveView, nonNegative, pageSize, pendingEvents, sessionKeyOf, timeUs } from "./validate.js";
 
 type EventHandlers = Pick<ServiceImpl<typeof SessionService>, "appendEvent" | "appendEvents" | "listEvents">;
 
@@ -66,9 +68,12 @@ export function eventHandlers(store: Store, onAppended: AppendListener): EventHa
       const key = sessionKeyOf(req);
       const { filter, afterSequence } = eventFilterOf(req.filter);
       const limit = pageSize("page_size", req.pageSize);
-      const fingerprint = queryFingerprint([key, filter, afterSequence]);
+      const effective = effectiveView("view", req.view);
+      const fingerprint = queryFingerprint(effective ? [key, filter, afterSequence, "effective"] : [key, filter, afterSequence]);
       const after = req.pageToken === "" ? afterSequence : decodeEventToken(req.pageToken, fingerprint);
-      const events = await store.readEvents(key, { filter, afterSequence: after, limit: limit + 1 });
+      const events = effective
+        ? await effectivePage(store, key, filter, after, limit + 1)
+        : await store.readEvents(key, { filter, afterSequence: after, limit: limit + 1 });
       const page = events.slice(0, limit).map((e) => eventToProto(e, key.sessionId));
       const nextPageToken = events.length > limit ? encodeEventToken(events[limit - 1]!.sequence, fingerprint) : "";
       if (!binaryResponse(ctx)) return { events: page, nextPageToken };
@@ -93,6 +98,13 @@ export function eventFilterOf(message: EventFilterMessage | undefined): { filter
   const end = timeUs("filter.end_time", message.endTime);
   if (end !== undefined) filter.endTimeUs = end;
   return { filter, afterSequence: nonNegative("filter.after_sequence", message.afterSequence) };
+}
+
+/** Up to `limit` matching events of the effective history after a sequence. */
+async function effectivePage(store: Store, key: SessionKey, filter: EventFilter, after: number, limit: number) {
+  const last = (await store.getSession(key, { numRecentEvents: 0 })).view.session.lastSequence;
+  const ranges = rangesAfter(await readEffectiveRanges(store, key, last), after);
+  return collectRangeEvents(store, key, ranges, filter, limit);
 }
 
 function missingEvent(field = "event") {

@@ -1,5 +1,6 @@
 import type { HandlerContext } from "@connectrpc/connect";
 import { type GetEventsRequest, type GetEventsResponse, GetEventsResponseSchema } from "../../gen/sessiond/v1/session_service_pb.js";
+import { rangesAfter } from "../core/effective-history.js";
 import { chunkEvents, estimateEventBytes, streamBounds } from "../core/event-chunks.js";
 import { SessiondError } from "../core/errors.js";
 import { limits } from "../core/limits.js";
@@ -11,7 +12,8 @@ import { eventFilterOf } from "./event-handlers.js";
 import type { FollowHub } from "./follow-hub.js";
 import { binaryResponse, encodedEvents } from "./private/event-encoder.js";
 import { linkSignals, WakeSignal } from "./private/wake-signal.js";
-import { nonNegative, sessionKeyOf } from "./validate.js";
+import { rangeEvents, readEffectiveRanges } from "./private/history.js";
+import { effectiveView, nonNegative, sessionKeyOf } from "./validate.js";
 
 type Message = GetEventsResponse;
 
@@ -21,6 +23,9 @@ const EVENTS_FIELD = GetEventsResponseSchema.field.events.number;
 const FIRST_PAGE = 64;
 /** Estimated bytes a store page should hold; later pages are sized from the events seen. */
 const PAGE_BYTES = 4 * 1024 * 1024;
+
+/** Events per store read of an effective-history replay. */
+const EFFECTIVE_PAGE = 256;
 
 /** Poll interval for stores without `subscribe`: the only cross-process wake-up. */
 export const DEFAULT_POLL_MS = 250;
@@ -61,9 +66,15 @@ export function getEventsHandler(options: EventStreamOptions) {
     const { filter, afterSequence } = eventFilterOf(req.filter);
     const limit = nonNegative("limit", req.limit) || Number.POSITIVE_INFINITY;
     const offset = nonNegative("offset", req.offset);
+    const effective = effectiveView("view", req.view);
     const out: Output = { sessionId: key.sessionId, binary: binaryResponse(ctx) };
     if (!req.follow) {
-      yield* replay(store, key, out, { filter, afterSequence, limit, offset }, ctx.signal);
+      if (!effective) {
+        yield* replay(store, key, out, { filter, afterSequence, limit, offset }, ctx.signal);
+        return;
+      }
+      const last = (await store.getSession(key, { numRecentEvents: 0 })).view.session.lastSequence;
+      yield* replayEffective(store, key, out, { filter, afterSequence, limit, offset }, last, ctx.signal);
       return;
     }
     const stop = linkSignals(ctx.signal, options.draining, drainingError);
@@ -75,7 +86,10 @@ export function getEventsHandler(options: EventStreamOptions) {
       // Everything up to here is history. Reads after this point see it all, so once
       // the history is sent the tail may start past it, skipping non-matching events.
       const start = (await store.getSession(key, { numRecentEvents: 0 })).view.session.lastSequence;
-      const history = yield* replay(store, key, out, { filter, afterSequence, limit, offset }, stop.signal);
+      const query = { filter, afterSequence, limit, offset };
+      const history = effective
+        ? yield* replayEffective(store, key, out, query, start, stop.signal)
+        : yield* replay(store, key, out, query, stop.signal);
       if (history.sent >= limit) return;
       yield { $typeName: "sessiond.v1.GetEventsResponse", events: [], caughtUp: true };
       const tail = { filter, cursor: Math.max(start, history.cursor), limit: limit - history.sent };
@@ -129,6 +143,32 @@ async function* replay(
       next = read(cursor, want, 0);
     }
     yield* messages;
+  }
+  return { cursor, sent };
+}
+
+/**
+ * Sends the matching events of the effective history through `last`. The
+ * tail that follows is the raw log: a follower sees later rewind markers and
+ * applies them to what it holds.
+ */
+async function* replayEffective(
+  store: Store,
+  key: SessionKey,
+  out: Output,
+  query: ReplayQuery,
+  last: number,
+  signal: AbortSignal,
+): AsyncGenerator<Message, { cursor: number; sent: number }> {
+  const ranges = rangesAfter(await readEffectiveRanges(store, key, last), query.afterSequence);
+  let cursor = query.afterSequence;
+  let sent = 0;
+  const pages = rangeEvents(store, key, ranges, query.filter, { limit: query.limit, skip: query.offset, pageSize: EFFECTIVE_PAGE });
+  for await (const page of pages) {
+    signal.throwIfAborted();
+    cursor = page.at(-1)!.sequence;
+    sent += page.length;
+    yield* pageMessages(page, out).messages;
   }
   return { cursor, sent };
 }

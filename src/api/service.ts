@@ -6,6 +6,7 @@ import { withCallDeadlines } from "./call-deadlines.js";
 import { eventHandlers } from "./event-handlers.js";
 import { defaultPollIntervalMs, getEventsHandler } from "./event-stream.js";
 import { FollowHub } from "./follow-hub.js";
+import { rewindHandlers } from "./rewind-handlers.js";
 import { sessionHandlers } from "./session-handlers.js";
 
 /** What the SessionService implementation needs. */
@@ -35,6 +36,7 @@ export function sessionService(options: SessionServiceOptions): ServiceImpl<type
     ...sessionHandlers(store, (scope) => hub.notifyScope(scope)),
     ...appHandlers(store),
     ...eventHandlers(store, (key) => hub.notify(key)),
+    ...rewindHandlers(store, (key) => hub.notify(key)),
     getEvents: getEventsHandler({
       store,
       hub,

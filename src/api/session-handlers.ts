@@ -8,12 +8,14 @@ import { limits } from "../core/limits.js";
 import { sessionCursor } from "../core/match.js";
 import { sharedState, splitDelta } from "../core/state.js";
 import { nowUs } from "../core/time.js";
-import type { SessionListQuery, SessionPatch, SessionStatus as DomainStatus } from "../core/types.js";
+import { newestOf } from "../core/effective-history.js";
+import type { SessionKey, SessionListQuery, SessionPatch, SessionStatus as DomainStatus, SessionView, StoredEvent } from "../core/types.js";
 import type { Store } from "../stores/store.js";
 import type { SessionScope } from "./follow-hub.js";
 import { eventToProto, sessionToProto, statusFromProto } from "./convert.js";
 import { binaryResponse, encodedEvents } from "./private/event-encoder.js";
-import { boundedObject, checkText, nonNegative, pageSize, requireId, sessionKeyOf, timeUs } from "./validate.js";
+import { collectRangeEvents, readEffectiveRanges } from "./private/history.js";
+import { boundedObject, checkText, effectiveView, nonNegative, pageSize, requireId, sessionKeyOf, timeUs } from "./validate.js";
 
 type SessionHandlers = Pick<
   ServiceImpl<typeof SessionService>,
@@ -56,10 +58,10 @@ export function sessionHandlers(store: Store, onDeleted: DeleteListener = () => 
       const key = sessionKeyOf(req);
       const numRecentEvents =
         req.numRecentEvents === undefined ? undefined : nonNegative("num_recent_events", req.numRecentEvents);
-      const { view, events } = await store.getSession(key, {
-        numRecentEvents,
-        afterTimeUs: timeUs("after_time", req.afterTime),
-      });
+      const afterTimeUs = timeUs("after_time", req.afterTime);
+      const { view, events } = effectiveView("view", req.view)
+        ? await effectiveSession(store, key, numRecentEvents, afterTimeUs)
+        : await store.getSession(key, { numRecentEvents, afterTimeUs });
       if (!binaryResponse(ctx)) return { session: sessionToProto(view, events) };
       const session = sessionToProto(view);
       session.$unknown = encodedEvents(
@@ -105,6 +107,7 @@ export function sessionHandlers(store: Store, onDeleted: DeleteListener = () => 
         status: req.status === SessionStatus.UNSPECIFIED ? undefined : requireStatus(req.status),
         createTimeStartUs: timeUs("create_time_start", req.createTimeStart),
         createTimeEndUs: timeUs("create_time_end", req.createTimeEnd),
+        forkedFromSessionId: req.forkedFromSessionId === undefined ? undefined : requireId("forked_from_session_id", req.forkedFromSessionId),
         order: orderOf(req.order),
         offset: nonNegative("offset", req.offset),
         limit: pageSize("page_size", req.pageSize),
@@ -117,12 +120,14 @@ export function sessionHandlers(store: Store, onDeleted: DeleteListener = () => 
         query.createTimeStartUs,
         query.createTimeEndUs,
         query.order,
+        ...(query.forkedFromSessionId === undefined ? [] : [query.forkedFromSessionId]),
       ]);
       if (req.pageToken !== "") {
         query.after = decodeSessionToken(req.pageToken, fingerprint);
         query.offset = 0;
       }
-      const views = await store.listSessions({ ...query, limit: query.limit + 1 });
+      // A store that cannot fork holds no forks (and may not know the filter).
+      const views = query.forkedFromSessionId !== undefined && !store.forkSession ? [] : await store.listSessions({ ...query, limit: query.limit + 1 });
       const page = views.slice(0, query.limit);
       const last = page.at(-1);
       const more = views.length > query.limit && last !== undefined;
@@ -155,6 +160,21 @@ export function sessionHandlers(store: Store, onDeleted: DeleteListener = () => 
       return { state: sharedState(appState, userState) };
     },
   };
+}
+
+/** A session with events of its effective history, chosen as the raw read would choose among all events. */
+async function effectiveSession(
+  store: Store,
+  key: SessionKey,
+  numRecentEvents: number | undefined,
+  afterTimeUs: number | undefined,
+): Promise<{ view: SessionView; events: StoredEvent[] }> {
+  const { view } = await store.getSession(key, { numRecentEvents: 0 });
+  if (numRecentEvents === 0) return { view, events: [] };
+  const ranges = await readEffectiveRanges(store, key, view.session.lastSequence);
+  const chosen = numRecentEvents === undefined ? ranges : newestOf(ranges, numRecentEvents);
+  const filter = afterTimeUs === undefined ? {} : { startTimeUs: afterTimeUs };
+  return { view, events: await collectRangeEvents(store, key, chosen, filter, Number.POSITIVE_INFINITY) };
 }
 
 function requireStatus(status: SessionStatus): DomainStatus {

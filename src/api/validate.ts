@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Event, EventActions } from "../../gen/sessiond/v1/session_pb.js";
+import { HistoryView } from "../../gen/sessiond/v1/session_service_pb.js";
 import { invalidArgument } from "../core/errors.js";
 import { checkJson, checkStorableText, keyPath } from "../core/json-check.js";
 import { limits } from "../core/limits.js";
@@ -59,6 +60,19 @@ export function nonNegative(field: string, value: number | bigint): number {
   return Number(value);
 }
 
+/** The history a read asks for: true for the effective history, false for the raw log. */
+export function effectiveView(field: string, view: HistoryView): boolean {
+  switch (view) {
+    case HistoryView.UNSPECIFIED:
+    case HistoryView.RAW:
+      return false;
+    case HistoryView.EFFECTIVE:
+      return true;
+    default:
+      throw invalidArgument(field, `unknown value ${view}`);
+  }
+}
+
 /** A page size: 0 means the default, at most {@link limits.maxPageSize}. */
 export function pageSize(field: string, value: number): number {
   nonNegative(field, value);
@@ -112,6 +126,8 @@ export function boundedObject(field: string, value: JsonObject | undefined, maxB
 
 /** An event's actions, checked field by field before anything is derived from them. */
 function checkActions(field: string, actions: EventActions): void {
+  // Markers change what the effective history is; only a rewind may write one.
+  if (actions.rewind) throw invalidArgument(`${field}.rewind`, "is set only by RewindSession");
   checkJson(`${field}.state_delta`, actions.stateDelta);
   checkJson(`${field}.custom`, actions.custom);
   checkText(`${field}.transfer_to_agent`, actions.transferToAgent, limits.maxIdLength * 2);

@@ -18,6 +18,8 @@ const sessionServiceRoles: Record<string, Role> = {
   DeleteSession: "write",
   AppendEvent: "write",
   AppendEvents: "write",
+  RewindSession: "write",
+  ForkSession: "write",
   DeleteUserSessions: "admin",
   DeleteAppSessions: "admin",
 };

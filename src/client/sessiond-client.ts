@@ -5,7 +5,9 @@ import {
   type AppSummary,
   type CreateSessionRequestSchema,
   type EventFilterSchema,
+  type ForkSessionRequestSchema,
   type GetSessionRequestSchema,
+  HistoryView,
   type ListAppsRequestSchema,
   type ListSessionsRequestSchema,
   SessionService,
@@ -33,6 +35,29 @@ export type ListAppsInit = MessageInitShape<typeof ListAppsRequestSchema>;
 /** Event predicates of GetEvents and ListEvents. */
 export type EventFilterInit = MessageInitShape<typeof EventFilterSchema>;
 
+/** Fields of a ForkSession request besides the source session. */
+export type ForkInit = Omit<MessageInitShape<typeof ForkSessionRequestSchema>, "appName" | "userId" | "sessionId">;
+
+/** Where a rewind goes: just after a sequence, or to before an invocation's first event. */
+export type RewindTarget = { sequence: bigint | number } | { beforeInvocationId: string };
+
+/** Options of a rewind. */
+export interface RewindOptions extends CallOptions {
+  /** ABORTED, and nothing is stored, when the session's last sequence differs. */
+  expectedLastSequence?: bigint;
+  /** Id of the marker event; a retry with the same id returns the stored marker. */
+  eventId?: string;
+  /** Invocation id and author of the marker event. */
+  invocationId?: string;
+  author?: string;
+}
+
+/** What a rewind stored: the marker event and the session after it (without events). */
+export interface RewindResult {
+  marker: Event;
+  session: Session;
+}
+
 /** Options of an append. */
 export interface AppendOptions extends CallOptions {
   /** ABORTED, and nothing is stored, when the session's last sequence differs. */
@@ -57,6 +82,8 @@ export interface EventsOptions extends CallOptions {
   /** Most events to read; unset or 0 for all. */
   limit?: number | bigint;
   offset?: number | bigint;
+  /** Only the effective history: rewound events and rewind markers left out. */
+  effective?: boolean;
 }
 
 /** Options of `follow()`. */
@@ -69,6 +96,11 @@ export interface FollowOptions extends Omit<CallOptions, "timeoutMs"> {
    * `false` ends the iteration instead.
    */
   reconnectDelayMs?: number | false;
+  /**
+   * Start with the effective history (rewound events and markers left out);
+   * what follows is every new event, rewind markers included.
+   */
+  effective?: boolean;
 }
 
 /** One item of `follow()`: an event, or the marker that the history was sent. */
@@ -99,6 +131,10 @@ export interface SessiondClient {
    * after the last event seen, so no event is skipped or repeated.
    */
   follow(ref: SessionRef, options?: FollowOptions): AsyncIterable<FollowItem>;
+  /** Rewinds the session: appends a marker that hides what came after the target and restores the session state. */
+  rewindSession(ref: SessionRef, target: RewindTarget, options?: RewindOptions): Promise<RewindResult>;
+  /** A new session with the effective history of `ref` (up to `fork.sequence`), renumbered from 1. */
+  forkSession(ref: SessionRef, fork?: ForkInit, options?: CallOptions): Promise<Session>;
   /** An app's sessions page by page, following the page tokens; empty pages are skipped. */
   listSessions(request: ListSessionsInit, options?: CallOptions): AsyncIterable<Session[]>;
   /** The apps that have sessions (those the key may see), page by page, in byte order of name. */
@@ -129,11 +165,29 @@ export function createSessiondClient(options: TransportClientOptions): SessiondC
       const res = await rpc.appendEvents({ ...ref, events, expectedLastSequence }, callOptions);
       return { events: res.events, lastSequence: res.sessionLastSequence };
     },
-    async *events(ref, { filter, limit, offset, ...callOptions } = {}) {
-      const request = { ...ref, filter, limit: BigInt(limit ?? 0), offset: BigInt(offset ?? 0) };
+    async *events(ref, { filter, limit, offset, effective, ...callOptions } = {}) {
+      const request = { ...ref, filter, limit: BigInt(limit ?? 0), offset: BigInt(offset ?? 0), view: viewOf(effective) };
       for await (const chunk of rpc.getEvents(request, callOptions)) yield* chunk.events;
     },
     follow: (ref, options) => follow(rpc, ref, options),
+    async rewindSession(ref, target, { expectedLastSequence, eventId, invocationId, author, ...callOptions } = {}) {
+      const request = {
+        ...ref,
+        target:
+          "sequence" in target
+            ? { case: "targetSequence" as const, value: BigInt(target.sequence) }
+            : { case: "beforeInvocationId" as const, value: target.beforeInvocationId },
+        expectedLastSequence,
+        eventId,
+        invocationId,
+        author,
+      };
+      const res = await rpc.rewindSession(request, callOptions);
+      return { marker: required(res.event, "event"), session: required(res.session, "session") };
+    },
+    async forkSession(ref, fork = {}, callOptions) {
+      return required((await rpc.forkSession({ ...fork, ...ref }, callOptions)).session, "session");
+    },
     async *listSessions(request, callOptions) {
       let pageToken = request.pageToken ?? "";
       do {
@@ -156,13 +210,15 @@ export function createSessiondClient(options: TransportClientOptions): SessiondC
 async function* follow(
   rpc: Client<typeof SessionService>,
   ref: SessionRef,
-  { filter = {}, reconnectDelayMs = 1000, signal, ...callOptions }: FollowOptions = {},
+  { filter = {}, reconnectDelayMs = 1000, signal, effective, ...callOptions }: FollowOptions = {},
 ): AsyncGenerator<FollowItem> {
   let after = BigInt(filter.afterSequence ?? 0);
   let caughtUp = false;
   while (!signal?.aborted) {
     try {
-      const stream = rpc.getEvents({ ...ref, filter: { ...filter, afterSequence: after }, follow: true }, { ...callOptions, signal });
+      // After a reconnect everything past the cursor is new: raw, so rewind markers are not lost.
+      const view = caughtUp ? HistoryView.RAW : viewOf(effective);
+      const stream = rpc.getEvents({ ...ref, filter: { ...filter, afterSequence: after }, follow: true, view }, { ...callOptions, signal });
       for await (const chunk of stream) {
         for (const event of chunk.events) {
           after = event.sequence;
@@ -193,6 +249,10 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     const timer = setTimeout(done, ms);
     signal?.addEventListener("abort", done, { once: true });
   });
+}
+
+function viewOf(effective: boolean | undefined): HistoryView {
+  return effective ? HistoryView.EFFECTIVE : HistoryView.RAW;
 }
 
 function required<T>(value: T | undefined, field: string): T {

@@ -4,6 +4,7 @@ export type ErrorKind =
   | "not_found"
   | "already_exists"
   | "aborted"
+  | "failed_precondition"
   | "resource_exhausted"
   | "unavailable"
   | "deadline_exceeded"

@@ -25,7 +25,8 @@ export function sessionMatches(session: SessionRecord, query: SessionListQuery):
     (query.agentId === undefined || session.agentId === query.agentId) &&
     (query.status === undefined || session.status === query.status) &&
     (query.createTimeStartUs === undefined || session.createTimeUs >= query.createTimeStartUs) &&
-    (query.createTimeEndUs === undefined || session.createTimeUs < query.createTimeEndUs)
+    (query.createTimeEndUs === undefined || session.createTimeUs < query.createTimeEndUs) &&
+    (query.forkedFromSessionId === undefined || session.forkedFrom?.sessionId === query.forkedFromSessionId)
   );
 }
 

@@ -38,6 +38,15 @@ export interface SessionRecord {
   createTimeUs: number;
   updateTimeUs: number;
   lastSequence: number;
+  /** Set on a session made by a fork. */
+  forkedFrom?: ForkOrigin;
+}
+
+/** Where a fork's history came from: the source session and the sequence it was copied up to. */
+export interface ForkOrigin {
+  sessionId: string;
+  userId: string;
+  sequence: number;
 }
 
 /** A session together with the app and user state it shares. */
@@ -55,6 +64,16 @@ export interface EventActions {
   escalate?: boolean;
   skipSummarization?: boolean;
   custom?: JsonObject;
+  /** Set only on the marker event a rewind appends. */
+  rewind?: RewindAction;
+}
+
+/** What a rewind marker undoes: raw events targetSequence+1 .. lastRewoundSequence, and itself. */
+export interface RewindAction {
+  targetSequence: number;
+  lastRewoundSequence: number;
+  /** Set when the rewind named an invocation. */
+  beforeInvocationId?: string;
 }
 
 /** The fields of an event that a client supplies. */
@@ -156,6 +175,8 @@ export interface SessionListQuery {
   status?: SessionStatus;
   createTimeStartUs?: number;
   createTimeEndUs?: number;
+  /** Only sessions whose forkedFrom names this session id. */
+  forkedFromSessionId?: string;
   order: "asc" | "desc";
   after?: SessionCursor;
   offset: number;
@@ -214,4 +235,32 @@ export interface DeleteScope {
    * app's and all its users'. Only valid with an app name and no time or status condition.
    */
   purgeState: boolean;
+}
+
+/** Raw sequences first..last, both included. */
+export interface SequenceRange {
+  first: number;
+  last: number;
+}
+
+/**
+ * What a store writes for a fork, in one transaction: the new session, and
+ * the source's events of `ranges` renumbered 1..N in order.
+ */
+export interface ForkPlan {
+  source: SessionKey;
+  /** The new session's app is the source's. */
+  target: SessionKey;
+  /** Ascending, disjoint source ranges; their sizes add up to the fork's last sequence. */
+  ranges: SequenceRange[];
+  /** The source must hold at least this many events (it may have grown since the plan). */
+  throughSequence: number;
+  /** Session-scoped state of the fork: the source's as of throughSequence. */
+  state: JsonObject;
+  /** The fork's recorded initial state (the source's), or null when the source has none recorded. */
+  initialState: JsonObject | null;
+  agentId: string;
+  metadata: JsonObject;
+  forkedFrom: ForkOrigin;
+  nowUs: number;
 }

@@ -14,6 +14,7 @@ import type {
   AssignedEvent,
   DeleteScope,
   EventPageQuery,
+  ForkPlan,
   JsonObject,
   NewSession,
   RecentEventsQuery,
@@ -33,6 +34,8 @@ interface Entry {
   /** Sorted by sequence; sequences are 1..n so index = sequence - 1. */
   events: StoredEvent[];
   byId: Map<string, StoredEvent>;
+  /** The session-scoped state it was created with; null when restored without one. */
+  initialState: JsonObject | null;
 }
 
 /**
@@ -63,7 +66,7 @@ export class MemoryStore implements Store {
       lastSequence: 0,
     };
     this.applyShared(input.appName, input.userId, input.delta);
-    this.sessions.set(id, { record, events: [], byId: new Map() });
+    this.sessions.set(id, { record, events: [], byId: new Map(), initialState: record.state });
     return this.view(record);
   }
 
@@ -175,7 +178,7 @@ export class MemoryStore implements Store {
     const id = entryId(keyOf(session));
     const entry = this.sessions.get(id);
     if (entry) entry.record = { ...session, lastSequence: Math.max(session.lastSequence, entry.record.lastSequence) };
-    else this.sessions.set(id, { record: session, events: [], byId: new Map() });
+    else this.sessions.set(id, { record: session, events: [], byId: new Map(), initialState: null });
   }
 
   async restoreEvents(key: SessionKey, events: StoredEvent[]): Promise<void> {
@@ -191,6 +194,37 @@ export class MemoryStore implements Store {
   async restoreSharedState(appName: string, userId: string, state: { appState?: JsonObject; userState?: JsonObject }) {
     if (state.appState) this.appStates.set(appName, state.appState);
     if (state.userState) this.userStates.set(userStateId(appName, userId), state.userState);
+  }
+
+  async readInitialState(key: SessionKey): Promise<JsonObject | null> {
+    return this.entry(key).initialState;
+  }
+
+  async forkSession(plan: ForkPlan): Promise<SessionView> {
+    throwIfCallExpired();
+    const source = this.entry(plan.source);
+    if (source.events.length < plan.throughSequence) throw sessionNotFound(plan.source);
+    const id = entryId(plan.target);
+    if (this.sessions.has(id)) throw sessionExists(plan.target);
+    const events: StoredEvent[] = [];
+    for (const range of plan.ranges) {
+      for (let seq = range.first; seq <= range.last; seq++) events.push({ ...source.events[seq - 1]!, sequence: events.length + 1 });
+    }
+    const record: SessionRecord = {
+      appName: plan.target.appName,
+      userId: plan.target.userId,
+      id: plan.target.sessionId,
+      agentId: plan.agentId,
+      status: "active",
+      state: plan.state,
+      metadata: plan.metadata,
+      createTimeUs: plan.nowUs,
+      updateTimeUs: plan.nowUs,
+      lastSequence: events.length,
+      forkedFrom: plan.forkedFrom,
+    };
+    this.sessions.set(id, { record, events, byId: new Map(events.map((e) => [e.id, e])), initialState: plan.initialState });
+    return this.view(record);
   }
 
   async getSharedState(appName: string, userId: string) {

@@ -12,6 +12,7 @@ import type {
   AppendOutcome,
   DeleteScope,
   EventPageQuery,
+  ForkPlan,
   JsonObject,
   NewSession,
   RecentEventsQuery,
@@ -27,6 +28,7 @@ import { appDeltaJson, eventJson, pairsToObject, recordFrom, stateFrom, statePai
 import { connectRedis, parseRedisUrl, type RedisTarget } from "./private/redis-connect.js";
 import { appSessionKeys, EVENT_CHUNK, listAppsFromIndex, listFromIndex, readEventRange, readState, scanAll, scanIndex } from "./private/redis-index.js";
 import { appMember, appliedField, RedisKeys, scanMember, sessionKeyList } from "./private/redis-keys.js";
+import { forkInto } from "./private/redis-fork.js";
 import { scripts } from "./private/redis-scripts.js";
 import { RedisSubscriber } from "./private/redis-subscriber.js";
 import type { Store } from "./store.js";
@@ -107,6 +109,7 @@ export class RedisStore implements Store {
       meta: JSON.stringify(input.metadata),
       now,
       ttl: this.ttl,
+      init: JSON.stringify(applyDelta({}, input.delta.session)),
       s: statePairs(input.delta.session),
       u: statePairs(input.delta.user),
       a: app,
@@ -270,6 +273,7 @@ export class RedisStore implements Store {
       ct: String(s.createTimeUs),
       ut: String(s.updateTimeUs),
       last: String(s.lastSequence),
+      ff: s.forkedFrom ? JSON.stringify(s.forkedFrom) : "",
       ttl: this.ttl,
     };
     await this.sessionScript(scripts.restoreSession, key, [JSON.stringify(header), ...statePairs(s.state)]);
@@ -284,6 +288,21 @@ export class RedisStore implements Store {
       if (result === 0) throw sessionNotFound(key);
       if (Array.isArray(result)) throw restoreGap(result[1], result[2]);
     }
+  }
+
+  async readInitialState(key: SessionKey): Promise<JsonObject | null> {
+    const [ct, init] = await this.client.hmget(this.keys.session(key).record, "ct", "init");
+    if (ct == null) throw sessionNotFound(key);
+    return init == null ? null : (JSON.parse(init) as JsonObject);
+  }
+
+  async forkSession(plan: ForkPlan): Promise<SessionView> {
+    const created = await withinCallDeadline(() => forkInto(this.client, this.keys, plan, this.ttl));
+    if (!created) throw sessionExists(plan.target);
+    const now = String(plan.nowUs);
+    await Promise.all([this.finishWrite(plan.target, now, now, []), this.indexForScan(plan.target)]);
+    const { view } = await this.getSession(plan.target, { numRecentEvents: 0 });
+    return view;
   }
 
   async restoreSharedState(appName: string, userId: string, state: { appState?: JsonObject; userState?: JsonObject }) {

@@ -5,6 +5,7 @@ import type {
   AppSummary,
   DeleteScope,
   EventPageQuery,
+  ForkPlan,
   JsonObject,
   NewSession,
   RecentEventsQuery,
@@ -95,6 +96,22 @@ export interface Store {
 
   /** Replaces the app's and the user's shared state (undefined leaves one as is). */
   restoreSharedState(appName: string, userId: string, state: { appState?: JsonObject; userState?: JsonObject }): Promise<void>;
+
+  /**
+   * The session-scoped state the session was created with, or null for a
+   * session created before stores recorded it. Optional while a store does
+   * not record it: every session then counts as created before.
+   */
+  readInitialState?(key: SessionKey): Promise<JsonObject | null>;
+
+  /**
+   * Creates `plan.target` in one transaction, copying the source's events
+   * of `plan.ranges` renumbered 1..N (ids, times and deltas unchanged)
+   * without reading them into the process at once. Shared state is not
+   * touched. not_found when the source is missing or holds fewer than
+   * `plan.throughSequence` events, already_exists when the target is taken.
+   */
+  forkSession?(plan: ForkPlan): Promise<SessionView>;
 
   /** Releases connections and files. The store is unusable afterwards. */
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 import { SessiondError } from "../core/errors.js";
 import { checkJson, keyPath, textProblem } from "../core/json-check.js";
 import { limits } from "../core/limits.js";
-import type { JsonObject, SessionRecord, SessionStatus, StoredEvent } from "../core/types.js";
+import type { ForkOrigin, JsonObject, SessionRecord, SessionStatus, StoredEvent } from "../core/types.js";
 
 /**
  * Checks of the records an import reads: the types the stores expect, and
@@ -38,6 +38,16 @@ export function checkRecord(where: string, value: unknown): SessionRecord {
     createTimeUs: time(where, "session.createTimeUs", value.createTimeUs),
     updateTimeUs: time(where, "session.updateTimeUs", value.updateTimeUs),
     lastSequence: integer(where, "session.lastSequence", value.lastSequence),
+    ...(value.forkedFrom === undefined || value.forkedFrom === null ? {} : { forkedFrom: forkOrigin(where, value.forkedFrom) }),
+  };
+}
+
+function forkOrigin(where: string, value: unknown): ForkOrigin {
+  if (!isObject(value)) throw inputError(where, "session.forkedFrom must be an object");
+  return {
+    sessionId: text(where, "session.forkedFrom.sessionId", value.sessionId, false),
+    userId: text(where, "session.forkedFrom.userId", value.userId, false),
+    sequence: integer(where, "session.forkedFrom.sequence", value.sequence),
   };
 }
 

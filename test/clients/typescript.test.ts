@@ -5,7 +5,7 @@ import type { Interceptor } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
 import { createConnectTransport as createWebConnectTransport } from "@connectrpc/connect-web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessiondClient, type FollowItem, type Protocol, type SessiondClient, SessionStatus } from "../../src/client/index.js";
+import { createSessiondClient, type FollowItem, HistoryView, type Protocol, type SessiondClient, SessionStatus } from "../../src/client/index.js";
 import { createSessiondClient as createWebClient } from "../../src/client/web.js";
 import { MemoryStore } from "../../src/stores/memory.js";
 import { type SessiondServer, startServer } from "../../src/server.js";
@@ -122,6 +122,60 @@ describe("iterators", () => {
     await done;
     const summary = items.map((i) => (i.kind === "event" ? `${i.event.sequence}:${i.event.id}` : i.kind));
     expect(summary).toEqual(["1:h1", "2:h2", "caught-up", "3:live1", "4:live2"]);
+  });
+});
+
+describe("rewind and fork", () => {
+  const client = () => createSessiondClient({ baseUrl: server.url, transport: "grpc" });
+
+  it("rewinds by sequence and invocation, reads the effective history and forks it", async () => {
+    const c = client();
+    const ref = await newSession(c);
+    await c.appendEvents(ref, [
+      { id: "q1", invocationId: "i1", actions: { stateDelta: { turn: 1 } } },
+      { id: "q2", invocationId: "i2", actions: { stateDelta: { turn: 2 } } },
+      { id: "q3", invocationId: "i3", actions: { stateDelta: { turn: 3 } } },
+    ]);
+    const first = await c.rewindSession(ref, { sequence: 2 }, { eventId: "undo", author: "user" });
+    expect(first.marker.actions?.rewind?.targetSequence).toBe(2n);
+    expect(first.session.state).toEqual({ "user:lang": "en", turn: 2 });
+    const retry = await c.rewindSession(ref, { sequence: 2 }, { eventId: "undo" });
+    expect(retry.marker.sequence).toBe(first.marker.sequence);
+    const second = await c.rewindSession(ref, { beforeInvocationId: "i2" }, { expectedLastSequence: 4n });
+    expect(second.session.state).toEqual({ "user:lang": "en", turn: 1 });
+    await expectCode(c.rewindSession(ref, { sequence: 0 }, { expectedLastSequence: 1n }), Code.Aborted);
+    const effective: string[] = [];
+    for await (const e of c.events(ref, { effective: true })) effective.push(e.id);
+    expect(effective).toEqual(["q1"]);
+    const raw: string[] = [];
+    for await (const e of c.events(ref)) raw.push(e.id);
+    expect(raw).toHaveLength(5);
+    expect((await c.getSession({ ...ref, view: HistoryView.EFFECTIVE })).events.map((e) => e.id)).toEqual(["q1"]);
+    const fork = await c.forkSession(ref, { sequence: 3n, newSessionId: uniqueName("fork") });
+    expect(fork.forkedFrom?.sessionId).toBe(ref.sessionId);
+    expect(fork.state).toEqual({ "user:lang": "en", turn: 3 });
+    const forked = await c.getSession({ appName: ref.appName, userId: ref.userId, sessionId: fork.id });
+    expect(forked.events.map((e) => [e.sequence, e.id])).toEqual([[1n, "q1"], [2n, "q2"], [3n, "q3"]]);
+  });
+
+  it("follows the effective history, then new events with rewind markers", async () => {
+    const c = client();
+    const ref = await newSession(c);
+    await c.appendEvents(ref, [{ id: "a" }, { id: "b" }]);
+    await c.rewindSession(ref, { sequence: 1 });
+    const abort = new AbortController();
+    const items: string[] = [];
+    const done = (async () => {
+      for await (const item of c.follow(ref, { signal: abort.signal, effective: true })) {
+        items.push(item.kind === "event" ? (item.event.actions?.rewind ? "rewind" : item.event.id) : item.kind);
+        if (items.at(-1) === "rewind" && items.length > 2) abort.abort();
+      }
+    })();
+    await waitFor(() => items.includes("caught-up"));
+    await c.appendEvent(ref, { id: "c" });
+    await c.rewindSession(ref, { sequence: 1 });
+    await done;
+    expect(items).toEqual(["a", "caught-up", "c", "rewind"]);
   });
 });
 

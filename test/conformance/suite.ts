@@ -7,12 +7,17 @@ import { appTests } from "./apps.js";
 import { concurrencyTests } from "./concurrency.js";
 import { errorTests } from "./errors.js";
 import { eventTests } from "./events.js";
+import { forkTests } from "./fork.js";
 import { listingTests } from "./listing.js";
 import { readTests } from "./reads.js";
 import { restoreTests } from "./restore.js";
+import { rewindTests } from "./rewind.js";
 import { sessionTests } from "./sessions.js";
 import { stateTests } from "./state.js";
 import { updateTimeTests } from "./update-time.js";
+
+/** The stores that have taken up rewind and fork so far. */
+const HISTORY_STORES = new Set<string>(["memory", "redis", "redis-cluster"]);
 
 /**
  * The contract every store meets, checked through a real server on a real
@@ -41,5 +46,10 @@ export function conformance(name: keyof typeof testStores, protocol: TestProtoco
     errorTests(ctx);
     concurrencyTests(ctx);
     restoreTests(ctx);
+    // Rewinds and forks need stores that record initial states and copy event ranges.
+    if (HISTORY_STORES.has(name)) {
+      rewindTests(ctx);
+      forkTests(ctx);
+    }
   });
 }

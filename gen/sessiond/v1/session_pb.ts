@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file sessiond/v1/session.proto.
  */
 export const file_sessiond_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("ChlzZXNzaW9uZC92MS9zZXNzaW9uLnByb3RvEgtzZXNzaW9uZC52MSLmAgoHU2Vzc2lvbhIKCgJpZBgBIAEoCRIQCghhcHBfbmFtZRgCIAEoCRIPCgd1c2VyX2lkGAMgASgJEhAKCGFnZW50X2lkGAQgASgJEioKBnN0YXR1cxgFIAEoDjIaLnNlc3Npb25kLnYxLlNlc3Npb25TdGF0dXMSJgoFc3RhdGUYBiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EikKCG1ldGFkYXRhGAcgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIvCgtjcmVhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWxhc3Rfc2VxdWVuY2UYCiABKAMSIgoGZXZlbnRzGAsgAygLMhIuc2Vzc2lvbmQudjEuRXZlbnQiuQMKBUV2ZW50EgoKAmlkGAEgASgJEhIKCnNlc3Npb25faWQYAiABKAkSEAoIc2VxdWVuY2UYAyABKAMSFQoNaW52b2NhdGlvbl9pZBgEIAEoCRIQCghhZ2VudF9pZBgFIAEoCRIOCgZhdXRob3IYBiABKAkSDgoGYnJhbmNoGAcgASgJEi0KCXRpbWVzdGFtcBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKAoHY29udGVudBgJIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKgoHYWN0aW9ucxgKIAEoCzIZLnNlc3Npb25kLnYxLkV2ZW50QWN0aW9ucxIpCghtZXRhZGF0YRgLIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSDwoHcGFydGlhbBgMIAEoCBIVCg10dXJuX2NvbXBsZXRlGA0gASgIEhIKCmVycm9yX2NvZGUYDiABKAkSFQoNZXJyb3JfbWVzc2FnZRgPIAEoCRIdChVsb25nX3J1bm5pbmdfdG9vbF9pZHMYECADKAkSEwoLaW50ZXJydXB0ZWQYESABKAgi2AIKDEV2ZW50QWN0aW9ucxIsCgtzdGF0ZV9kZWx0YRgBIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSRAoOYXJ0aWZhY3RfZGVsdGEYAiADKAsyLC5zZXNzaW9uZC52MS5FdmVudEFjdGlvbnMuQXJ0aWZhY3REZWx0YUVudHJ5EhkKEXRyYW5zZmVyX3RvX2FnZW50GAMgASgJEhUKCGVzY2FsYXRlGAQgASgISACIAQESHwoSc2tpcF9zdW1tYXJpemF0aW9uGAUgASgISAGIAQESJwoGY3VzdG9tGAYgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBo0ChJBcnRpZmFjdERlbHRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4AUILCglfZXNjYWxhdGVCFQoTX3NraXBfc3VtbWFyaXphdGlvbiqDAQoNU2Vzc2lvblN0YXR1cxIeChpTRVNTSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFVNFU1NJT05fU1RBVFVTX0FDVElWRRABEhwKGFNFU1NJT05fU1RBVFVTX0NPTVBMRVRFRBACEhkKFVNFU1NJT05fU1RBVFVTX0ZBSUxFRBADYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChlzZXNzaW9uZC92MS9zZXNzaW9uLnByb3RvEgtzZXNzaW9uZC52MSKUAwoHU2Vzc2lvbhIKCgJpZBgBIAEoCRIQCghhcHBfbmFtZRgCIAEoCRIPCgd1c2VyX2lkGAMgASgJEhAKCGFnZW50X2lkGAQgASgJEioKBnN0YXR1cxgFIAEoDjIaLnNlc3Npb25kLnYxLlNlc3Npb25TdGF0dXMSJgoFc3RhdGUYBiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EikKCG1ldGFkYXRhGAcgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIvCgtjcmVhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWxhc3Rfc2VxdWVuY2UYCiABKAMSIgoGZXZlbnRzGAsgAygLMhIuc2Vzc2lvbmQudjEuRXZlbnQSLAoLZm9ya2VkX2Zyb20YDCABKAsyFy5zZXNzaW9uZC52MS5Gb3JrT3JpZ2luIkMKCkZvcmtPcmlnaW4SEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhAKCHNlcXVlbmNlGAMgASgDIrkDCgVFdmVudBIKCgJpZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEhAKCHNlcXVlbmNlGAMgASgDEhUKDWludm9jYXRpb25faWQYBCABKAkSEAoIYWdlbnRfaWQYBSABKAkSDgoGYXV0aG9yGAYgASgJEg4KBmJyYW5jaBgHIAEoCRItCgl0aW1lc3RhbXAYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEigKB2NvbnRlbnQYCSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EioKB2FjdGlvbnMYCiABKAsyGS5zZXNzaW9uZC52MS5FdmVudEFjdGlvbnMSKQoIbWV0YWRhdGEYCyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eg8KB3BhcnRpYWwYDCABKAgSFQoNdHVybl9jb21wbGV0ZRgNIAEoCBISCgplcnJvcl9jb2RlGA4gASgJEhUKDWVycm9yX21lc3NhZ2UYDyABKAkSHQoVbG9uZ19ydW5uaW5nX3Rvb2xfaWRzGBAgAygJEhMKC2ludGVycnVwdGVkGBEgASgIIoMDCgxFdmVudEFjdGlvbnMSLAoLc3RhdGVfZGVsdGEYASABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EkQKDmFydGlmYWN0X2RlbHRhGAIgAygLMiwuc2Vzc2lvbmQudjEuRXZlbnRBY3Rpb25zLkFydGlmYWN0RGVsdGFFbnRyeRIZChF0cmFuc2Zlcl90b19hZ2VudBgDIAEoCRIVCghlc2NhbGF0ZRgEIAEoCEgAiAEBEh8KEnNraXBfc3VtbWFyaXphdGlvbhgFIAEoCEgBiAEBEicKBmN1c3RvbRgGIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKQoGcmV3aW5kGAcgASgLMhkuc2Vzc2lvbmQudjEuUmV3aW5kQWN0aW9uGjQKEkFydGlmYWN0RGVsdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAM6AjgBQgsKCV9lc2NhbGF0ZUIVChNfc2tpcF9zdW1tYXJpemF0aW9uImQKDFJld2luZEFjdGlvbhIXCg90YXJnZXRfc2VxdWVuY2UYASABKAMSHQoVbGFzdF9yZXdvdW5kX3NlcXVlbmNlGAIgASgDEhwKFGJlZm9yZV9pbnZvY2F0aW9uX2lkGAMgASgJKoMBCg1TZXNzaW9uU3RhdHVzEh4KGlNFU1NJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVU0VTU0lPTl9TVEFUVVNfQUNUSVZFEAESHAoYU0VTU0lPTl9TVEFUVVNfQ09NUExFVEVEEAISGQoVU0VTU0lPTl9TVEFUVVNfRkFJTEVEEANiBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * A conversation between a user and one or more agents. A session is
@@ -87,6 +87,13 @@ export type Session = Message<"sessiond.v1.Session"> & {
    * @generated from field: repeated sessiond.v1.Event events = 11;
    */
   events: Event[];
+
+  /**
+   * Set on a session ForkSession made: where its history came from.
+   *
+   * @generated from field: sessiond.v1.ForkOrigin forked_from = 12;
+   */
+  forkedFrom?: ForkOrigin | undefined;
 };
 
 /**
@@ -95,6 +102,41 @@ export type Session = Message<"sessiond.v1.Session"> & {
  */
 export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
   messageDesc(file_sessiond_v1_session, 0);
+
+/**
+ * The session and sequence a fork copied its history from.
+ *
+ * @generated from message sessiond.v1.ForkOrigin
+ */
+export type ForkOrigin = Message<"sessiond.v1.ForkOrigin"> & {
+  /**
+   * The source session's id; it belongs to the same app.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * The source session's user.
+   *
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * The fork holds the source's effective history up to this raw sequence.
+   *
+   * @generated from field: int64 sequence = 3;
+   */
+  sequence: bigint;
+};
+
+/**
+ * Describes the message sessiond.v1.ForkOrigin.
+ * Use `create(ForkOriginSchema)` to create a new message.
+ */
+export const ForkOriginSchema: GenMessage<ForkOrigin> = /*@__PURE__*/
+  messageDesc(file_sessiond_v1_session, 1);
 
 /**
  * One entry in a session's ordered history.
@@ -208,7 +250,7 @@ export type Event = Message<"sessiond.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_sessiond_v1_session, 1);
+  messageDesc(file_sessiond_v1_session, 2);
 
 /**
  * Side effects an event carries. They are stored with the event even when
@@ -252,6 +294,14 @@ export type EventActions = Message<"sessiond.v1.EventActions"> & {
    * @generated from field: google.protobuf.Struct custom = 6;
    */
   custom?: JsonObject | undefined;
+
+  /**
+   * Set only on the marker event RewindSession appends; appends that set it
+   * are refused.
+   *
+   * @generated from field: sessiond.v1.RewindAction rewind = 7;
+   */
+  rewind?: RewindAction | undefined;
 };
 
 /**
@@ -259,7 +309,46 @@ export type EventActions = Message<"sessiond.v1.EventActions"> & {
  * Use `create(EventActionsSchema)` to create a new message.
  */
 export const EventActionsSchema: GenMessage<EventActions> = /*@__PURE__*/
-  messageDesc(file_sessiond_v1_session, 2);
+  messageDesc(file_sessiond_v1_session, 3);
+
+/**
+ * What a rewind marker undoes. The marker at sequence M with target T hides
+ * the raw events T+1 .. M-1 and itself from the effective history, which
+ * becomes the effective history as of T; its state_delta restores the
+ * session-scoped state to its value as of T.
+ *
+ * @generated from message sessiond.v1.RewindAction
+ */
+export type RewindAction = Message<"sessiond.v1.RewindAction"> & {
+  /**
+   * The session was rewound to just after this sequence; 0: before every event.
+   *
+   * @generated from field: int64 target_sequence = 1;
+   */
+  targetSequence: bigint;
+
+  /**
+   * The newest sequence the rewind hid (M-1); equal to target_sequence when
+   * nothing was hidden.
+   *
+   * @generated from field: int64 last_rewound_sequence = 2;
+   */
+  lastRewoundSequence: bigint;
+
+  /**
+   * Set when the rewind named an invocation instead of a sequence.
+   *
+   * @generated from field: string before_invocation_id = 3;
+   */
+  beforeInvocationId: string;
+};
+
+/**
+ * Describes the message sessiond.v1.RewindAction.
+ * Use `create(RewindActionSchema)` to create a new message.
+ */
+export const RewindActionSchema: GenMessage<RewindAction> = /*@__PURE__*/
+  messageDesc(file_sessiond_v1_session, 4);
 
 /**
  * Lifecycle of a session. A session may move from ACTIVE to COMPLETED or

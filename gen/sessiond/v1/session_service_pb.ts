@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file sessiond/v1/session_service.proto.
  */
 export const file_sessiond_v1_session_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFzZXNzaW9uZC92MS9zZXNzaW9uX3NlcnZpY2UucHJvdG8SC3Nlc3Npb25kLnYxIsYBChRDcmVhdGVTZXNzaW9uUmVxdWVzdBIQCghhcHBfbmFtZRgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhcKCnNlc3Npb25faWQYAyABKAlIAIgBARIQCghhZ2VudF9pZBgEIAEoCRImCgVzdGF0ZRgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKQoIbWV0YWRhdGEYBiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Qg0KC19zZXNzaW9uX2lkIj4KFUNyZWF0ZVNlc3Npb25SZXNwb25zZRIlCgdzZXNzaW9uGAEgASgLMhQuc2Vzc2lvbmQudjEuU2Vzc2lvbiKwAQoRR2V0U2Vzc2lvblJlcXVlc3QSEAoIYXBwX25hbWUYASABKAkSDwoHdXNlcl9pZBgCIAEoCRISCgpzZXNzaW9uX2lkGAMgASgJEh4KEW51bV9yZWNlbnRfZXZlbnRzGAQgASgFSACIAQESLgoKYWZ0ZXJfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCFAoSX251bV9yZWNlbnRfZXZlbnRzIjsKEkdldFNlc3Npb25SZXNwb25zZRIlCgdzZXNzaW9uGAEgASgLMhQuc2Vzc2lvbmQudjEuU2Vzc2lvbiKnAgoUVXBkYXRlU2Vzc2lvblJlcXVlc3QSEAoIYXBwX25hbWUYASABKAkSDwoHdXNlcl9pZBgCIAEoCRISCgpzZXNzaW9uX2lkGAMgASgJEioKBnN0YXR1cxgEIAEoDjIaLnNlc3Npb25kLnYxLlNlc3Npb25TdGF0dXMSKQoIbWV0YWRhdGEYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhAKCGFnZW50X2lkGAYgASgJEi8KC3VwZGF0ZV9tYXNrGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxIjChZleHBlY3RlZF9sYXN0X3NlcXVlbmNlGAggASgDSACIAQFCGQoXX2V4cGVjdGVkX2xhc3Rfc2VxdWVuY2UiPgoVVXBkYXRlU2Vzc2lvblJlc3BvbnNlEiUKB3Nlc3Npb24YASABKAsyFC5zZXNzaW9uZC52MS5TZXNzaW9uIk0KFERlbGV0ZVNlc3Npb25SZXF1ZXN0EhAKCGFwcF9uYW1lGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKc2Vzc2lvbl9pZBgDIAEoCSIXChVEZWxldGVTZXNzaW9uUmVzcG9uc2Ui5gIKE0xpc3RTZXNzaW9uc1JlcXVlc3QSEAoIYXBwX25hbWUYASABKAkSFAoHdXNlcl9pZBgCIAEoCUgAiAEBEhUKCGFnZW50X2lkGAMgASgJSAGIAQESKgoGc3RhdHVzGAQgASgOMhouc2Vzc2lvbmQudjEuU2Vzc2lvblN0YXR1cxI1ChFjcmVhdGVfdGltZV9zdGFydBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPY3JlYXRlX3RpbWVfZW5kGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglwYWdlX3NpemUYByABKAUSEgoKcGFnZV90b2tlbhgIIAEoCRIOCgZvZmZzZXQYCSABKAUSKAoFb3JkZXIYCiABKA4yGS5zZXNzaW9uZC52MS5TZXNzaW9uT3JkZXJCCgoIX3VzZXJfaWRCCwoJX2FnZW50X2lkIlcKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEiYKCHNlc3Npb25zGAEgAygLMhQuc2Vzc2lvbmQudjEuU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkirgEKEkFwcGVuZEV2ZW50UmVxdWVzdBIQCghhcHBfbmFtZRgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhIKCnNlc3Npb25faWQYAyABKAkSIQoFZXZlbnQYBCABKAsyEi5zZXNzaW9uZC52MS5FdmVudBIjChZleHBlY3RlZF9sYXN0X3NlcXVlbmNlGAUgASgDSACIAQFCGQoXX2V4cGVjdGVkX2xhc3Rfc2VxdWVuY2UiVwoTQXBwZW5kRXZlbnRSZXNwb25zZRIhCgVldmVudBgBIAEoCzISLnNlc3Npb25kLnYxLkV2ZW50Eh0KFXNlc3Npb25fbGFzdF9zZXF1ZW5jZRgCIAEoAyKwAQoTQXBwZW5kRXZlbnRzUmVxdWVzdBIQCghhcHBfbmFtZRgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhIKCnNlc3Npb25faWQYAyABKAkSIgoGZXZlbnRzGAQgAygLMhIuc2Vzc2lvbmQudjEuRXZlbnQSIwoWZXhwZWN0ZWRfbGFzdF9zZXF1ZW5jZRgFIAEoA0gAiAEBQhkKF19leHBlY3RlZF9sYXN0X3NlcXVlbmNlIlkKFEFwcGVuZEV2ZW50c1Jlc3BvbnNlEiIKBmV2ZW50cxgBIAMoCzISLnNlc3Npb25kLnYxLkV2ZW50Eh0KFXNlc3Npb25fbGFzdF9zZXF1ZW5jZRgCIAEoAyKVAgoLRXZlbnRGaWx0ZXISGgoNaW52b2NhdGlvbl9pZBgBIAEoCUgAiAEBEhUKCGFnZW50X2lkGAIgASgJSAGIAQESEwoGYXV0aG9yGAMgASgJSAKIAQESEwoGYnJhbmNoGAQgASgJSAOIAQESLgoKc3RhcnRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmFmdGVyX3NlcXVlbmNlGAcgASgDQhAKDl9pbnZvY2F0aW9uX2lkQgsKCV9hZ2VudF9pZEIJCgdfYXV0aG9yQgkKB19icmFuY2giogEKEEdldEV2ZW50c1JlcXVlc3QSEAoIYXBwX25hbWUYASABKAkSDwoHdXNlcl9pZBgCIAEoCRISCgpzZXNzaW9uX2lkGAMgASgJEigKBmZpbHRlchgEIAEoCzIYLnNlc3Npb25kLnYxLkV2ZW50RmlsdGVyEg0KBWxpbWl0GAUgASgDEg4KBm9mZnNldBgGIAEoAxIOCgZmb2xsb3cYByABKAgiSgoRR2V0RXZlbnRzUmVzcG9uc2USIgoGZXZlbnRzGAEgAygLMhIuc2Vzc2lvbmQudjEuRXZlbnQSEQoJY2F1Z2h0X3VwGAIgASgIIpsBChFMaXN0RXZlbnRzUmVxdWVzdBIQCghhcHBfbmFtZRgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhIKCnNlc3Npb25faWQYAyABKAkSKAoGZmlsdGVyGAQgASgLMhguc2Vzc2lvbmQudjEuRXZlbnRGaWx0ZXISEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkiUQoSTGlzdEV2ZW50c1Jlc3BvbnNlEiIKBmV2ZW50cxgBIAMoCzISLnNlc3Npb25kLnYxLkV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJTChlEZWxldGVVc2VyU2Vzc2lvbnNSZXF1ZXN0EhAKCGFwcF9uYW1lGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEwoLcHVyZ2Vfc3RhdGUYAyABKAgiMwoaRGVsZXRlVXNlclNlc3Npb25zUmVzcG9uc2USFQoNZGVsZXRlZF9jb3VudBgBIAEoAyJBChhEZWxldGVBcHBTZXNzaW9uc1JlcXVlc3QSEAoIYXBwX25hbWUYASABKAkSEwoLcHVyZ2Vfc3RhdGUYAiABKAgiMgoZRGVsZXRlQXBwU2Vzc2lvbnNSZXNwb25zZRIVCg1kZWxldGVkX2NvdW50GAEgASgDIjgKE0dldFVzZXJTdGF0ZVJlcXVlc3QSEAoIYXBwX25hbWUYASABKAkSDwoHdXNlcl9pZBgCIAEoCSI+ChRHZXRVc2VyU3RhdGVSZXNwb25zZRImCgVzdGF0ZRgBIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiTQoPTGlzdEFwcHNSZXF1ZXN0EhMKC25hbWVfcHJlZml4GAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIjUKCkFwcFN1bW1hcnkSEAoIYXBwX25hbWUYASABKAkSFQoNc2Vzc2lvbl9jb3VudBgCIAEoAyJSChBMaXN0QXBwc1Jlc3BvbnNlEiUKBGFwcHMYASADKAsyFy5zZXNzaW9uZC52MS5BcHBTdW1tYXJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSp0CgxTZXNzaW9uT3JkZXISHQoZU0VTU0lPTl9PUkRFUl9VTlNQRUNJRklFRBAAEiIKHlNFU1NJT05fT1JERVJfVVBEQVRFX1RJTUVfREVTQxABEiEKHVNFU1NJT05fT1JERVJfVVBEQVRFX1RJTUVfQVNDEAIyhwkKDlNlc3Npb25TZXJ2aWNlElYKDUNyZWF0ZVNlc3Npb24SIS5zZXNzaW9uZC52MS5DcmVhdGVTZXNzaW9uUmVxdWVzdBoiLnNlc3Npb25kLnYxLkNyZWF0ZVNlc3Npb25SZXNwb25zZRJSCgpHZXRTZXNzaW9uEh4uc2Vzc2lvbmQudjEuR2V0U2Vzc2lvblJlcXVlc3QaHy5zZXNzaW9uZC52MS5HZXRTZXNzaW9uUmVzcG9uc2UiA5ACARJWCg1VcGRhdGVTZXNzaW9uEiEuc2Vzc2lvbmQudjEuVXBkYXRlU2Vzc2lvblJlcXVlc3QaIi5zZXNzaW9uZC52MS5VcGRhdGVTZXNzaW9uUmVzcG9uc2USVgoNRGVsZXRlU2Vzc2lvbhIhLnNlc3Npb25kLnYxLkRlbGV0ZVNlc3Npb25SZXF1ZXN0GiIuc2Vzc2lvbmQudjEuRGVsZXRlU2Vzc2lvblJlc3BvbnNlElgKDExpc3RTZXNzaW9ucxIgLnNlc3Npb25kLnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaIS5zZXNzaW9uZC52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZSIDkAIBElAKC0FwcGVuZEV2ZW50Eh8uc2Vzc2lvbmQudjEuQXBwZW5kRXZlbnRSZXF1ZXN0GiAuc2Vzc2lvbmQudjEuQXBwZW5kRXZlbnRSZXNwb25zZRJTCgxBcHBlbmRFdmVudHMSIC5zZXNzaW9uZC52MS5BcHBlbmRFdmVudHNSZXF1ZXN0GiEuc2Vzc2lvbmQudjEuQXBwZW5kRXZlbnRzUmVzcG9uc2USUQoJR2V0RXZlbnRzEh0uc2Vzc2lvbmQudjEuR2V0RXZlbnRzUmVxdWVzdBoeLnNlc3Npb25kLnYxLkdldEV2ZW50c1Jlc3BvbnNlIgOQAgEwARJSCgpMaXN0RXZlbnRzEh4uc2Vzc2lvbmQudjEuTGlzdEV2ZW50c1JlcXVlc3QaHy5zZXNzaW9uZC52MS5MaXN0RXZlbnRzUmVzcG9uc2UiA5ACARJlChJEZWxldGVVc2VyU2Vzc2lvbnMSJi5zZXNzaW9uZC52MS5EZWxldGVVc2VyU2Vzc2lvbnNSZXF1ZXN0Gicuc2Vzc2lvbmQudjEuRGVsZXRlVXNlclNlc3Npb25zUmVzcG9uc2USYgoRRGVsZXRlQXBwU2Vzc2lvbnMSJS5zZXNzaW9uZC52MS5EZWxldGVBcHBTZXNzaW9uc1JlcXVlc3QaJi5zZXNzaW9uZC52MS5EZWxldGVBcHBTZXNzaW9uc1Jlc3BvbnNlElgKDEdldFVzZXJTdGF0ZRIgLnNlc3Npb25kLnYxLkdldFVzZXJTdGF0ZVJlcXVlc3QaIS5zZXNzaW9uZC52MS5HZXRVc2VyU3RhdGVSZXNwb25zZSIDkAIBEkwKCExpc3RBcHBzEhwuc2Vzc2lvbmQudjEuTGlzdEFwcHNSZXF1ZXN0Gh0uc2Vzc2lvbmQudjEuTGlzdEFwcHNSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp, file_sessiond_v1_session]);
+  fileDesc("CiFzZXNzaW9uZC92MS9zZXNzaW9uX3NlcnZpY2UucHJvdG8SC3Nlc3Npb25kLnYxIsYBChRDcmVhdGVTZXNzaW9uUmVxdWVzdBIQCghhcHBfbmFtZRgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhcKCnNlc3Npb25faWQYAyABKAlIAIgBARIQCghhZ2VudF9pZBgEIAEoCRImCgVzdGF0ZRgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKQoIbWV0YWRhdGEYBiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Qg0KC19zZXNzaW9uX2lkIj4KFUNyZWF0ZVNlc3Npb25SZXNwb25zZRIlCgdzZXNzaW9uGAEgASgLMhQuc2Vzc2lvbmQudjEuU2Vzc2lvbiLYAQoRR2V0U2Vzc2lvblJlcXVlc3QSEAoIYXBwX25hbWUYASABKAkSDwoHdXNlcl9pZBgCIAEoCRISCgpzZXNzaW9uX2lkGAMgASgJEh4KEW51bV9yZWNlbnRfZXZlbnRzGAQgASgFSACIAQESLgoKYWZ0ZXJfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoEdmlldxgGIAEoDjIYLnNlc3Npb25kLnYxLkhpc3RvcnlWaWV3QhQKEl9udW1fcmVjZW50X2V2ZW50cyI7ChJHZXRTZXNzaW9uUmVzcG9uc2USJQoHc2Vzc2lvbhgBIAEoCzIULnNlc3Npb25kLnYxLlNlc3Npb24ipwIKFFVwZGF0ZVNlc3Npb25SZXF1ZXN0EhAKCGFwcF9uYW1lGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKc2Vzc2lvbl9pZBgDIAEoCRIqCgZzdGF0dXMYBCABKA4yGi5zZXNzaW9uZC52MS5TZXNzaW9uU3RhdHVzEikKCG1ldGFkYXRhGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIQCghhZ2VudF9pZBgGIAEoCRIvCgt1cGRhdGVfbWFzaxgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSIwoWZXhwZWN0ZWRfbGFzdF9zZXF1ZW5jZRgIIAEoA0gAiAEBQhkKF19leHBlY3RlZF9sYXN0X3NlcXVlbmNlIj4KFVVwZGF0ZVNlc3Npb25SZXNwb25zZRIlCgdzZXNzaW9uGAEgASgLMhQuc2Vzc2lvbmQudjEuU2Vzc2lvbiJNChREZWxldGVTZXNzaW9uUmVxdWVzdBIQCghhcHBfbmFtZRgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhIKCnNlc3Npb25faWQYAyABKAkiFwoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlIqYDChNMaXN0U2Vzc2lvbnNSZXF1ZXN0EhAKCGFwcF9uYW1lGAEgASgJEhQKB3VzZXJfaWQYAiABKAlIAIgBARIVCghhZ2VudF9pZBgDIAEoCUgBiAEBEioKBnN0YXR1cxgEIAEoDjIaLnNlc3Npb25kLnYxLlNlc3Npb25TdGF0dXMSNQoRY3JlYXRlX3RpbWVfc3RhcnQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKD2NyZWF0ZV90aW1lX2VuZBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAcgASgFEhIKCnBhZ2VfdG9rZW4YCCABKAkSDgoGb2Zmc2V0GAkgASgFEigKBW9yZGVyGAogASgOMhkuc2Vzc2lvbmQudjEuU2Vzc2lvbk9yZGVyEiMKFmZvcmtlZF9mcm9tX3Nlc3Npb25faWQYCyABKAlIAogBAUIKCghfdXNlcl9pZEILCglfYWdlbnRfaWRCGQoXX2ZvcmtlZF9mcm9tX3Nlc3Npb25faWQiVwoUTGlzdFNlc3Npb25zUmVzcG9uc2USJgoIc2Vzc2lvbnMYASADKAsyFC5zZXNzaW9uZC52MS5TZXNzaW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKuAQoSQXBwZW5kRXZlbnRSZXF1ZXN0EhAKCGFwcF9uYW1lGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKc2Vzc2lvbl9pZBgDIAEoCRIhCgVldmVudBgEIAEoCzISLnNlc3Npb25kLnYxLkV2ZW50EiMKFmV4cGVjdGVkX2xhc3Rfc2VxdWVuY2UYBSABKANIAIgBAUIZChdfZXhwZWN0ZWRfbGFzdF9zZXF1ZW5jZSJXChNBcHBlbmRFdmVudFJlc3BvbnNlEiEKBWV2ZW50GAEgASgLMhIuc2Vzc2lvbmQudjEuRXZlbnQSHQoVc2Vzc2lvbl9sYXN0X3NlcXVlbmNlGAIgASgDIrABChNBcHBlbmRFdmVudHNSZXF1ZXN0EhAKCGFwcF9uYW1lGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKc2Vzc2lvbl9pZBgDIAEoCRIiCgZldmVudHMYBCADKAsyEi5zZXNzaW9uZC52MS5FdmVudBIjChZleHBlY3RlZF9sYXN0X3NlcXVlbmNlGAUgASgDSACIAQFCGQoXX2V4cGVjdGVkX2xhc3Rfc2VxdWVuY2UiWQoUQXBwZW5kRXZlbnRzUmVzcG9uc2USIgoGZXZlbnRzGAEgAygLMhIuc2Vzc2lvbmQudjEuRXZlbnQSHQoVc2Vzc2lvbl9sYXN0X3NlcXVlbmNlGAIgASgDIpUCCgtFdmVudEZpbHRlchIaCg1pbnZvY2F0aW9uX2lkGAEgASgJSACIAQESFQoIYWdlbnRfaWQYAiABKAlIAYgBARITCgZhdXRob3IYAyABKAlIAogBARITCgZicmFuY2gYBCABKAlIA4gBARIuCgpzdGFydF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOYWZ0ZXJfc2VxdWVuY2UYByABKANCEAoOX2ludm9jYXRpb25faWRCCwoJX2FnZW50X2lkQgkKB19hdXRob3JCCQoHX2JyYW5jaCLKAQoQR2V0RXZlbnRzUmVxdWVzdBIQCghhcHBfbmFtZRgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhIKCnNlc3Npb25faWQYAyABKAkSKAoGZmlsdGVyGAQgASgLMhguc2Vzc2lvbmQudjEuRXZlbnRGaWx0ZXISDQoFbGltaXQYBSABKAMSDgoGb2Zmc2V0GAYgASgDEg4KBmZvbGxvdxgHIAEoCBImCgR2aWV3GAggASgOMhguc2Vzc2lvbmQudjEuSGlzdG9yeVZpZXciSgoRR2V0RXZlbnRzUmVzcG9uc2USIgoGZXZlbnRzGAEgAygLMhIuc2Vzc2lvbmQudjEuRXZlbnQSEQoJY2F1Z2h0X3VwGAIgASgIIsMBChFMaXN0RXZlbnRzUmVxdWVzdBIQCghhcHBfbmFtZRgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhIKCnNlc3Npb25faWQYAyABKAkSKAoGZmlsdGVyGAQgASgLMhguc2Vzc2lvbmQudjEuRXZlbnRGaWx0ZXISEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkSJgoEdmlldxgHIAEoDjIYLnNlc3Npb25kLnYxLkhpc3RvcnlWaWV3IlEKEkxpc3RFdmVudHNSZXNwb25zZRIiCgZldmVudHMYASADKAsyEi5zZXNzaW9uZC52MS5FdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiUwoZRGVsZXRlVXNlclNlc3Npb25zUmVxdWVzdBIQCghhcHBfbmFtZRgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhMKC3B1cmdlX3N0YXRlGAMgASgIIjMKGkRlbGV0ZVVzZXJTZXNzaW9uc1Jlc3BvbnNlEhUKDWRlbGV0ZWRfY291bnQYASABKAMiQQoYRGVsZXRlQXBwU2Vzc2lvbnNSZXF1ZXN0EhAKCGFwcF9uYW1lGAEgASgJEhMKC3B1cmdlX3N0YXRlGAIgASgIIjIKGURlbGV0ZUFwcFNlc3Npb25zUmVzcG9uc2USFQoNZGVsZXRlZF9jb3VudBgBIAEoAyI4ChNHZXRVc2VyU3RhdGVSZXF1ZXN0EhAKCGFwcF9uYW1lGAEgASgJEg8KB3VzZXJfaWQYAiABKAkiPgoUR2V0VXNlclN0YXRlUmVzcG9uc2USJgoFc3RhdGUYASABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IosCChRSZXdpbmRTZXNzaW9uUmVxdWVzdBIQCghhcHBfbmFtZRgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhIKCnNlc3Npb25faWQYAyABKAkSGQoPdGFyZ2V0X3NlcXVlbmNlGAQgASgDSAASHgoUYmVmb3JlX2ludm9jYXRpb25faWQYBSABKAlIABIjChZleHBlY3RlZF9sYXN0X3NlcXVlbmNlGAYgASgDSAGIAQESEAoIZXZlbnRfaWQYByABKAkSFQoNaW52b2NhdGlvbl9pZBgIIAEoCRIOCgZhdXRob3IYCSABKAlCCAoGdGFyZ2V0QhkKF19leHBlY3RlZF9sYXN0X3NlcXVlbmNlImEKFVJld2luZFNlc3Npb25SZXNwb25zZRIhCgVldmVudBgBIAEoCzISLnNlc3Npb25kLnYxLkV2ZW50EiUKB3Nlc3Npb24YAiABKAsyFC5zZXNzaW9uZC52MS5TZXNzaW9uIskBChJGb3JrU2Vzc2lvblJlcXVlc3QSEAoIYXBwX25hbWUYASABKAkSDwoHdXNlcl9pZBgCIAEoCRISCgpzZXNzaW9uX2lkGAMgASgJEhUKCHNlcXVlbmNlGAQgASgDSACIAQESGwoObmV3X3Nlc3Npb25faWQYBSABKAlIAYgBARIYCgtuZXdfdXNlcl9pZBgGIAEoCUgCiAEBQgsKCV9zZXF1ZW5jZUIRCg9fbmV3X3Nlc3Npb25faWRCDgoMX25ld191c2VyX2lkIjwKE0ZvcmtTZXNzaW9uUmVzcG9uc2USJQoHc2Vzc2lvbhgBIAEoCzIULnNlc3Npb25kLnYxLlNlc3Npb24iTQoPTGlzdEFwcHNSZXF1ZXN0EhMKC25hbWVfcHJlZml4GAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIjUKCkFwcFN1bW1hcnkSEAoIYXBwX25hbWUYASABKAkSFQoNc2Vzc2lvbl9jb3VudBgCIAEoAyJSChBMaXN0QXBwc1Jlc3BvbnNlEiUKBGFwcHMYASADKAsyFy5zZXNzaW9uZC52MS5BcHBTdW1tYXJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSpdCgtIaXN0b3J5VmlldxIcChhISVNUT1JZX1ZJRVdfVU5TUEVDSUZJRUQQABIUChBISVNUT1JZX1ZJRVdfUkFXEAESGgoWSElTVE9SWV9WSUVXX0VGRkVDVElWRRACKnQKDFNlc3Npb25PcmRlchIdChlTRVNTSU9OX09SREVSX1VOU1BFQ0lGSUVEEAASIgoeU0VTU0lPTl9PUkRFUl9VUERBVEVfVElNRV9ERVNDEAESIQodU0VTU0lPTl9PUkRFUl9VUERBVEVfVElNRV9BU0MQAjKxCgoOU2Vzc2lvblNlcnZpY2USVgoNQ3JlYXRlU2Vzc2lvbhIhLnNlc3Npb25kLnYxLkNyZWF0ZVNlc3Npb25SZXF1ZXN0GiIuc2Vzc2lvbmQudjEuQ3JlYXRlU2Vzc2lvblJlc3BvbnNlElIKCkdldFNlc3Npb24SHi5zZXNzaW9uZC52MS5HZXRTZXNzaW9uUmVxdWVzdBofLnNlc3Npb25kLnYxLkdldFNlc3Npb25SZXNwb25zZSIDkAIBElYKDVVwZGF0ZVNlc3Npb24SIS5zZXNzaW9uZC52MS5VcGRhdGVTZXNzaW9uUmVxdWVzdBoiLnNlc3Npb25kLnYxLlVwZGF0ZVNlc3Npb25SZXNwb25zZRJWCg1EZWxldGVTZXNzaW9uEiEuc2Vzc2lvbmQudjEuRGVsZXRlU2Vzc2lvblJlcXVlc3QaIi5zZXNzaW9uZC52MS5EZWxldGVTZXNzaW9uUmVzcG9uc2USWAoMTGlzdFNlc3Npb25zEiAuc2Vzc2lvbmQudjEuTGlzdFNlc3Npb25zUmVxdWVzdBohLnNlc3Npb25kLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlIgOQAgESUAoLQXBwZW5kRXZlbnQSHy5zZXNzaW9uZC52MS5BcHBlbmRFdmVudFJlcXVlc3QaIC5zZXNzaW9uZC52MS5BcHBlbmRFdmVudFJlc3BvbnNlElMKDEFwcGVuZEV2ZW50cxIgLnNlc3Npb25kLnYxLkFwcGVuZEV2ZW50c1JlcXVlc3QaIS5zZXNzaW9uZC52MS5BcHBlbmRFdmVudHNSZXNwb25zZRJRCglHZXRFdmVudHMSHS5zZXNzaW9uZC52MS5HZXRFdmVudHNSZXF1ZXN0Gh4uc2Vzc2lvbmQudjEuR2V0RXZlbnRzUmVzcG9uc2UiA5ACATABElIKCkxpc3RFdmVudHMSHi5zZXNzaW9uZC52MS5MaXN0RXZlbnRzUmVxdWVzdBofLnNlc3Npb25kLnYxLkxpc3RFdmVudHNSZXNwb25zZSIDkAIBEmUKEkRlbGV0ZVVzZXJTZXNzaW9ucxImLnNlc3Npb25kLnYxLkRlbGV0ZVVzZXJTZXNzaW9uc1JlcXVlc3QaJy5zZXNzaW9uZC52MS5EZWxldGVVc2VyU2Vzc2lvbnNSZXNwb25zZRJiChFEZWxldGVBcHBTZXNzaW9ucxIlLnNlc3Npb25kLnYxLkRlbGV0ZUFwcFNlc3Npb25zUmVxdWVzdBomLnNlc3Npb25kLnYxLkRlbGV0ZUFwcFNlc3Npb25zUmVzcG9uc2USWAoMR2V0VXNlclN0YXRlEiAuc2Vzc2lvbmQudjEuR2V0VXNlclN0YXRlUmVxdWVzdBohLnNlc3Npb25kLnYxLkdldFVzZXJTdGF0ZVJlc3BvbnNlIgOQAgESVgoNUmV3aW5kU2Vzc2lvbhIhLnNlc3Npb25kLnYxLlJld2luZFNlc3Npb25SZXF1ZXN0GiIuc2Vzc2lvbmQudjEuUmV3aW5kU2Vzc2lvblJlc3BvbnNlElAKC0ZvcmtTZXNzaW9uEh8uc2Vzc2lvbmQudjEuRm9ya1Nlc3Npb25SZXF1ZXN0GiAuc2Vzc2lvbmQudjEuRm9ya1Nlc3Npb25SZXNwb25zZRJMCghMaXN0QXBwcxIcLnNlc3Npb25kLnYxLkxpc3RBcHBzUmVxdWVzdBodLnNlc3Npb25kLnYxLkxpc3RBcHBzUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp, file_sessiond_v1_session]);
 
 /**
  * @generated from message sessiond.v1.CreateSessionRequest
@@ -112,6 +112,13 @@ export type GetSessionRequest = Message<"sessiond.v1.GetSessionRequest"> & {
    * @generated from field: google.protobuf.Timestamp after_time = 5;
    */
   afterTime?: Timestamp | undefined;
+
+  /**
+   * Which history the events come from; the raw log when unspecified.
+   *
+   * @generated from field: sessiond.v1.HistoryView view = 6;
+   */
+  view: HistoryView;
 };
 
 /**
@@ -318,6 +325,13 @@ export type ListSessionsRequest = Message<"sessiond.v1.ListSessionsRequest"> & {
    * @generated from field: sessiond.v1.SessionOrder order = 10;
    */
   order: SessionOrder;
+
+  /**
+   * Only sessions forked from the session with this id (of any user).
+   *
+   * @generated from field: optional string forked_from_session_id = 11;
+   */
+  forkedFromSessionId?: string | undefined;
 };
 
 /**
@@ -577,6 +591,13 @@ export type GetEventsRequest = Message<"sessiond.v1.GetEventsRequest"> & {
    * @generated from field: bool follow = 7;
    */
   follow: boolean;
+
+  /**
+   * Which history the events come from; the raw log when unspecified.
+   *
+   * @generated from field: sessiond.v1.HistoryView view = 8;
+   */
+  view: HistoryView;
 };
 
 /**
@@ -645,6 +666,13 @@ export type ListEventsRequest = Message<"sessiond.v1.ListEventsRequest"> & {
    * @generated from field: string page_token = 6;
    */
   pageToken: string;
+
+  /**
+   * Which history the events come from; the raw log when unspecified.
+   *
+   * @generated from field: sessiond.v1.HistoryView view = 7;
+   */
+  view: HistoryView;
 };
 
 /**
@@ -807,6 +835,181 @@ export const GetUserStateResponseSchema: GenMessage<GetUserStateResponse> = /*@_
   messageDesc(file_sessiond_v1_session_service, 24);
 
 /**
+ * @generated from message sessiond.v1.RewindSessionRequest
+ */
+export type RewindSessionRequest = Message<"sessiond.v1.RewindSessionRequest"> & {
+  /**
+   * @generated from field: string app_name = 1;
+   */
+  appName: string;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: string session_id = 3;
+   */
+  sessionId: string;
+
+  /**
+   * Where the session is rewound to; one is required.
+   *
+   * @generated from oneof sessiond.v1.RewindSessionRequest.target
+   */
+  target: {
+    /**
+     * Just after this sequence (0: before every event); at most the
+     * session's last sequence.
+     *
+     * @generated from field: int64 target_sequence = 4;
+     */
+    value: bigint;
+    case: "targetSequence";
+  } | {
+    /**
+     * Just before the first stored event of this invocation.
+     *
+     * @generated from field: string before_invocation_id = 5;
+     */
+    value: string;
+    case: "beforeInvocationId";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * ABORTED, and nothing is stored, when the session's last_sequence differs.
+   * Unset: the server retries a few times when appends race with the rewind.
+   *
+   * @generated from field: optional int64 expected_last_sequence = 6;
+   */
+  expectedLastSequence?: bigint | undefined;
+
+  /**
+   * Id of the marker event; generated when empty. A retry with the same id
+   * returns the stored marker and changes nothing.
+   *
+   * @generated from field: string event_id = 7;
+   */
+  eventId: string;
+
+  /**
+   * Invocation id and author of the marker event.
+   *
+   * @generated from field: string invocation_id = 8;
+   */
+  invocationId: string;
+
+  /**
+   * @generated from field: string author = 9;
+   */
+  author: string;
+};
+
+/**
+ * Describes the message sessiond.v1.RewindSessionRequest.
+ * Use `create(RewindSessionRequestSchema)` to create a new message.
+ */
+export const RewindSessionRequestSchema: GenMessage<RewindSessionRequest> = /*@__PURE__*/
+  messageDesc(file_sessiond_v1_session_service, 25);
+
+/**
+ * @generated from message sessiond.v1.RewindSessionResponse
+ */
+export type RewindSessionResponse = Message<"sessiond.v1.RewindSessionResponse"> & {
+  /**
+   * The stored marker event.
+   *
+   * @generated from field: sessiond.v1.Event event = 1;
+   */
+  event?: Event | undefined;
+
+  /**
+   * The session after the rewind (without events).
+   *
+   * @generated from field: sessiond.v1.Session session = 2;
+   */
+  session?: Session | undefined;
+};
+
+/**
+ * Describes the message sessiond.v1.RewindSessionResponse.
+ * Use `create(RewindSessionResponseSchema)` to create a new message.
+ */
+export const RewindSessionResponseSchema: GenMessage<RewindSessionResponse> = /*@__PURE__*/
+  messageDesc(file_sessiond_v1_session_service, 26);
+
+/**
+ * @generated from message sessiond.v1.ForkSessionRequest
+ */
+export type ForkSessionRequest = Message<"sessiond.v1.ForkSessionRequest"> & {
+  /**
+   * @generated from field: string app_name = 1;
+   */
+  appName: string;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * The source session.
+   *
+   * @generated from field: string session_id = 3;
+   */
+  sessionId: string;
+
+  /**
+   * The fork holds the source's effective history up to this sequence; the
+   * source's last sequence when unset.
+   *
+   * @generated from field: optional int64 sequence = 4;
+   */
+  sequence?: bigint | undefined;
+
+  /**
+   * Id of the new session; generated when unset.
+   *
+   * @generated from field: optional string new_session_id = 5;
+   */
+  newSessionId?: string | undefined;
+
+  /**
+   * User of the new session, of the same app; the source's user when unset.
+   *
+   * @generated from field: optional string new_user_id = 6;
+   */
+  newUserId?: string | undefined;
+};
+
+/**
+ * Describes the message sessiond.v1.ForkSessionRequest.
+ * Use `create(ForkSessionRequestSchema)` to create a new message.
+ */
+export const ForkSessionRequestSchema: GenMessage<ForkSessionRequest> = /*@__PURE__*/
+  messageDesc(file_sessiond_v1_session_service, 27);
+
+/**
+ * @generated from message sessiond.v1.ForkSessionResponse
+ */
+export type ForkSessionResponse = Message<"sessiond.v1.ForkSessionResponse"> & {
+  /**
+   * The new session (without events), its forked_from set.
+   *
+   * @generated from field: sessiond.v1.Session session = 1;
+   */
+  session?: Session | undefined;
+};
+
+/**
+ * Describes the message sessiond.v1.ForkSessionResponse.
+ * Use `create(ForkSessionResponseSchema)` to create a new message.
+ */
+export const ForkSessionResponseSchema: GenMessage<ForkSessionResponse> = /*@__PURE__*/
+  messageDesc(file_sessiond_v1_session_service, 28);
+
+/**
  * @generated from message sessiond.v1.ListAppsRequest
  */
 export type ListAppsRequest = Message<"sessiond.v1.ListAppsRequest"> & {
@@ -837,7 +1040,7 @@ export type ListAppsRequest = Message<"sessiond.v1.ListAppsRequest"> & {
  * Use `create(ListAppsRequestSchema)` to create a new message.
  */
 export const ListAppsRequestSchema: GenMessage<ListAppsRequest> = /*@__PURE__*/
-  messageDesc(file_sessiond_v1_session_service, 25);
+  messageDesc(file_sessiond_v1_session_service, 29);
 
 /**
  * An app that has at least one session.
@@ -861,7 +1064,7 @@ export type AppSummary = Message<"sessiond.v1.AppSummary"> & {
  * Use `create(AppSummarySchema)` to create a new message.
  */
 export const AppSummarySchema: GenMessage<AppSummary> = /*@__PURE__*/
-  messageDesc(file_sessiond_v1_session_service, 26);
+  messageDesc(file_sessiond_v1_session_service, 30);
 
 /**
  * @generated from message sessiond.v1.ListAppsResponse
@@ -887,7 +1090,43 @@ export type ListAppsResponse = Message<"sessiond.v1.ListAppsResponse"> & {
  * Use `create(ListAppsResponseSchema)` to create a new message.
  */
 export const ListAppsResponseSchema: GenMessage<ListAppsResponse> = /*@__PURE__*/
-  messageDesc(file_sessiond_v1_session_service, 27);
+  messageDesc(file_sessiond_v1_session_service, 31);
+
+/**
+ * Which of a session's events a read returns.
+ *
+ * @generated from enum sessiond.v1.HistoryView
+ */
+export enum HistoryView {
+  /**
+   * Same as HISTORY_VIEW_RAW.
+   *
+   * @generated from enum value: HISTORY_VIEW_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Every stored event, rewind markers and rewound events included.
+   *
+   * @generated from enum value: HISTORY_VIEW_RAW = 1;
+   */
+  RAW = 1,
+
+  /**
+   * The events a rewind has not undone: rewound events and rewind markers
+   * are left out. A follow stream sends the effective history, then every
+   * new event, rewind markers included.
+   *
+   * @generated from enum value: HISTORY_VIEW_EFFECTIVE = 2;
+   */
+  EFFECTIVE = 2,
+}
+
+/**
+ * Describes the enum sessiond.v1.HistoryView.
+ */
+export const HistoryViewSchema: GenEnum<HistoryView> = /*@__PURE__*/
+  enumDesc(file_sessiond_v1_session_service, 0);
 
 /**
  * Order of ListSessions results.
@@ -917,7 +1156,7 @@ export enum SessionOrder {
  * Describes the enum sessiond.v1.SessionOrder.
  */
 export const SessionOrderSchema: GenEnum<SessionOrder> = /*@__PURE__*/
-  enumDesc(file_sessiond_v1_session_service, 0);
+  enumDesc(file_sessiond_v1_session_service, 1);
 
 /**
  * Stores sessions, their ordered events and the state those events change.
@@ -1045,6 +1284,29 @@ export const SessionService: GenService<{
     methodKind: "unary";
     input: typeof GetUserStateRequestSchema;
     output: typeof GetUserStateResponseSchema;
+  },
+  /**
+   * Rewinds a session to just after a sequence, or to before an invocation:
+   * appends one marker event whose state delta restores the session-scoped
+   * state as of that point. Nothing is deleted; the raw log keeps every event.
+   *
+   * @generated from rpc sessiond.v1.SessionService.RewindSession
+   */
+  rewindSession: {
+    methodKind: "unary";
+    input: typeof RewindSessionRequestSchema;
+    output: typeof RewindSessionResponseSchema;
+  },
+  /**
+   * Creates a session holding another session's effective history up to a
+   * sequence, renumbered from 1, with the session state as of that point.
+   *
+   * @generated from rpc sessiond.v1.SessionService.ForkSession
+   */
+  forkSession: {
+    methodKind: "unary";
+    input: typeof ForkSessionRequestSchema;
+    output: typeof ForkSessionResponseSchema;
   },
   /**
    * Lists the apps that have sessions, by name, with how many each has. An

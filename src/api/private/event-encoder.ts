@@ -112,6 +112,15 @@ function writeActions(w: WireBuffer, a: EventActions): void {
   if (a.escalate !== undefined) w.uint32(0x20).bool(a.escalate);
   if (a.skipSummarization !== undefined) w.uint32(0x28).bool(a.skipSummarization);
   if (a.custom !== undefined) writeStructField(w, 0x32, a.custom);
+  const r = a.rewind;
+  if (r !== undefined) {
+    const mark = w.uint32(0x3a).fork();
+    if (r.targetSequence != BigInt(0)) w.uint32(0x08).int64(r.targetSequence);
+    if (r.lastRewoundSequence != BigInt(0)) w.uint32(0x10).int64(r.lastRewoundSequence);
+    if (r.beforeInvocationId !== "") w.uint32(0x1a).string(r.beforeInvocationId);
+    if (r.$unknown !== undefined) writeUnknown(w, r.$unknown);
+    w.join(mark);
+  }
   if (a.$unknown !== undefined) writeUnknown(w, a.$unknown);
 }
 

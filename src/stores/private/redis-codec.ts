@@ -1,5 +1,5 @@
 import { emptyJsonObject, jsonObjectFromEntries } from "../../core/json-object.js";
-import type { EventData, JsonObject, SessionKey, SessionRecord, SessionStatus, StoredEvent } from "../../core/types.js";
+import type { EventData, ForkOrigin, JsonObject, SessionKey, SessionRecord, SessionStatus, StoredEvent } from "../../core/types.js";
 
 /**
  * Conversions between domain values and the strings the Redis store keeps:
@@ -57,6 +57,7 @@ export function recordFrom(key: SessionKey, hash: Record<string, string>, state:
     createTimeUs: Number(hash.ct),
     updateTimeUs: Number(hash.ut),
     lastSequence: Number(hash.last ?? 0),
+    ...(hash.ff ? { forkedFrom: JSON.parse(hash.ff) as ForkOrigin } : {}),
   };
 }
 

@@ -28,14 +28,15 @@ end
 
 /**
  * Creates a session unless its record exists. ARGV[1]: {sid, agent, meta,
- * now, ttl, s, u, a} with s/u flat key/JSON pairs and a the app delta JSON
- * or "". Returns 0 when taken, else {1, user state pairs, pending pairs}.
+ * now, ttl, init, s, u, a} with init the JSON of the session-scoped initial
+ * state, s/u flat key/JSON pairs and a the app delta JSON or "". Returns 0
+ * when taken, else {1, user state pairs, pending pairs}.
  */
 const CREATE = `${PRELUDE}
 local h = cjson.decode(ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
-redis.call('HSET', KEYS[1], 'agent', h.agent, 'status', 'active', 'meta', h.meta, 'ct', h.now, 'ut', h.now, 'last', '0')
+redis.call('HSET', KEYS[1], 'agent', h.agent, 'status', 'active', 'meta', h.meta, 'ct', h.now, 'ut', h.now, 'last', '0', 'init', h.init)
 apply(KEYS[2], h.s)
 apply(KEYS[6], h.u)
 if h.a ~= '' then redis.call('HSET', KEYS[5], '0', h.a) end
@@ -130,12 +131,14 @@ return {1, r[3]}
 
 /**
  * Writes a record verbatim, keeping the larger last sequence and the events.
- * ARGV[1]: {sid, agent, status, meta, ct, ut, last, ttl}; ARGV[2..]: state pairs.
+ * ARGV[1]: {sid, agent, status, meta, ct, ut, last, ff, ttl} (ff: the fork
+ * origin's JSON or ""); ARGV[2..]: state pairs.
  */
 const RESTORE_SESSION = `${PRELUDE}
 local h = cjson.decode(ARGV[1])
 local last = math.max(tonumber(redis.call('HGET', KEYS[1], 'last') or '0'), tonumber(h.last))
 redis.call('HSET', KEYS[1], 'agent', h.agent, 'status', h.status, 'meta', h.meta, 'ct', h.ct, 'ut', h.ut, 'last', tostring(last))
+if h.ff ~= '' then redis.call('HSET', KEYS[1], 'ff', h.ff) else redis.call('HDEL', KEYS[1], 'ff') end
 redis.call('DEL', KEYS[2])
 for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 redis.call('ZADD', KEYS[7], h.ut, h.sid)
@@ -175,6 +178,32 @@ for _, i in ipairs(fresh) do
   end
 end
 if top > last then redis.call('HSET', KEYS[1], 'last', tostring(top)) end
+touch(tonumber(h.ttl))
+return 1
+`;
+
+/**
+ * Finishes a fork: unless the target's record exists, moves the staged
+ * events and ids (KEYS[8], KEYS[9], same slot) into place and writes the
+ * record and state, so the session appears whole or not at all. ARGV[1]:
+ * {sid, agent, meta, now, ttl, last, init, ff}; ARGV[2..]: state pairs.
+ * Returns 0 when taken (the staged keys are dropped), else 1.
+ */
+const FORK = `${PRELUDE}
+local h = cjson.decode(ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('DEL', KEYS[8], KEYS[9])
+  return 0
+end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+if redis.call('EXISTS', KEYS[8]) == 1 then
+  redis.call('RENAME', KEYS[8], KEYS[3])
+  redis.call('RENAME', KEYS[9], KEYS[4])
+end
+redis.call('HSET', KEYS[1], 'agent', h.agent, 'status', 'active', 'meta', h.meta, 'ct', h.now, 'ut', h.now, 'last', h.last, 'ff', h.ff)
+if h.init ~= '' then redis.call('HSET', KEYS[1], 'init', h.init) end
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+redis.call('ZADD', KEYS[7], h.now, h.sid)
 touch(tonumber(h.ttl))
 return 1
 `;
@@ -254,6 +283,7 @@ export const scripts = {
   delete: new RedisScript(DELETE),
   restoreSession: new RedisScript(RESTORE_SESSION),
   restoreEvents: new RedisScript(RESTORE_EVENTS),
+  fork: new RedisScript(FORK),
   app: new RedisScript(APP),
   forget: new RedisScript(FORGET),
   reconcile: new RedisScript(RECONCILE),

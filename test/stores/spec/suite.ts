@@ -4,9 +4,12 @@ import type { Store } from "../../../src/stores/store.js";
 import { testStores } from "../../support/stores.js";
 import type { StoreSpecContext } from "./context.js";
 import { eventSpecs } from "./events.js";
+import { historySpecs } from "./history.js";
 import { openSpecs } from "./open.js";
 import { restoreSpecs } from "./restore.js";
 import { sessionSpecs } from "./sessions.js";
+
+const HISTORY_STORES = new Set<string>(["memory", "redis", "redis-cluster"]);
 
 /**
  * The Store contract checked on the store itself, without a server: what
@@ -45,5 +48,7 @@ export function storeSpec(name: keyof typeof testStores): void {
     eventSpecs(ctx);
     restoreSpecs(ctx);
     openSpecs(ctx);
+    // Only stores that have taken up initial states and forks so far.
+    if (HISTORY_STORES.has(name)) historySpecs(ctx);
   });
 }
