@@ -134,6 +134,8 @@ export function fromRemoteEvent(remote: Event): AdkEvent {
   if (a?.transferToAgent) actions.transferToAgent = a.transferToAgent;
   if (a?.escalate !== undefined) actions.escalate = a.escalate;
   if (a?.skipSummarization !== undefined) actions.skipSummarization = a.skipSummarization;
+  // A rewind marker, as Python ADK's EventActions.rewind_before_invocation_id marks it.
+  if (a?.rewind?.beforeInvocationId) (actions as unknown as Record<string, unknown>).rewindBeforeInvocationId = a.rewind.beforeInvocationId;
   const event = createEvent({ ...(rest as Partial<AdkEvent>), id: remote.id, invocationId: remote.invocationId });
   const target = event as unknown as Record<string, unknown>;
   event.actions = actions;

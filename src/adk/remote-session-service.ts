@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { type CallOptions, type Client, Code, createClient, type Transport } from "@connectrpc/connect";
@@ -14,7 +15,7 @@ import {
   type Session as AdkSession,
 } from "@google/adk";
 import type { Session } from "../../gen/sessiond/v1/session_pb.js";
-import { SessionOrder, SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
+import { HistoryView, SessionOrder, SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
 import { timestampFromUs, timestampToUs } from "../api/convert.js";
 import { USER_PREFIX } from "../core/state.js";
 import { AlreadyExistsError, SessionNotFoundError, StaleSessionError, statusOf } from "./errors.js";
@@ -25,6 +26,22 @@ import { listPaged } from "./listing.js";
 export interface RemoteSessionServiceOptions {
   /** Sent as `Authorization: Bearer <token>` on every call. */
   token?: string;
+  /**
+   * Which events getSession returns: `"raw"` (default, as Python ADK keeps
+   * them: rewound events and rewind markers included) or `"effective"`
+   * (both left out). ADK JS builds the model's context from every event of
+   * the session, so choose `"effective"` when sessions are rewound.
+   */
+  history?: "raw" | "effective";
+}
+
+/** A rewind (Python ADK's Runner.rewind_async). */
+export interface RewindRequest {
+  appName: string;
+  userId: string;
+  sessionId: string;
+  /** The session goes back to just before the first event of this invocation. */
+  rewindBeforeInvocationId: string;
 }
 
 /** ADK's getUserState request (Python ADK's get_user_state). */
@@ -52,6 +69,7 @@ export class RemoteSessionService extends BaseSessionService {
   private readonly connection: Http2SessionManager | undefined;
   /** The server's last_sequence each handed-out session object is known to be at. */
   private readonly loadedAt = new WeakMap<AdkSession, number>();
+  private readonly view: HistoryView;
 
   /** `target` is the server's base URL (gRPC over HTTP/2) or any Connect transport. */
   constructor(target: string | Transport, options: RemoteSessionServiceOptions = {}) {
@@ -63,6 +81,7 @@ export class RemoteSessionService extends BaseSessionService {
       this.client = createClient(SessionService, target);
     }
     this.callOptions = options.token ? { headers: { authorization: `Bearer ${options.token}` } } : {};
+    this.view = options.history === "effective" ? HistoryView.EFFECTIVE : HistoryView.RAW;
   }
 
   /** Opens the connection to the server (DatabaseSessionService's init); calls open it on demand anyway. */
@@ -102,6 +121,7 @@ export class RemoteSessionService extends BaseSessionService {
           sessionId,
           numRecentEvents: config?.numRecentEvents,
           afterTime: config?.afterTimestamp !== undefined ? timestampFromUs(msToUs(config.afterTimestamp)) : undefined,
+          view: this.view,
         },
         this.callOptions,
       );
@@ -184,6 +204,38 @@ export class RemoteSessionService extends BaseSessionService {
   }
 
   /**
+   * Rewinds a session the way Python ADK's `Runner.rewind_async` does, in
+   * one server-side step: appends a marker event (author "user", a new
+   * invocation id, `actions.rewindBeforeInvocationId`) whose state delta
+   * restores the session state as of just before the invocation's first
+   * event. Shared `app:` and `user:` state is not rewound (as in Python ADK);
+   * artifacts are not either, as this service does not hold them. Returns the
+   * marker. Session objects loaded before are stale afterwards: reload.
+   */
+  async rewind({ appName, userId, sessionId, rewindBeforeInvocationId }: RewindRequest): Promise<AdkEvent> {
+    try {
+      const res = await this.client.rewindSession(
+        {
+          appName,
+          userId,
+          sessionId,
+          target: { case: "beforeInvocationId", value: rewindBeforeInvocationId },
+          invocationId: `e-${randomUUID()}`,
+          author: "user",
+        },
+        this.callOptions,
+      );
+      return fromRemoteEvent(res.event!);
+    } catch (error) {
+      if (statusOf(error) === Code.NotFound) throw new SessionNotFoundError(`Session not found: ${sessionId}`, { cause: error });
+      if (statusOf(error) === Code.InvalidArgument && String((error as Error).message).includes("before_invocation_id")) {
+        throw new Error(`Invocation ID not found: ${rewindBeforeInvocationId}`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /**
    * The stored last_sequence for a session object this service did not hand
    * out as it is (a structuredClone, a deserialized copy): it is current only
    * if the stored update time is the one it carries and the newest stored
@@ -193,7 +245,7 @@ export class RemoteSessionService extends BaseSessionService {
     let stored: Session;
     try {
       const res = await this.client.getSession(
-        { appName: session.appName, userId: session.userId, sessionId: session.id, numRecentEvents: 1 },
+        { appName: session.appName, userId: session.userId, sessionId: session.id, numRecentEvents: 1, view: this.view },
         this.callOptions,
       );
       stored = res.session!;
