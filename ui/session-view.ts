@@ -127,6 +127,7 @@ export class SessionView {
         field("Created", formatTime(s.createTime)),
         field("Updated", formatTime(s.updateTime)),
         field("Last sequence", s.lastSequence),
+        ...(s.forkedFrom ? [field("Forked from", `${s.forkedFrom.sessionId} (user ${s.forkedFrom.userId}) at ${s.forkedFrom.sequence}`, "forked-from")] : []),
         field("Tokens", formatUsage(this.usage), "session-usage"),
       ),
     );

@@ -7,8 +7,8 @@ import type { EventData, JsonObject, NewSession, PendingEvent, SessionKey } from
 import { MysqlStore } from "../../src/stores/mysql.js";
 import { openStore } from "../../src/stores/open.js";
 import { parseMysqlUrl } from "../../src/stores/private/mysql-options.js";
-import { MysqlPool, rowsOf } from "../../src/stores/private/mysql-pool.js";
-import { datetimeFromUs } from "../../src/stores/private/mysql-time.js";
+import { MysqlDriver } from "../../src/stores/private/mysql-driver.js";
+import { utcDatetime } from "../../src/stores/sql/rows.js";
 import { type IsolatedStore, testStores } from "../support/stores.js";
 import { eventData } from "../support/events.js";
 
@@ -203,7 +203,7 @@ describe("mysql store", () => {
       expect(window.map((e) => e.id)).toEqual(["t0"]);
       const recent = await store.getSession(key, { afterTimeUs: 1_700_000_000_123_458 });
       expect(recent.events.map((e) => e.id)).toEqual(["t1", "t5", "t7"]);
-      expect(datetimeFromUs(-1_000_000)).toBe("1969-12-31 23:59:59.000000");
+      expect(utcDatetime(-1_000_000)).toBe("1969-12-31 23:59:59.000000");
     });
 
     it("applies concurrent shared-state deltas from many sessions without losing one", async () => {
@@ -278,14 +278,14 @@ describe("mysql store", () => {
     });
 
     it("sets utf8mb4, UTC and strict mode on every connection", async () => {
-      const pool = new MysqlPool(parseMysqlUrl(withParams("connection_limit=3")));
+      const pool = new MysqlDriver(parseMysqlUrl(withParams("connection_limit=3")));
       try {
         const sessions = await Promise.all(
           Array.from({ length: 3 }, () =>
-            pool.transaction((c) => rowsOf(c, "SELECT @@time_zone AS tz, @@sql_mode AS mode, @@character_set_connection AS charset, SLEEP(0.05) AS s")),
+            pool.transaction("read", async (tx) => (await tx.run("SELECT @@time_zone AS tz, @@sql_mode AS mode, @@character_set_connection AS charset, SLEEP(0.05) AS s")).rows),
           ),
         );
-        expect(pool.stats().total).toBe(3);
+        expect(pool.poolStats().total).toBe(3);
         for (const [row] of sessions) {
           expect(row).toMatchObject({ tz: "+00:00", charset: "utf8mb4" });
           expect(String(row!.mode)).toContain("STRICT_ALL_TABLES");

@@ -200,6 +200,22 @@ describe("session viewer in Chromium", () => {
     await phone.close();
   });
 
+  it("shows where a forked session came from", async () => {
+    // In an app of its own, so the counts above stay as they are.
+    const source = { appName: uniqueName("ui-fork"), userId: "bob", sessionId: "chat-2" };
+    await v.api.createSession(source);
+    await v.api.appendEvents(source, [{ author: "user", content: { parts: [{ text: "one" }] } }, { author: "user", content: { parts: [{ text: "two" }] } }]);
+    await v.api.forkSession(source, { sequence: 1n, newSessionId: "chat-2-fork" });
+    await search({ app: source.appName, user: "bob", prefix: "chat-2-fork" });
+    await page.getByRole("button", { name: "chat-2-fork" }).click();
+    await waitForCount(events(), 1);
+    expect(await page.locator(".session-header .forked-from dd").innerText()).toBe("chat-2 (user bob) at 1");
+    await search({ app: source.appName, user: "bob", prefix: "chat-2" });
+    await page.getByRole("button", { name: "chat-2", exact: true }).click();
+    await waitForCount(events(), 2);
+    expect(await page.locator(".session-header .forked-from").count()).toBe(0);
+  });
+
   it("logged no script errors", () => {
     expect(v.pageErrors).toEqual([]);
   });

@@ -1,6 +1,6 @@
 import { SessiondError } from "../../core/errors.js";
 import { StoreUrlOptions } from "../url-options.js";
-import { type TableNames, tableNames } from "./sql.js";
+import { type TableNames, tableNames } from "../sql/rows.js";
 
 /** Where and how to connect, and how the store behaves, read from a `mysql://` or `mariadb://` URL. */
 export interface MysqlSettings {

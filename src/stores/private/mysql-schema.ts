@@ -1,29 +1,40 @@
-import type { TableNames } from "./sql.js";
-
-/**
- * A numbered schema change for MySQL/MariaDB. DDL commits implicitly there,
- * so a migration is a list of statements that are each safe to run again
- * (IF NOT EXISTS); the version is recorded right after the last one succeeds.
- */
-export interface MysqlMigration {
-  version: number;
-  name: string;
-  statements: string[];
-}
+import { SessiondError } from "../../core/errors.js";
+import { nowUs } from "../../core/time.js";
+import type { Migration, SqlSchema } from "../sql/dialect.js";
+import { type TableNames, utcDatetime } from "../sql/rows.js";
+import { ER_NO_SUCH_TABLE, errno } from "./mysql-driver.js";
+import type { MysqlSettings } from "./mysql-options.js";
 
 /** Table options of every table: InnoDB, 4-byte UTF-8, binary text comparison. */
 const TABLE_OPTIONS = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
 
 /**
- * The migrations table itself; created before the migrations run, so it is
- * not one of them.
+ * The schema of the store's tables and how a missing or old one is
+ * reported. DDL commits implicitly on MySQL, so a migration is a list of
+ * statements that are each safe to run again (IF NOT EXISTS); the version
+ * is recorded right after the last one succeeds.
  */
-export function migrationsTableSql(t: TableNames): string {
-  return `CREATE TABLE IF NOT EXISTS ${t.migrations} (
-    version INT NOT NULL PRIMARY KEY,
-    name VARCHAR(255) NOT NULL,
-    applied_at DATETIME(6) NOT NULL
-  ) ${TABLE_OPTIONS}`;
+export function mysqlSchema(settings: MysqlSettings): SqlSchema {
+  const t = settings.tables;
+  return {
+    migrationsTable: `CREATE TABLE IF NOT EXISTS ${t.migrations} (
+      version INT NOT NULL PRIMARY KEY,
+      name VARCHAR(255) NOT NULL,
+      applied_at DATETIME(6) NOT NULL
+    ) ${TABLE_OPTIONS}`,
+    migrations: mysqlMigrations(t),
+    appliedAt: () => utcDatetime(nowUs()),
+    missing: async () => {
+      const prefix = settings.tablePrefix ? ` with table prefix ${settings.tablePrefix}` : "";
+      return new SessiondError("not_found", `store: MySQL database ${JSON.stringify(settings.database)} holds no sessiond tables${prefix}`);
+    },
+    outdated: (current, latest) =>
+      new SessiondError(
+        "unavailable",
+        `store: the MySQL schema is at version ${current}, this server needs ${latest} and auto-migration is off; run "sessiond migrate" first`,
+      ),
+    isMissingTable: (error) => errno(error) === ER_NO_SUCH_TABLE,
+  };
 }
 
 /**
@@ -39,7 +50,7 @@ export function migrationsTableSql(t: TableNames): string {
  * collation, JSON is JSON (LONGTEXT checked by JSON_VALID on MariaDB), times
  * are DATETIME(6) in UTC.
  */
-export function mysqlMigrations(t: TableNames): MysqlMigration[] {
+function mysqlMigrations(t: TableNames): Migration[] {
   return [
     {
       version: 1,

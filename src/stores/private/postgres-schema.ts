@@ -1,6 +1,7 @@
-import type { Sql } from "postgres";
 import { SessiondError } from "../../core/errors.js";
-import { type Migration, type TableNames, tableNames } from "./sql.js";
+import { ddl } from "../sql/schema.js";
+import type { Migration, SqlSchema, SqlTables } from "../sql/dialect.js";
+import { tableNames } from "../sql/rows.js";
 
 /**
  * PostgreSQL schema, mirroring the SQLite one: sessions get a bigint key so
@@ -10,39 +11,47 @@ import { type Migration, type TableNames, tableNames } from "./sql.js";
  * byte order, as the other stores sort, and cheaper to compare.
  */
 
-/** Where the store's tables live: the schema plus prefixed table names. */
-export interface PostgresTables {
-  schema: string;
-  prefix: string;
-  /** Unqualified table names (also the stem of index names). */
-  bare: TableNames;
-  /** Schema-qualified, quoted table names for SQL text. */
-  quoted: TableNames;
+/**
+ * Schema-qualified, quoted table names for a schema and prefix. Both are
+ * validated as identifiers (the schema by the URL parser, the prefix by
+ * tableNames), and are quoted on top of that.
+ */
+export function postgresTables(schema: string, prefix: string): SqlTables {
+  return Object.fromEntries(Object.entries(tableNames(prefix)).map(([k, v]) => [k, `"${schema}"."${v}"`])) as SqlTables;
 }
 
-/**
- * Table names for a schema and prefix. Both are validated as identifiers
- * (the schema by the URL parser, the prefix by {@link tableNames}), and are
- * quoted on top of that.
- */
-export function postgresTables(schema: string, prefix: string): PostgresTables {
-  const bare = tableNames(prefix);
-  const quote = (name: string) => `"${schema}"."${name}"`;
-  const quoted = Object.fromEntries(Object.entries(bare).map(([k, v]) => [k, quote(v)])) as unknown as TableNames;
-  return { schema, prefix, bare, quoted };
+/** The schema of the store's tables in `schema` with `prefix`, and how a missing or old one is reported. */
+export function postgresSchema(schema: string, prefix: string, exists: () => Promise<boolean>): SqlSchema {
+  const t = postgresTables(schema, prefix);
+  return {
+    migrationsTable: `CREATE TABLE IF NOT EXISTS ${t.migrations} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    migrations: postgresMigrations(schema, prefix),
+    appliedAt: () => new Date().toISOString(),
+    missing: async () => {
+      const what = (await exists()) ? `schema "${schema}" holds no sessiond tables` : `schema "${schema}" does not exist`;
+      return new SessiondError("not_found", `store: PostgreSQL ${what}${prefix ? ` (table prefix ${prefix})` : ""}`);
+    },
+    outdated: (current, latest) =>
+      new SessiondError(
+        "unavailable",
+        `store: schema "${schema}" is at version ${current}, needs ${latest}; run "sessiond migrate" with a role that may create tables`,
+      ),
+    isMissingTable: (error) => (error as { code?: unknown }).code === "42P01",
+  };
 }
 
 /** The numbered migrations of this version, oldest first. */
-export function postgresMigrations(tables: PostgresTables): Migration[] {
-  const t = tables.quoted;
+function postgresMigrations(schema: string, prefix: string): Migration[] {
+  const t = postgresTables(schema, prefix);
+  const bare = tableNames(prefix);
   const index = (table: string, suffix: string) => `"${table}_${suffix}"`;
-  const s = tables.bare.sessions;
-  const e = tables.bare.events;
+  const s = bare.sessions;
+  const e = bare.events;
   return [
     {
       version: 1,
       name: "initial schema",
-      sql: `
+      statements: ddl(`
         CREATE TABLE ${t.sessions} (
           pk bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
           app_name text COLLATE "C" NOT NULL,
@@ -98,53 +107,7 @@ export function postgresMigrations(tables: PostgresTables): Migration[] {
           updated_at timestamptz NOT NULL,
           PRIMARY KEY (app_name, user_id)
         );
-      `,
+      `),
     },
   ];
-}
-
-/**
- * Creates the schema when missing and applies the migrations it lacks, in
- * one transaction. An advisory lock keyed on the migrations table makes
- * servers starting at the same time apply them once.
- */
-export async function migratePostgres(sql: Sql, tables: PostgresTables): Promise<void> {
-  const t = tables.quoted;
-  await sql.begin(async (tx) => {
-    await tx`SELECT pg_advisory_xact_lock(hashtext(${t.migrations}))`;
-    // Checked first because CREATE SCHEMA IF NOT EXISTS still needs the CREATE privilege.
-    const [found] = await tx`SELECT 1 FROM pg_namespace WHERE nspname = ${tables.schema}`;
-    if (!found) await tx.unsafe(`CREATE SCHEMA "${tables.schema}"`);
-    await tx.unsafe(
-      `CREATE TABLE IF NOT EXISTS ${t.migrations} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-    );
-    const applied = new Set((await tx.unsafe(`SELECT version FROM ${t.migrations}`)).map((r) => Number(r.version)));
-    for (const migration of postgresMigrations(tables)) {
-      if (applied.has(migration.version)) continue;
-      await tx.unsafe(migration.sql);
-      await tx.unsafe(`INSERT INTO ${t.migrations} (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
-    }
-  });
-}
-
-/** Throws when the schema is missing or older than this version (auto_migrate off); not_found when there is none and `mustExist`. */
-export async function requirePostgresSchema(sql: Sql, tables: PostgresTables, mustExist = false): Promise<void> {
-  const latest = Math.max(...postgresMigrations(tables).map((m) => m.version));
-  const [exists] = await sql`SELECT to_regclass(${tables.quoted.migrations}) IS NOT NULL AS ok`;
-  let current = 0;
-  if (exists?.ok) {
-    const [row] = await sql.unsafe(`SELECT coalesce(max(version), 0) AS v FROM ${tables.quoted.migrations}`);
-    current = Number(row?.v ?? 0);
-  }
-  if (current === 0 && mustExist) {
-    const [schema] = await sql`SELECT 1 FROM pg_namespace WHERE nspname = ${tables.schema}`;
-    const what = schema ? `schema "${tables.schema}" holds no sessiond tables` : `schema "${tables.schema}" does not exist`;
-    throw new SessiondError("not_found", `store: PostgreSQL ${what}${tables.prefix ? ` (table prefix ${tables.prefix})` : ""}`);
-  }
-  if (current < latest) {
-    throw new SessiondError(
-      "unavailable",
-      `store: schema "${tables.schema}" is at version ${current}, needs ${latest}; run "sessiond migrate" with a role that may create tables`,
-    );
-  }
 }

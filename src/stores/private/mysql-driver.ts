@@ -1,18 +1,17 @@
+import { createHash } from "node:crypto";
 import type { PoolConnection as CoreConnection, ResultSetHeader } from "mysql2";
-import { createPool, type Pool, type PoolConnection } from "mysql2/promise";
+import { createPool, type Pool, type PoolConnection as Connection } from "mysql2/promise";
+import { SessiondError } from "../../core/errors.js";
+import { callBudgetMs, deadlineExceeded, type Row, type SqlDriver, type SqlResult, type SqlTx, type TxMode } from "../sql/driver.js";
 import type { PoolStats } from "../store.js";
 import type { MysqlSettings } from "./mysql-options.js";
-import { callBudgetMs, deadlineExceeded } from "./sql.js";
-
-/** A pooled connection, lent for one unit of work. */
-export type Connection = PoolConnection;
-/** A result row by column name. */
-export type Row = Record<string, unknown>;
 
 /** Server error numbers the store reacts to. */
 export const ER_DUP_ENTRY = 1062;
 export const ER_NO_SUCH_TABLE = 1146;
 export const ER_BAD_DB_ERROR = 1049;
+/** Seconds a migrator waits for another one to finish. */
+const LOCK_WAIT_SECONDS = 60;
 const ER_LOCK_WAIT_TIMEOUT = 1205;
 const ER_LOCK_DEADLOCK = 1213;
 /** MariaDB's max_statement_time and MySQL's max_execution_time ran out. */
@@ -44,8 +43,8 @@ interface PoolInternals {
 }
 
 /**
- * A mysql2 pool with the connection lifecycle sessiond promises, and the
- * transactions run on it. Every connection gets utf8mb4, UTC and strict
+ * The SQL store's driver for MySQL and MariaDB: a mysql2 pool with the
+ * connection lifecycle sessiond promises, and the transactions run on it. Every connection gets utf8mb4, UTC and strict
  * mode; idle connections close after `idle_timeout`; connections older than
  * `max_lifetime` are retired.
  *
@@ -55,10 +54,11 @@ interface PoolInternals {
  * idle reaping only runs with maxIdle below the limit, so the sweep does
  * that too.
  */
-export class MysqlPool {
+export class MysqlDriver implements SqlDriver {
   private readonly pool: Pool;
   private readonly born = new WeakMap<CoreConnection, number>();
   private readonly sweep: NodeJS.Timeout;
+  private closed = false;
   /** Connections whose timeouts a call bounded (see bound). */
   private readonly boundConnections = new WeakSet<CoreConnection>();
   /** Which server answers: their statement timeouts differ. Set once the store knows. */
@@ -93,7 +93,7 @@ export class MysqlPool {
   }
 
   /** A connection for one unit of work; release it (or destroy it when broken) afterwards. */
-  async acquire(): Promise<Connection> {
+  private async acquire(): Promise<Connection> {
     for (;;) {
       const connection = await this.pool.getConnection();
       if (!this.expired(connection.connection as unknown as CoreConnection, Date.now())) return connection;
@@ -101,23 +101,18 @@ export class MysqlPool {
     }
   }
 
-  /** Runs `work` on one connection, outside a transaction (each statement commits on its own). */
-  async withConnection<T>(work: (c: Connection) => Promise<T>): Promise<T> {
+  /** Runs one statement outside a transaction (it commits on its own). */
+  async run(sql: string, args: unknown[] = []): Promise<SqlResult> {
     const budget = callBudgetMs();
     const c = await this.acquire();
     try {
       await this.bound(c, budget);
-      return await work(c);
+      return await execute(c, sql, args);
     } catch (error) {
       throw deadlineError(error, budget) ?? error;
     } finally {
       c.release();
     }
-  }
-
-  /** Runs one statement outside a transaction and returns its rows. */
-  async query(sql: string, args: unknown[] = []): Promise<Row[]> {
-    return this.withConnection((c) => rowsOf(c, sql, args));
   }
 
   /**
@@ -126,7 +121,7 @@ export class MysqlPool {
    * a lock has been rolled back, so it is run again, a bounded number of
    * times with growing random pauses.
    */
-  async transaction<T>(work: (c: Connection) => Promise<T>, mode: "read" | "write" = "write"): Promise<T> {
+  async transaction<T>(mode: TxMode, work: (tx: SqlTx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.attempt(work, mode);
@@ -139,26 +134,58 @@ export class MysqlPool {
     }
   }
 
+  /**
+   * Runs schema changes under a named server lock (GET_LOCK, one per
+   * database and table prefix), which keeps concurrent migrators, such as
+   * several servers starting at once, apart; it is released when the
+   * connection ends, should this process die midway. DDL commits
+   * implicitly here, so there is no transaction.
+   */
+  async exclusive(work: (tx: SqlTx) => Promise<void>): Promise<void> {
+    const scope = createHash("sha256").update(`${this.settings.database}\u0000${this.settings.tablePrefix}`).digest("hex");
+    const lock = `sessiond_migrate_${scope.slice(0, 40)}`;
+    const c = await this.acquire();
+    try {
+      const { rows } = await execute(c, "SELECT GET_LOCK(?, ?) AS got", [lock, LOCK_WAIT_SECONDS]);
+      if (Number(rows[0]!.got) !== 1) {
+        throw new SessiondError("unavailable", `store: another process held the schema migration lock for ${LOCK_WAIT_SECONDS} s; try again`);
+      }
+      try {
+        await work({ run: (sql, args = []) => execute(c, sql, args) });
+      } finally {
+        await c.query("SELECT RELEASE_LOCK(?)", [lock]);
+      }
+    } finally {
+      c.release();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.run("SELECT 1");
+  }
+
   /** Connections open, idle and waited for. */
-  stats(): PoolStats {
+  poolStats(): PoolStats {
     const core = this.pool.pool as unknown as PoolInternals;
     return { total: core._allConnections.length, idle: core._freeConnections.length, waiting: core._connectionQueue.length };
   }
 
   /** Closes every connection; pending work fails. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     clearInterval(this.sweep);
     await this.pool.end();
   }
 
-  private async attempt<T>(work: (c: Connection) => Promise<T>, mode: "read" | "write"): Promise<T> {
+  private async attempt<T>(work: (tx: SqlTx) => Promise<T>, mode: TxMode): Promise<T> {
     const budget = callBudgetMs();
     const c = await this.acquire();
     let healthy = true;
     try {
       await this.bound(c, budget);
       await c.query(mode === "read" ? "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY" : "START TRANSACTION");
-      const result = await work(c);
+      const result = await work({ run: (sql, args = []) => execute(c, sql, args) });
       // A write whose deadline passed while it ran is rolled back, not committed.
       if (budget !== undefined) callBudgetMs();
       await c.query("COMMIT");
@@ -209,22 +236,17 @@ export class MysqlPool {
   }
 }
 
-/** Rows of a SELECT, with VARBINARY columns (identifiers, UTF-8) decoded to strings. */
-export async function rowsOf(c: Connection, sql: string, args: unknown[] = []): Promise<Row[]> {
-  const [rows] = (await c.query(sql, args)) as unknown as [Row[]];
-  for (const row of rows) {
+/** Runs a statement; rows of a SELECT have their VARBINARY columns (identifiers, UTF-8) decoded to strings. */
+async function execute(c: Connection, sql: string, args: unknown[]): Promise<SqlResult> {
+  const [result] = (await c.query(sql, args)) as unknown as [Row[] | ResultSetHeader];
+  if (!Array.isArray(result)) return { rows: [], changes: result.affectedRows };
+  for (const row of result) {
     for (const name in row) {
       const value = row[name];
       if (Buffer.isBuffer(value)) row[name] = value.toString("utf8");
     }
   }
-  return rows;
-}
-
-/** Runs a statement that changes rows and returns its counts. */
-export async function run(c: Connection, sql: string, args: unknown[] = []): Promise<ResultSetHeader> {
-  const [result] = (await c.query(sql, args)) as unknown as [ResultSetHeader];
-  return result;
+  return { rows: result, changes: 0 };
 }
 
 /** The server's error number of a driver error, if it has one. */

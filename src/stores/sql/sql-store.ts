@@ -1,0 +1,315 @@
+import { planAppend } from "../../core/append.js";
+import { statePurge } from "../../core/delete-scope.js";
+import { sessionExists, sessionNotFound } from "../../core/errors.js";
+import { recentEventsRange } from "../../core/recent-events.js";
+import { eventsToRestore } from "../../core/restore.js";
+import { patchSession } from "../../core/session-patch.js";
+import { applyDelta } from "../../core/state.js";
+import { nowUs } from "../../core/time.js";
+import type {
+  AppListQuery,
+  AppSummary,
+  AppendBatch,
+  AppendOutcome,
+  AssignedEvent,
+  DeleteScope,
+  EventPageQuery,
+  JsonObject,
+  NewSession,
+  RecentEventsQuery,
+  ScopedDelta,
+  SessionKey,
+  SessionListQuery,
+  SessionPatch,
+  SessionRecord,
+  SessionView,
+  StoredEvent,
+} from "../../core/types.js";
+import type { PoolStats, Store } from "../store.js";
+import { keyset, type SqlDialect } from "./dialect.js";
+import type { Row, SqlDriver, SqlTx } from "./driver.js";
+import { conditions, eventFromRow, eventValues, parseJson, sessionFromRow } from "./rows.js";
+import { migrateSchema } from "./schema.js";
+import { type SqlStatements, type StateScope, sqlStatements } from "./statements.js";
+
+const keyArgs = (key: SessionKey) => [key.appName, key.userId, key.sessionId];
+const json = (value: JsonObject) => JSON.stringify(value);
+
+/**
+ * The Store over any SQL database: a {@link SqlDriver} runs the statements
+ * a {@link SqlDialect} spells. Writes run in write transactions that lock
+ * the session row (SQLite: the file) before reading it, so appends to one
+ * session are serialized and sequences stay gapless; shared state rows are
+ * locked the same way before they change. Domain rules come from src/core.
+ */
+export class SqlStore implements Store {
+  readonly kind: string;
+  protected readonly s: SqlStatements;
+  /** The driver's pool figures, where it has a pool. */
+  readonly poolStats?: () => PoolStats;
+
+  constructor(
+    protected readonly db: SqlDriver,
+    protected readonly d: SqlDialect,
+  ) {
+    this.kind = d.name;
+    this.s = sqlStatements(d);
+    if (db.poolStats) this.poolStats = () => db.poolStats!();
+  }
+
+  /** Applies the migrations this version has and the database lacks. */
+  async migrate(): Promise<void> {
+    await migrateSchema(this.db, this.d);
+  }
+
+  async createSession(input: NewSession): Promise<SessionView> {
+    const key = { appName: input.appName, userId: input.userId, sessionId: input.id };
+    const session: SessionRecord = {
+      appName: input.appName,
+      userId: input.userId,
+      id: input.id,
+      agentId: input.agentId,
+      status: "active",
+      state: applyDelta({}, input.delta.session),
+      metadata: input.metadata,
+      createTimeUs: input.nowUs,
+      updateTimeUs: input.nowUs,
+      lastSequence: 0,
+    };
+    return this.db.transaction("write", async (tx) => {
+      await tx.run(this.s.insertSession, this.sessionArgs(session)).catch((error: unknown) => {
+        throw this.d.isDuplicate(error) ? sessionExists(key) : error;
+      });
+      await this.applyShared(tx, input.appName, input.userId, input.delta, input.nowUs);
+      return { session, ...(await this.sharedState(tx, input.appName, input.userId)) };
+    });
+  }
+
+  async getSession(key: SessionKey, query: RecentEventsQuery) {
+    return this.db.transaction("read", async (tx) => {
+      const [row] = (await tx.run(this.s.sessionWithState, keyArgs(key))).rows;
+      if (!row) throw sessionNotFound(key);
+      const view = viewOf(row);
+      const range = recentEventsRange(query, view.session.lastSequence);
+      if (!range) return { view, events: [] };
+      const args = [row.pk, range.afterSequence];
+      if (range.afterTimeUs !== undefined) args.push(this.d.time(range.afterTimeUs));
+      const { rows } = await tx.run(this.s.recentEvents(range.afterTimeUs !== undefined), args);
+      return { view, events: rows.map(eventFromRow) };
+    });
+  }
+
+  async updateSession(key: SessionKey, patch: SessionPatch): Promise<SessionView> {
+    return this.db.transaction("write", async (tx) => {
+      const [row] = (await tx.run(this.s.session(true), keyArgs(key))).rows;
+      if (!row) throw sessionNotFound(key);
+      const next = patchSession(sessionFromRow(row), patch);
+      await tx.run(this.s.updateSession, [next.status, json(next.metadata), next.agentId, this.d.time(next.updateTimeUs), row.pk]);
+      return { session: next, ...(await this.sharedState(tx, key.appName, key.userId)) };
+    });
+  }
+
+  async deleteSession(key: SessionKey): Promise<void> {
+    await this.db.transaction("write", async (tx) => {
+      const { changes } = await tx.run(this.s.deleteSession, keyArgs(key));
+      if (changes === 0) throw sessionNotFound(key);
+      await this.d.notify?.(tx, [key]);
+    });
+  }
+
+  async listSessions(query: SessionListQuery): Promise<SessionView[]> {
+    const t = (us: number | undefined) => (us === undefined ? undefined : this.d.time(us));
+    const { clauses, args } = conditions([
+      ["s.app_name = ?", query.appName],
+      ["s.user_id = ?", query.userId],
+      ["s.agent_id = ?", query.agentId],
+      ["s.status = ?", query.status],
+      ["s.created_at >= ?", t(query.createTimeStartUs)],
+      ["s.created_at < ?", t(query.createTimeEndUs)],
+    ]);
+    const desc = query.order === "desc";
+    let where = clauses;
+    if (query.after) {
+      const after = keyset(this.d, ["s.updated_at", "s.user_id", "s.id"], desc ? "<" : ">", [t(query.after.updateTimeUs), query.after.userId, query.after.id]);
+      where += ` AND (${after.sql})`;
+      args.push(...after.args);
+    }
+    const { rows } = await this.db.run(this.s.listSessions(where, desc ? "DESC" : "ASC"), [...args, query.limit, query.offset]);
+    return rows.map(viewOf);
+  }
+
+  async listApps(query: AppListQuery): Promise<AppSummary[]> {
+    const only = query.only ?? [];
+    const args: unknown[] = [query.prefix, query.prefix, query.prefix, ...only];
+    if (query.after !== undefined) args.push(query.after);
+    const { rows } = await this.db.run(this.s.listApps(query.only ? only.length : 0, query.after !== undefined), [...args, query.limit]);
+    return rows.map((r) => ({ appName: String(r.app_name), sessionCount: Number(r.n) }));
+  }
+
+  async appendEvents(key: SessionKey, batch: AppendBatch): Promise<AppendOutcome> {
+    const fast = this.d.append ? await this.d.append(key, batch) : undefined;
+    if (fast) return fast;
+    return this.db.transaction("write", async (tx) => {
+      // The lock comes first: every later read of the transaction sees the appends committed before it.
+      const [row] = (await tx.run(this.s.session(true), keyArgs(key))).rows;
+      if (!row) throw sessionNotFound(key);
+      const record = sessionFromRow(row);
+      const plan = planAppend(batch, record.lastSequence, await this.storedIds(tx, row.pk, batch.events.map((p) => p.event.id)));
+      if (plan.inserts.length === 0) return plan.outcome;
+      await this.insertEvents(tx, row.pk, plan.inserts, false);
+      const state = plan.delta.session ? json(applyDelta(record.state, plan.delta.session)) : null;
+      await tx.run(this.s.advanceSession, [plan.outcome.lastSequence, this.d.time(plan.updateTimeUs), state, row.pk]);
+      await this.applyShared(tx, key.appName, key.userId, plan.delta, batch.nowUs);
+      await this.d.notify?.(tx, [key]);
+      return plan.outcome;
+    });
+  }
+
+  async readEvents(key: SessionKey, query: EventPageQuery): Promise<StoredEvent[]> {
+    const f = query.filter;
+    const t = (us: number | undefined) => (us === undefined ? undefined : this.d.time(us));
+    const ts = this.s.eventTime;
+    const { clauses, args } = conditions([
+      ["invocation_id = ?", f.invocationId],
+      ["agent_id = ?", f.agentId],
+      ["author = ?", f.author],
+      ["branch = ?", f.branch],
+      [`${ts} >= ?`, t(f.startTimeUs)],
+      [`${ts} < ?`, t(f.endTimeUs)],
+    ]);
+    const sql = this.s.readEvents(clauses);
+    const allArgs = [...keyArgs(key), query.afterSequence, ...args, query.limit, query.offset ?? 0];
+    const ordered = this.d.orderedScan;
+    const { rows } =
+      ordered && args.length === 0
+        ? await this.db.transaction("read", async (tx) => {
+            const settings = ordered.map((statement) => tx.run(statement));
+            const page = tx.run(sql, allArgs);
+            await Promise.all(settings);
+            return page;
+          })
+        : await this.db.run(sql, allArgs);
+    // Whether the session exists matters only when the page is empty.
+    if (rows.length === 0 && (await this.db.run(this.s.sessionExists, keyArgs(key))).rows.length === 0) throw sessionNotFound(key);
+    return rows.map(eventFromRow);
+  }
+
+  async deleteSessions(scope: DeleteScope): Promise<number> {
+    const { clauses, args } = conditions([
+      ["app_name = ?", scope.appName],
+      ["user_id = ?", scope.userId],
+      ["updated_at < ?", scope.updatedBeforeUs === undefined ? undefined : this.d.time(scope.updatedBeforeUs)],
+      ["status = ?", scope.status],
+    ]);
+    return this.db.transaction("write", async (tx) => {
+      const notify = this.d.notify;
+      const doomed = notify ? (await tx.run(this.s.sessionKeys(clauses), args)).rows : [];
+      const { changes } = await tx.run(this.s.deleteSessions(clauses), args);
+      const purge = statePurge(scope);
+      if (purge.kind === "user") await tx.run(this.s.deleteState("user"), [purge.appName, purge.userId]);
+      if (purge.kind === "app") {
+        await tx.run(this.s.deleteState("allUsers"), [purge.appName]);
+        await tx.run(this.s.deleteState("app"), [purge.appName]);
+      }
+      if (notify && doomed.length > 0) {
+        await notify(tx, doomed.map((r) => ({ appName: String(r.app_name), userId: String(r.user_id), sessionId: String(r.id) })));
+      }
+      return changes;
+    });
+  }
+
+  async getSharedState(appName: string, userId: string) {
+    const { rows } = await this.db.run(this.s.sharedState, [appName, appName, userId]);
+    return { appState: parseJson(rows[0]?.app_state) ?? {}, userState: parseJson(rows[0]?.user_state) ?? {} };
+  }
+
+  async scanSessions(after: SessionKey | undefined, limit: number): Promise<SessionRecord[]> {
+    const from = after && keyset(this.d, ["app_name", "user_id", "id"], ">", keyArgs(after));
+    const { rows } = await this.db.run(this.s.scanSessions(from ? ` WHERE ${from.sql}` : ""), [...(from?.args ?? []), limit]);
+    return rows.map(sessionFromRow);
+  }
+
+  async restoreSession(session: SessionRecord): Promise<void> {
+    await this.db.transaction("write", (tx) => tx.run(this.s.restoreSession, this.sessionArgs(session)));
+  }
+
+  async restoreEvents(key: SessionKey, events: StoredEvent[]): Promise<void> {
+    await this.db.transaction("write", async (tx) => {
+      const [row] = (await tx.run(this.s.session(true), keyArgs(key))).rows;
+      if (!row) throw sessionNotFound(key);
+      const [stored] = (await tx.run(this.s.topSequence, [row.pk])).rows;
+      await this.insertEvents(tx, row.pk, eventsToRestore(events, Number(stored!.top)), true);
+      await tx.run(this.s.raiseLastSequence, [row.pk, row.pk]);
+    });
+  }
+
+  async restoreSharedState(appName: string, userId: string, state: { appState?: JsonObject; userState?: JsonObject }) {
+    const now = this.d.time(nowUs());
+    await this.db.transaction("write", async (tx) => {
+      if (state.appState) await tx.run(this.s.putState("app"), [appName, json(state.appState), now]);
+      if (state.userState) await tx.run(this.s.putState("user"), [appName, userId, json(state.userState), now]);
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.db.ping();
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  private sessionArgs(s: SessionRecord): unknown[] {
+    const { appName, userId, id, agentId, status, state, metadata } = s;
+    return [appName, userId, id, agentId, status, json(state), json(metadata), this.d.time(s.createTimeUs), this.d.time(s.updateTimeUs), s.lastSequence];
+  }
+
+  private async sharedState(tx: SqlTx, appName: string, userId: string) {
+    const [row] = (await tx.run(this.s.sharedState, [appName, appName, userId])).rows;
+    return { appState: parseJson(row?.app_state) ?? {}, userState: parseJson(row?.user_state) ?? {} };
+  }
+
+  /** The batch's ids that are stored already, with what they were assigned. */
+  private async storedIds(tx: SqlTx, pk: unknown, ids: string[]): Promise<Map<string, AssignedEvent>> {
+    const stored = new Map<string, AssignedEvent>();
+    if (ids.length === 0) return stored;
+    const groups = this.d.lookupEachId ? ids.map((id) => [id]) : [ids];
+    for (const group of groups) {
+      for (const row of (await tx.run(this.s.storedIds(group.length), [pk, ...group])).rows) {
+        const id = String(row.id);
+        stored.set(id, { id, sequence: Number(row.sequence), timestampUs: Number(row.timestamp) });
+      }
+    }
+    return stored;
+  }
+
+  private async insertEvents(tx: SqlTx, pk: unknown, events: StoredEvent[], skipStored: boolean): Promise<void> {
+    const rows = events.map((event) => [pk, ...eventValues(event, (us) => this.d.time(us))]);
+    const chunks = this.d.eventChunks ? this.d.eventChunks(rows) : rows.map((row) => [row]);
+    for (const chunk of chunks) await tx.run(this.s.insertEvents(chunk.length, skipStored), chunk.flat());
+  }
+
+  /**
+   * Applies the app and user parts of a delta under row locks. Where rows
+   * are locked (not SQLite), a missing row is first created empty, so
+   * concurrent first writers queue on one row lock instead of deadlocking
+   * on gap locks; the locking read then returns the newest committed state.
+   */
+  private async applyShared(tx: SqlTx, appName: string, userId: string, delta: ScopedDelta, nowUs: number): Promise<void> {
+    const now = this.d.time(nowUs);
+    const scopes: [StateScope, JsonObject | null, unknown[]][] = [
+      ["app", delta.app, [appName]],
+      ["user", delta.user, [appName, userId]],
+    ];
+    for (const [scope, part, keys] of scopes) {
+      if (!part) continue;
+      if (this.d.forUpdate) await tx.run(this.s.touchState(scope), [...keys, now]);
+      const [row] = (await tx.run(this.s.lockState(scope), keys)).rows;
+      await tx.run(this.s.putState(scope), [...keys, json(applyDelta(parseJson(row?.state) ?? {}, part)), now]);
+    }
+  }
+}
+
+function viewOf(row: Row): SessionView {
+  return { session: sessionFromRow(row), appState: parseJson(row.app_state) ?? {}, userState: parseJson(row.user_state) ?? {} };
+}

@@ -1,0 +1,86 @@
+import { type SqlDialect, marks } from "./dialect.js";
+import { EVENT_COLUMNS } from "./rows.js";
+
+/** Which shared state: the app's (keyed by app name) or the user's (app name, user id). */
+export type StateScope = "app" | "user";
+
+/**
+ * Every statement of the SQL store, named once, in the dialect's SQL.
+ * Placeholders are `?`; statements that depend on a query's shape are
+ * functions of that shape. Sessions are selected with their times as
+ * integer microseconds, and with `WithState` also with their app and user
+ * state (correlated subqueries, so one statement reads one snapshot).
+ */
+export function sqlStatements(d: SqlDialect) {
+  const { sessions, events, appStates, userStates } = d.tables;
+  const q = d.quote;
+  const ts = q("timestamp");
+  const time = (column: string, alias = "") => `${d.timeOf(alias + column)} AS ${column}`;
+  const sessionColumns = (a = "") =>
+    `${a}pk, ${a}app_name, ${a}user_id, ${a}id, ${a}agent_id, ${a}status, ${a}state, ${a}metadata, ` +
+    `${time("created_at", a)}, ${time("updated_at", a)}, ${a}last_sequence`;
+  const withState =
+    `${sessionColumns("s.")}, (SELECT state FROM ${appStates} a WHERE a.app_name = s.app_name) AS app_state, ` +
+    `(SELECT state FROM ${userStates} u WHERE u.app_name = s.app_name AND u.user_id = s.user_id) AS user_state`;
+  const eventColumns = EVENT_COLUMNS.map(q).join(", ");
+  const eventSelect = EVENT_COLUMNS.map((c) => (c === "timestamp" ? `${d.timeOf(ts)} AS ${ts}` : q(c))).join(", ");
+  const byKey = "app_name = ? AND user_id = ? AND id = ?";
+  const insertSession = `INSERT INTO ${sessions} (app_name, user_id, id, agent_id, status, state, metadata, created_at, updated_at, last_sequence)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  const stateKeys = { app: "app_name", user: "app_name, user_id" };
+  const stateWhere = { app: "app_name = ?", user: "app_name = ? AND user_id = ?" };
+  const stateTable = { app: appStates, user: userStates };
+  const stateMarks = { app: "?", user: "?, ?" };
+  return {
+    insertSession,
+    /** insertSession replacing a stored row's columns, last_sequence only growing. */
+    restoreSession:
+      insertSession +
+      d.upsert(sessions, ["app_name", "user_id", "id"], ["agent_id", "status", "state", "metadata", "created_at", "updated_at"], "last_sequence"),
+    session: (lock: boolean) => `SELECT ${sessionColumns()} FROM ${sessions} WHERE ${byKey}${lock ? d.forUpdate : ""}`,
+    sessionWithState: `SELECT ${withState} FROM ${sessions} s WHERE s.app_name = ? AND s.user_id = ? AND s.id = ?`,
+    sessionExists: `SELECT pk FROM ${sessions} WHERE ${byKey}`,
+    updateSession: `UPDATE ${sessions} SET status = ?, metadata = ?, agent_id = ?, updated_at = ? WHERE pk = ?`,
+    advanceSession: `UPDATE ${sessions} SET last_sequence = ?, updated_at = ?, state = COALESCE(?, state) WHERE pk = ?`,
+    /** last_sequence raised to the highest stored sequence (args: pk, pk). */
+    raiseLastSequence: `UPDATE ${sessions} SET last_sequence = ${d.greatest}(last_sequence,
+      (SELECT COALESCE(MAX(sequence), 0) FROM ${events} WHERE session_pk = ?)) WHERE pk = ?`,
+    deleteSession: `DELETE FROM ${sessions} WHERE ${byKey}`,
+    deleteSessions: (where: string) => `DELETE FROM ${sessions} WHERE 1 = 1${where}`,
+    sessionKeys: (where: string) => `SELECT app_name, user_id, id FROM ${sessions} WHERE 1 = 1${where}`,
+    listSessions: (where: string, dir: "ASC" | "DESC") => `SELECT ${withState} FROM ${sessions} s WHERE 1 = 1${where}
+      ORDER BY s.updated_at ${dir}, s.user_id ${dir}, s.id ${dir} LIMIT ? OFFSET ?`,
+    /** Apps by name from a prefix (args: prefix three times, the `only` names, `after`, limit). */
+    listApps: (only: number, after: boolean) => `SELECT app_name, COUNT(*) AS n FROM ${sessions}
+      WHERE app_name >= ? AND SUBSTR(app_name, 1, LENGTH(?)) = ?${only > 0 ? ` AND app_name IN (${marks(only)})` : ""}${after ? " AND app_name > ?" : ""}
+      GROUP BY app_name ORDER BY app_name LIMIT ?`,
+    scanSessions: (where: string) => `SELECT ${sessionColumns()} FROM ${sessions}${where} ORDER BY app_name, user_id, id LIMIT ?`,
+
+    insertEvents: (rows: number, skipStored: boolean) =>
+      `INSERT INTO ${events} (session_pk, ${eventColumns}) VALUES ${Array.from({ length: rows }, () => `(?, ${marks(EVENT_COLUMNS.length)})`).join(", ")}` +
+      (skipStored ? d.insertIgnore("sequence") : ""),
+    storedIds: (n: number) => `SELECT id, sequence, ${time(ts)} FROM ${events} WHERE session_pk = ? AND id ${n === 1 ? "= ?" : `IN (${marks(n)})`}`,
+    recentEvents: (afterTime: boolean) =>
+      `SELECT ${eventSelect} FROM ${events} WHERE session_pk = ? AND sequence > ?${afterTime ? ` AND ${ts} >= ?` : ""} ORDER BY sequence`,
+    /** A page of a session's events (args: the key, after sequence, filter values, limit, offset). */
+    readEvents: (filters: string) => `SELECT ${eventSelect} FROM ${events}
+      WHERE session_pk = (SELECT pk FROM ${sessions} WHERE ${byKey}) AND sequence > ?${filters} ORDER BY sequence LIMIT ? OFFSET ?`,
+    eventTime: ts,
+    topSequence: `SELECT COALESCE(MAX(sequence), 0) AS top FROM ${events} WHERE session_pk = ?`,
+
+    sharedState: `SELECT (SELECT state FROM ${appStates} WHERE app_name = ?) AS app_state,
+      (SELECT state FROM ${userStates} WHERE app_name = ? AND user_id = ?) AS user_state`,
+    /** An empty row (args: keys, now), so that there is a row to lock. */
+    touchState: (s: StateScope) => `INSERT INTO ${stateTable[s]} (${stateKeys[s]}, state, updated_at) VALUES (${stateMarks[s]}, '{}', ?)${d.insertIgnore("app_name")}`,
+    lockState: (s: StateScope) => `SELECT state FROM ${stateTable[s]} WHERE ${stateWhere[s]}${d.forUpdate}`,
+    /** Replaces a state (args: keys, state, now). */
+    putState: (s: StateScope) =>
+      `INSERT INTO ${stateTable[s]} (${stateKeys[s]}, state, updated_at) VALUES (${stateMarks[s]}, ?, ?)` +
+      d.upsert(stateTable[s], stateKeys[s].split(", "), ["state", "updated_at"]),
+    deleteState: (s: StateScope | "allUsers") =>
+      s === "allUsers" ? `DELETE FROM ${userStates} WHERE app_name = ?` : `DELETE FROM ${stateTable[s]} WHERE ${stateWhere[s]}`,
+  };
+}
+
+/** The statements of a dialect. */
+export type SqlStatements = ReturnType<typeof sqlStatements>;
