@@ -68,7 +68,7 @@ export function restoringDelta(
   if (unknown.length > 0) {
     throw new SessiondError(
       "failed_precondition",
-      `session was created before initial states were recorded, and its initial value of ${unknown
+      `session has no recorded initial state (it was created before sessiond recorded them, or imported), and its initial value of ${unknown
         .slice(0, 5)
         .map((k) => JSON.stringify(k))
         .join(", ")}${unknown.length > 5 ? ` and ${unknown.length - 5} more keys` : ""} is unknown; it cannot be rewound to this point`,

@@ -82,9 +82,10 @@ export interface Store {
   scanSessions(after: SessionKey | undefined, limit: number): Promise<SessionRecord[]>;
 
   /**
-   * Writes a session exactly as given (times, status, state, metadata),
-   * replacing the row if it exists but keeping its events; last_sequence
-   * becomes the larger of the given and the stored one. For import and copies.
+   * Writes a session exactly as given (times, status, state, metadata,
+   * fork origin), replacing the row if it exists but keeping its events and
+   * its recorded initial state (a new row has none); last_sequence becomes
+   * the larger of the given and the stored one. For import and copies.
    */
   restoreSession(session: SessionRecord): Promise<void>;
 
