@@ -4,7 +4,7 @@ import { statePurge } from "../core/delete-scope.js";
 import { eventMatches } from "../core/match.js";
 import { inRecentEventsRange, recentEventsRange } from "../core/recent-events.js";
 import { restoreGap } from "../core/restore.js";
-import { applyDelta } from "../core/state.js";
+import { newSessionRecord } from "../core/session-patch.js";
 import type {
   AppListQuery,
   AppSummary,
@@ -105,6 +105,7 @@ export class RedisStore implements Store {
 
   async createSession(input: NewSession): Promise<SessionView> {
     const key = { appName: input.appName, userId: input.userId, sessionId: input.id };
+    const record = newSessionRecord(input);
     const now = String(input.nowUs);
     const app = input.delta.app && Object.keys(input.delta.app).length > 0 ? appDeltaJson(input.delta.app) : "";
     const header = {
@@ -113,7 +114,7 @@ export class RedisStore implements Store {
       meta: JSON.stringify(input.metadata),
       now,
       ttl: this.ttl,
-      init: JSON.stringify(applyDelta({}, input.delta.session)),
+      init: JSON.stringify(record.state),
       s: statePairs(input.delta.session),
       u: statePairs(input.delta.user),
       a: app,
@@ -121,7 +122,6 @@ export class RedisStore implements Store {
     const result = await this.sessionScript(scripts.create, key, [header]);
     if (result === 0) throw sessionExists(key);
     await Promise.all([this.appSlot.finishWrite(key, now, now, result[2]), this.indexForScan(key)]);
-    const record = recordFrom(key, { agent: input.agentId, status: "active", meta: header.meta, ct: now, ut: now, last: "0" }, applyDelta({}, input.delta.session))!;
     return { session: record, userState: stateFrom(result[1]), appState: await readState(this.client, this.keys.app(key.appName).appState) };
   }
 

@@ -3,7 +3,7 @@ import { statePurge } from "../../core/delete-scope.js";
 import { sessionExists, sessionNotFound } from "../../core/errors.js";
 import { recentEventsRange } from "../../core/recent-events.js";
 import { eventsToRestore } from "../../core/restore.js";
-import { patchSession } from "../../core/session-patch.js";
+import { newSessionRecord, patchSession } from "../../core/session-patch.js";
 import { applyDelta } from "../../core/state.js";
 import { nowUs } from "../../core/time.js";
 import type {
@@ -64,18 +64,7 @@ export class SqlStore implements Store {
 
   async createSession(input: NewSession): Promise<SessionView> {
     const key = { appName: input.appName, userId: input.userId, sessionId: input.id };
-    const session: SessionRecord = {
-      appName: input.appName,
-      userId: input.userId,
-      id: input.id,
-      agentId: input.agentId,
-      status: "active",
-      state: applyDelta({}, input.delta.session),
-      metadata: input.metadata,
-      createTimeUs: input.nowUs,
-      updateTimeUs: input.nowUs,
-      lastSequence: 0,
-    };
+    const session = newSessionRecord(input);
     return this.db.transaction("write", async (tx) => {
       await tx.run(this.s.insertSession, this.sessionArgs(session)).catch((error: unknown) => {
         throw this.d.isDuplicate(error) ? sessionExists(key) : error;
