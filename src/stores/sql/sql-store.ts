@@ -172,10 +172,9 @@ export class SqlStore implements Store {
     const { rows } =
       ordered && args.length === 0
         ? await this.db.transaction("read", async (tx) => {
-            const settings = ordered.map((statement) => tx.run(statement));
-            const page = tx.run(sql, allArgs);
-            await Promise.all(settings);
-            return page;
+            // Sent together: the settings and the page travel in one round trip where the driver pipelines.
+            const results = await Promise.all([...ordered.map((statement) => tx.run(statement)), tx.run(sql, allArgs)]);
+            return results.at(-1)!;
           })
         : await this.db.run(sql, allArgs);
     // Whether the session exists matters only when the page is empty.
