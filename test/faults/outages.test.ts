@@ -47,7 +47,9 @@ describe.each([
       const upMs: number[] = [];
       for (let round = 0; round < OUTAGES; round++) {
         await watcher.waitFor(true, 0);
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        // Writers are under way before the database goes: some calls succeed first.
+        const before = acknowledged.length;
+        await expect.poll(() => acknowledged.length, { timeout: 60_000, interval: 10 }).toBeGreaterThanOrEqual(before + 10);
         await instance.stop();
         const stoppedAt = Date.now();
         downMs.push((await watcher.waitFor(false, stoppedAt)) - stoppedAt);

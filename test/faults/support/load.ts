@@ -35,11 +35,11 @@ export function watchHealth(health: Client<typeof Health>) {
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
-      const now = Date.now();
       const ok = await health
         .check({ service: "" }, { timeoutMs: 400 })
         .then((r) => r.status === ServingStatus.SERVING, () => false);
-      if (ok !== serving) flips.push({ at: now, serving: (serving = ok) });
+      // Stamped when the answer arrived: a later bound than when the check began, never an earlier one.
+      if (ok !== serving) flips.push({ at: Date.now(), serving: (serving = ok) });
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   })();
