@@ -153,6 +153,9 @@ function sqliteDialect(t: TableNames, path: string): SqlDialect {
     upsert: (table, keys, columns, larger) => onConflictUpdate("MAX", table, keys, columns, larger),
     insertIgnore: () => " ON CONFLICT DO NOTHING",
     isDuplicate: (error) => [SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY].includes((error as { errcode?: number }).errcode ?? 0),
+    // Multi-row INSERTs of up to 50 events: fewer statements than one per event, and few
+    // statement shapes to keep prepared (50 rows stay below SQLite's oldest variable limit, 999).
+    eventChunks: (rows) => Array.from({ length: Math.ceil(rows.length / 50) }, (_, i) => rows.slice(i * 50, i * 50 + 50)),
     // One probe of the (session_pk, id) index per id: a single IN (…) query
     // lets SQLite walk the whole session through the primary key instead.
     lookupEachId: true,

@@ -262,8 +262,9 @@ export class SqlStore implements Store {
     const stored = new Map<string, AssignedEvent>();
     if (ids.length === 0) return stored;
     const groups = this.d.lookupEachId ? ids.map((id) => [id]) : [ids];
-    for (const group of groups) {
-      for (const row of (await tx.run(this.s.storedIds(group.length), [pk, ...group])).rows) {
+    // Issued together: no wait between lookups (SQLite answers each at once, PostgreSQL pipelines them).
+    for (const { rows } of await Promise.all(groups.map((group) => tx.run(this.s.storedIds(group.length), [pk, ...group])))) {
+      for (const row of rows) {
         const id = String(row.id);
         stored.set(id, { id, sequence: Number(row.sequence), timestampUs: Number(row.timestamp) });
       }
@@ -274,7 +275,7 @@ export class SqlStore implements Store {
   private async insertEvents(tx: SqlTx, pk: unknown, events: StoredEvent[], skipStored: boolean): Promise<void> {
     const rows = events.map((event) => [pk, ...eventValues(event, (us) => this.d.time(us))]);
     const chunks = this.d.eventChunks ? this.d.eventChunks(rows) : rows.map((row) => [row]);
-    for (const chunk of chunks) await tx.run(this.s.insertEvents(chunk.length, skipStored), chunk.flat());
+    await Promise.all(chunks.map((chunk) => tx.run(this.s.insertEvents(chunk.length, skipStored), chunk.flat())));
   }
 
   /**
