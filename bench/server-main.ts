@@ -30,7 +30,8 @@ async function start(): Promise<{ url: string; store: string; close(graceMs: num
   }
   if (values.echo === "connect") {
     const store = await openStore("memory:");
-    const server = await startServer({ store, host: "127.0.0.1", port: Number(port), services: registerEcho });
+    // connect-node itself: the gRPC fast path is what sessiond adds on top of it.
+    const server = await startServer({ store, host: "127.0.0.1", port: Number(port), services: registerEcho, grpcFastPath: false });
     return { url: server.url, store: store.kind, close: (grace) => server.close(grace) };
   }
   if (values.echo !== undefined) throw new Error(`--echo: unknown kind ${JSON.stringify(values.echo)}`);

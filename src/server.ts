@@ -9,6 +9,7 @@ import { sessionService } from "./api/service.js";
 import { limits } from "./core/limits.js";
 import type { Listener } from "./private/connection-drain.js";
 import { listenDualProtocol } from "./private/dual-protocol.js";
+import type { CallHead, CallHeadResponse, StreamTaker } from "./private/grpc-fast-path.js";
 import type { RejectedCall } from "./private/call-outcome.js";
 import { rpcAdapter } from "./private/rpc-adapter.js";
 import { listenTls, type TlsOptions } from "./private/tls-listener.js";
@@ -16,6 +17,7 @@ import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from "./private/conn
 import type { Store } from "./stores/store.js";
 
 export type { RejectedCall } from "./private/call-outcome.js";
+export type { CallHead, CallHeadResponse } from "./private/grpc-fast-path.js";
 export { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from "./private/connection-limits.js";
 
 /** A request or response of either HTTP version. */
@@ -58,16 +60,23 @@ export interface ServerOptions {
   /** Plain HTTP endpoints. */
   httpRoutes?: HttpRoute[];
   /**
-   * Called first for every RPC; the values reach interceptors and handlers.
-   * It may set response headers (e.g. a request id) before anything is written.
+   * Called first for every RPC with the request's head; the values reach
+   * interceptors and handlers. It may set response headers (e.g. a request
+   * id) before anything is written.
    */
-  contextValues?: (req: HttpRequest, res: HttpResponse) => ContextValues;
+  contextValues?: (req: CallHead, res: CallHeadResponse) => ContextValues;
   /** Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with this certificate instead of cleartext. */
   tls?: TlsOptions;
   /** Connection timeouts and caps; each one left out takes its default from {@link DEFAULT_CONNECTION_LIMITS}. */
   connectionLimits?: Partial<ConnectionLimits>;
   /** Gzip/brotli responses of 1 KiB and more for clients that accept it (default off). */
   compressResponses?: boolean;
+  /**
+   * Serve gRPC unary calls over HTTP/2 straight from the stream (default
+   * true); off, every call goes through connect-node's request handling.
+   * Both serve the same implementations, interceptors and limits.
+   */
+  grpcFastPath?: boolean;
   /**
    * How long a follow stream waits for a wake-up before re-reading the store:
    * default 250 ms, or 2000 ms for stores with `subscribe` (a safety net).
@@ -113,6 +122,7 @@ export async function startServer(options: ServerOptions): Promise<SessiondServe
     compressMinBytes: options.compressResponses ? 1024 : Number.MAX_SAFE_INTEGER,
     shutdownSignal: shutdown.signal,
     contextValues: options.contextValues && ((req) => contexts.get(req)!),
+    streamContextValues: options.contextValues,
     interceptors: [
       ...(options.interceptors ?? []),
       errorInterceptor((error, procedure) => logger.error("internal error", { procedure, error: String(error) })),
@@ -142,14 +152,23 @@ export async function startServer(options: ServerOptions): Promise<SessiondServe
       return;
     }
     if (options.contextValues) contexts.set(req, options.contextValues(req, res));
-    adapter(req, res);
+    adapter.handle(req, res);
   };
+  // Plain HTTP routes come first on either path.
+  const takeStream: StreamTaker | undefined =
+    options.grpcFastPath === false
+      ? undefined
+      : (stream, headers) => {
+          const path = (headers[":path"] ?? "/").split("?")[0]!;
+          if (routes.some((r) => (r.path.endsWith("/") ? path.startsWith(r.path) : path === r.path))) return false;
+          return adapter.takeStream(stream, headers);
+        };
   const host = options.host ?? "127.0.0.1";
   const listenPort = options.port ?? 50051;
   const connectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...definedOnly(options.connectionLimits ?? {}) };
   const listener: Listener = options.tls
-    ? await listenTls(handler, host, listenPort, options.tls, connectionLimits)
-    : await listenDualProtocol(handler, host, listenPort, connectionLimits);
+    ? await listenTls(handler, host, listenPort, options.tls, connectionLimits, takeStream)
+    : await listenDualProtocol(handler, host, listenPort, connectionLimits, takeStream);
   const port = listener.address.port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
   let closing: Promise<void> | undefined;

@@ -31,6 +31,8 @@ export interface ServeConfig {
   logLevelKey: LogLevelKey;
   /** Compress responses for clients that accept it (--compress-responses). */
   compressResponses: boolean;
+  /** Serve gRPC unary calls straight from HTTP/2 streams (off with --no-grpc-fast-path). */
+  grpcFastPath: boolean;
   /** Follow streams' re-read interval without a wake-up (--poll-interval-ms); undefined for the default. */
   pollIntervalMs?: number;
   /** Directory of the built session viewer served at /ui, or undefined for none (--no-ui). */
@@ -77,6 +79,7 @@ export const SERVE_FLAGS: readonly Flag[] = [
   { name: "ui-dir", value: "DIR", env: "SESSIOND_UI_DIR", help: "built session viewer served at /ui (default dist/ui)" },
   { name: "no-ui", env: "SESSIOND_UI", help: "do not serve /ui" },
   { name: "compress-responses", env: "SESSIOND_COMPRESS_RESPONSES", help: "gzip or brotli responses of 1 KiB and more for clients\nthat accept it" },
+  { name: "no-grpc-fast-path", env: "SESSIOND_GRPC_FAST_PATH", help: "serve gRPC unary calls through connect-node's request\nhandling too, not straight from the HTTP/2 stream" },
   { name: "poll-interval-ms", value: "N", env: "SESSIOND_POLL_INTERVAL_MS", help: "how often follow streams re-read the store without a\nwake-up (default 250, or 2000 for stores that notify)" },
   ...CONNECTION_FLAGS,
 ];
@@ -108,6 +111,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     logLevel: oneOf(flags, "log-level", [...LOG_LEVELS, "silent"]) ?? "info",
     logLevelKey: (oneOf(flags, "log-level-key", LOG_LEVEL_KEYS) ?? "level") as LogLevelKey,
     compressResponses: flags.boolean("compress-responses"),
+    grpcFastPath: !flags.boolean("no-grpc-fast-path"),
     pollIntervalMs: pollIntervalOf(flags),
     uiDir: flags.boolean("no-ui") ? undefined : (flags.string("ui-dir") ?? defaultUiRoot()),
     retention: retentionOf(flags),

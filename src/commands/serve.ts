@@ -94,6 +94,7 @@ export async function startSessiond(config: ServeConfig, options: StartOptions =
       logger: serverLogger(logger),
       pollIntervalMs: config.pollIntervalMs,
       compressResponses: config.compressResponses,
+      grpcFastPath: config.grpcFastPath,
       connectionLimits: config.connectionLimits,
       tls,
       contextValues: requestIdContext,

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type ContextValues, createContextKey, createContextValues, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { principalKey } from "../auth/auth-interceptor.js";
-import type { HttpRequest, HttpResponse, RejectedCall } from "../server.js";
+import type { CallHead, CallHeadResponse, RejectedCall } from "../server.js";
 import { observeStream, outcomeCode } from "./rpc-outcome.js";
 import { traceIdOf } from "./tracing.js";
 
@@ -17,7 +17,7 @@ const ACCEPTABLE_ID = /^[A-Za-z0-9._:/+=-]{1,128}$/;
  * For `ServerOptions.contextValues`: picks the request id and echoes it in
  * the response headers, which are sent even when the call fails.
  */
-export function requestIdContext(req: HttpRequest, res: HttpResponse): ContextValues {
+export function requestIdContext(req: CallHead, res: CallHeadResponse): ContextValues {
   const given = req.headers[REQUEST_ID_HEADER];
   const id = typeof given === "string" && ACCEPTABLE_ID.test(given) ? given : randomUUID();
   res.setHeader(REQUEST_ID_HEADER, id);

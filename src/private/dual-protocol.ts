@@ -2,6 +2,7 @@ import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import { ConnectionDrain, type Listener, listenDraining } from "./connection-drain.js";
+import { type StreamTaker, takeStreamsFirst } from "./grpc-fast-path.js";
 import { awaitFirstBytes, type ConnectionLimits, guardSession, http1Timeouts, http2Settings } from "./connection-limits.js";
 
 /** A request listener usable for both HTTP/1.1 and HTTP/2 requests. */
@@ -16,19 +17,22 @@ const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0");
  * Node's cleartext HTTP/2 server cannot fall back to HTTP/1.1 (that needs
  * ALPN, i.e. TLS), yet gRPC clients speak h2c while browsers and curl speak
  * HTTP/1.1. So each connection's first bytes are read: the HTTP/2 preface
- * goes to an HTTP/2 server, anything else to an HTTP/1.1 server.
+ * goes to an HTTP/2 server, anything else to an HTTP/1.1 server. HTTP/2
+ * streams are offered to `takeStream` before `handler` sees them.
  */
 export async function listenDualProtocol(
   handler: DualHandler,
   host: string,
   port: number,
   limits: ConnectionLimits,
+  takeStream?: StreamTaker,
 ): Promise<Listener> {
   const h1 = http.createServer(http1Timeouts(limits), handler);
   // Node checks headers, request and keep-alive timeouts only for servers
   // that listen; this one is handed its sockets, so it is told it listens.
   h1.emit("listening");
   const h2 = http2.createServer({ settings: http2Settings(limits) }, handler);
+  if (takeStream) takeStreamsFirst(h2, takeStream);
   const drain = new ConnectionDrain();
   h2.on("session", (session) => {
     drain.session(session);

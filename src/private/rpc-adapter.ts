@@ -6,6 +6,9 @@ import {
   type ContextValues,
   createConnectRouter,
   createContextValues,
+  createMethodImplSpec,
+  createServiceImplSpec,
+  type MethodImplSpec,
 } from "@connectrpc/connect";
 import type http from "node:http";
 import http2 from "node:http2";
@@ -18,20 +21,28 @@ import {
 } from "@connectrpc/connect-node";
 import { CallTracker, clientCancelled, isClientGone, type RejectedCall } from "./call-outcome.js";
 import type { DualHandler } from "./dual-protocol.js";
+import { type CallHead, type CallHeadResponse, grpcFastPath, type StreamTaker } from "./grpc-fast-path.js";
+import { clampConnectTimeout, clampGrpcTimeout } from "./timeout-clamp.js";
 
 /** What {@link rpcAdapter} needs beside the router options. */
 export interface RpcAdapterOptions extends ConnectRouterOptions {
   routes(router: ConnectRouter): void;
   contextValues?: (req: Parameters<DualHandler>[0]) => ContextValues;
+  /** For calls on the gRPC fast path, which have no Node request or response objects. */
+  streamContextValues?: (req: CallHead, res: CallHeadResponse) => ContextValues;
   /** Told about a response that could not be written for a reason other than the client going away. */
   onWriteError(error: unknown, procedure: string): void;
   /** Told about each RPC rejected before any interceptor saw it. */
   onRejected(call: RejectedCall): void;
 }
 
-/** Node's timers hold at most 2^31-1 ms (24.8 days); longer deadlines are clamped to it. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-const GRPC_TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
+/** The RPC services as a Node request handler, and the gRPC fast path to the same implementations. */
+export interface RpcAdapter {
+  /** Every protocol, over HTTP/1.1 and HTTP/2 (Node's compatibility objects). */
+  handle: DualHandler;
+  /** gRPC unary calls straight from HTTP/2 streams; declines the rest, which go on to {@link handle}. */
+  takeStream: StreamTaker;
+}
 
 /**
  * The Connect router as a Node request handler, like connect-node's adapter,
@@ -39,18 +50,23 @@ const GRPC_TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, 
  * console; a client that cancels or disconnects ends its call as CANCELED;
  * deadlines beyond what a timer can hold are clamped; requests rejected as
  * malformed are answered INVALID_ARGUMENT and reported to `onRejected`.
+ * Beside it, the same unary implementations, interceptors and request gate
+ * serve gRPC calls on the fast path (grpc-fast-path.ts).
  */
-export function rpcAdapter(options: RpcAdapterOptions): DualHandler {
+export function rpcAdapter(options: RpcAdapterOptions): RpcAdapter {
   const tracker = new CallTracker(options.onRejected);
-  const router = createConnectRouter({
+  const handlerOptions = {
     acceptCompression: [compressionGzip, compressionBrotli],
     ...options,
     requestGate: tracker.gate,
     interceptors: [tracker.first, ...(options.interceptors ?? []), tracker.last],
-  });
-  options.routes(router);
+  };
+  const router = createConnectRouter(handlerOptions);
+  const unary: MethodImplSpec[] = [];
+  options.routes(recordingUnary(router, options.grpc === false ? [] : unary));
+  const takeStream = grpcFastPath({ handlerOptions, unary, contextValues: options.streamContextValues, onWriteError: options.onWriteError });
   const handlers = new Map(router.handlers.map((h) => [h.requestPath, h]));
-  return (req, res) => {
+  const handle: DualHandler = (req, res) => {
     const handler = handlers.get((req.url ?? "").split("?", 1)[0]!);
     if (!handler) {
       res.statusCode = 404;
@@ -74,6 +90,33 @@ export function rpcAdapter(options: RpcAdapterOptions): DualHandler {
         options.onWriteError(reason, procedure);
       });
   };
+  return { handle, takeStream };
+}
+
+/**
+ * The router, noting the unary methods registered through it with the
+ * router's own options; methods registered with options of their own stay
+ * on the router alone.
+ */
+function recordingUnary(router: ConnectRouter, unary: MethodImplSpec[]): ConnectRouter {
+  const recording: ConnectRouter = {
+    get handlers() {
+      return router.handlers;
+    },
+    service(service, implementation, handlerOptions) {
+      router.service(service, implementation, handlerOptions);
+      if (handlerOptions === undefined) {
+        for (const spec of Object.values(createServiceImplSpec(service, implementation).methods)) if (spec.kind === "unary") unary.push(spec);
+      }
+      return recording;
+    },
+    rpc(method, impl, handlerOptions) {
+      router.rpc(method, impl, handlerOptions);
+      if (handlerOptions === undefined && method.methodKind === "unary") unary.push(createMethodImplSpec(method, impl));
+      return recording;
+    },
+  };
+  return recording;
 }
 
 /**
@@ -113,14 +156,9 @@ function stopUnreadBody(req: Parameters<DualHandler>[0], res: Parameters<DualHan
 
 function clampTimeouts(request: UniversalServerRequest): void {
   const grpc = request.header.get("grpc-timeout");
-  const match = grpc === null ? null : /^(\d{1,8})([HMSmun])$/.exec(grpc);
-  if (match && Number(match[1]) * GRPC_TIMEOUT_UNIT_MS[match[2]!]! > MAX_TIMER_MS) {
-    request.header.set("grpc-timeout", `${Math.floor(MAX_TIMER_MS / 60_000)}M`);
-  }
+  if (grpc !== clampGrpcTimeout(grpc)) request.header.set("grpc-timeout", clampGrpcTimeout(grpc)!);
   const connect = request.header.get("connect-timeout-ms");
-  if (connect !== null && /^\d{1,10}$/.test(connect) && Number(connect) > MAX_TIMER_MS) {
-    request.header.set("connect-timeout-ms", String(MAX_TIMER_MS));
-  }
+  if (connect !== clampConnectTimeout(connect)) request.header.set("connect-timeout-ms", clampConnectTimeout(connect)!);
 }
 
 /**

@@ -3,6 +3,7 @@ import type tls from "node:tls";
 import { ConnectionDrain, type Listener, listenDraining } from "./connection-drain.js";
 import { type ConnectionLimits, guardSession, http1Timeouts, http2Settings } from "./connection-limits.js";
 import type { DualHandler } from "./dual-protocol.js";
+import { type StreamTaker, takeStreamsFirst } from "./grpc-fast-path.js";
 
 /** Certificate and key of an HTTPS listener, as PEM text or paths' contents. */
 export interface TlsOptions {
@@ -13,8 +14,16 @@ export interface TlsOptions {
 /**
  * HTTPS on one port: ALPN picks HTTP/2 (gRPC, Connect) or HTTP/1.1 (browsers,
  * curl, gRPC-Web), so no sniffing is needed as in the cleartext listener.
+ * HTTP/2 streams are offered to `takeStream` before `handler` sees them.
  */
-export async function listenTls(handler: DualHandler, host: string, port: number, tls: TlsOptions, limits: ConnectionLimits): Promise<Listener> {
+export async function listenTls(
+  handler: DualHandler,
+  host: string,
+  port: number,
+  tls: TlsOptions,
+  limits: ConnectionLimits,
+  takeStream?: StreamTaker,
+): Promise<Listener> {
   const server = http2.createSecureServer(
     {
       cert: tls.cert,
@@ -26,6 +35,7 @@ export async function listenTls(handler: DualHandler, host: string, port: number
     },
     handler,
   );
+  if (takeStream) takeStreamsFirst(server, takeStream);
   // The HTTP/1.1 fallback reads its timeouts from these properties, not from the options.
   Object.assign(server, http1Timeouts(limits));
   server.maxConnections = limits.maxConnections;

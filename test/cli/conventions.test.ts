@@ -47,6 +47,7 @@ const ALL_SERVE_ENV: NodeJS.ProcessEnv = {
   SESSIOND_UI: "false",
   SESSIOND_UI_DIR: "/ui",
   SESSIOND_COMPRESS_RESPONSES: "1",
+  SESSIOND_GRPC_FAST_PATH: "false",
   SESSIOND_POLL_INTERVAL_MS: "500",
   SESSIOND_OTLP_ENDPOINT: "http://collector:4318",
   SESSIOND_HANDSHAKE_TIMEOUT_MS: "1001",
@@ -154,6 +155,7 @@ describe("command-line conventions", () => {
       retention: { rule: { olderThanMs: 30 * 86_400_000, status: "completed" }, intervalMs: 7_200_000 },
       uiDir: undefined,
       compressResponses: true,
+      grpcFastPath: false,
       pollIntervalMs: 500,
       otlpEndpoint: "http://collector:4318",
       connectionLimits: {

@@ -1,5 +1,6 @@
 import { describe } from "vitest";
-import { defaultTestProtocol, type TestProtocol } from "../support/server.js";
+import type { ServerOptions } from "../../src/server.js";
+import { defaultTestProtocol, type TestProtocol, testGrpcFastPath } from "../support/server.js";
 import { useStoreServer } from "../support/store-server.js";
 import type { testStores } from "../support/stores.js";
 import type { SuiteContext } from "./context.js";
@@ -22,11 +23,13 @@ const HISTORY_STORES = new Set<string>(["memory", "redis", "redis-cluster"]);
 /**
  * The contract every store meets, checked through a real server on a real
  * port. A store joins with one line in its own test file, naming its entry
- * in `test/support/stores.ts`.
+ * in `test/support/stores.ts`. gRPC unary calls take the server's fast path
+ * unless `options` (or $SESSIOND_GRPC_FAST_PATH) turns it off.
  */
-export function conformance(name: keyof typeof testStores, protocol: TestProtocol = defaultTestProtocol()): void {
-  describe(`${name} store over ${protocol}`, () => {
-    const server = useStoreServer(name, protocol);
+export function conformance(name: keyof typeof testStores, protocol: TestProtocol = defaultTestProtocol(), options: Partial<ServerOptions> = {}): void {
+  const path = protocol === "grpc" ? ((options.grpcFastPath ?? testGrpcFastPath()) ? " (fast path)" : " (connect-node)") : "";
+  describe(`${name} store over ${protocol}${path}`, () => {
+    const server = useStoreServer(name, protocol, options);
     const ctx: SuiteContext = {
       protocol,
       get client() {

@@ -31,13 +31,22 @@ export function defaultTestProtocol(): TestProtocol {
   return name as TestProtocol;
 }
 
+/**
+ * Whether test servers serve gRPC unary calls on the fast path:
+ * $SESSIOND_GRPC_FAST_PATH=false runs a suite over connect-node alone (the
+ * CLI reads the same variable, so child servers follow it too).
+ */
+export function testGrpcFastPath(): boolean {
+  return !/^(false|0|no)$/i.test(process.env.SESSIOND_GRPC_FAST_PATH ?? "");
+}
+
 /** Starts a real server over `store` on 127.0.0.1 and a client for it. */
 export async function startTestServer(
   store: Store,
   options: Partial<ServerOptions> = {},
   protocol: TestProtocol = defaultTestProtocol(),
 ): Promise<TestServer> {
-  const server = await startServer({ store, host: "127.0.0.1", port: 0, ...options });
+  const server = await startServer({ store, host: "127.0.0.1", port: 0, grpcFastPath: testGrpcFastPath(), ...options });
   const client = createClient(SessionService, transports[protocol](server.url));
   return { server, client, close: () => server.close(2000) };
 }

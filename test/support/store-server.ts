@@ -1,6 +1,7 @@
 import type { Client } from "@connectrpc/connect";
 import { afterAll, beforeAll } from "vitest";
 import type { SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
+import type { ServerOptions } from "../../src/server.js";
 import { openStore } from "../../src/stores/open.js";
 import type { Store } from "../../src/stores/store.js";
 import { startTestServer, type TestProtocol, type TestServer } from "./server.js";
@@ -18,7 +19,7 @@ export interface StoreServer {
  * the named kind and starts a real server over it; afterwards stops the
  * server (which closes the store) and removes the isolated data.
  */
-export function useStoreServer(name: keyof typeof testStores, protocol: TestProtocol): StoreServer {
+export function useStoreServer(name: keyof typeof testStores, protocol: TestProtocol, options: Partial<ServerOptions> = {}): StoreServer {
   let cleanup: (() => Promise<void>) | undefined;
   let running: TestServer | undefined;
   let store: Store | undefined;
@@ -26,7 +27,7 @@ export function useStoreServer(name: keyof typeof testStores, protocol: TestProt
     const isolated = await testStores[name]!();
     cleanup = isolated.cleanup;
     store = await openStore(isolated.url);
-    running = await startTestServer(store, {}, protocol);
+    running = await startTestServer(store, options, protocol);
   });
   afterAll(async () => {
     await running?.close();

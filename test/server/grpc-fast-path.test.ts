@@ -1,0 +1,162 @@
+import http2 from "node:http2";
+import { gzipSync } from "node:zlib";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { Code, createContextValues } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HealthCheckRequestSchema } from "../../gen/grpc/health/v1/health_pb.js";
+import {
+  AppendEventRequestSchema,
+  CreateSessionRequestSchema,
+  GetEventsRequestSchema,
+  GetSessionRequestSchema,
+} from "../../gen/sessiond/v1/session_service_pb.js";
+import { HealthMonitor, healthService } from "../../src/ops/health.js";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { type CallHead, type RejectedCall, type SessiondServer, startServer } from "../../src/server.js";
+import { MemoryStore } from "../../src/stores/memory.js";
+import { envelope, envelopes, h2Request, type RawResponse } from "../wire/raw-clients.js";
+
+const SERVICE = "/sessiond.v1.SessionService";
+const GRPC = { "content-type": "application/grpc", te: "trailers" };
+
+/** What must be the same on both paths: status, the headers and trailers that are not per call, the messages' kinds. */
+function comparable(res: RawResponse) {
+  const { date: _date, "x-request-id": _id, ...headers } = res.headers;
+  const { ...trailers } = res.trailers;
+  return { status: res.status, headers, trailers, rstCode: res.rstCode, envelopes: envelopes(res.body).map((e) => e.flags) };
+}
+
+describe("gRPC fast path", () => {
+  // Two servers alike but for the path their gRPC unary calls take.
+  const servers: SessiondServer[] = [];
+  const sessions: http2.ClientHttp2Session[] = [];
+  // Per server, the path each call took: Node's compatibility request objects have a stream, a fast-path call's head has none.
+  const paths: ("fast" | "router")[][] = [[], []];
+  const rejected: RejectedCall[][] = [[], []];
+  const seen: ((head: CallHead) => void)[] = [];
+  beforeAll(async () => {
+    for (const [index, grpcFastPath] of [true, false].entries()) {
+      const store = new MemoryStore();
+      const health = new HealthMonitor({ store, services: ["sessiond.v1.SessionService"] });
+      await health.start();
+      const server = await startServer({
+        store,
+        port: 0,
+        grpcFastPath,
+        contextValues: (req, res) => {
+          paths[index]!.push("stream" in req ? "router" : "fast");
+          for (const notify of seen.splice(0)) notify(req);
+          res.setHeader("x-request-id", "fixed");
+          return createContextValues();
+        },
+        onRejectedCall: (call) => rejected[index]!.push(call),
+        services: (router) => router.service(Health, healthService(health)),
+      });
+      servers.push(server);
+      sessions.push(http2.connect(server.url));
+      await h2Request(sessions.at(-1)!, { ":path": `${SERVICE}/CreateSession`, ...GRPC }, envelope(toBinary(CreateSessionRequestSchema, create(CreateSessionRequestSchema, { appName: "a", userId: "u", sessionId: "s" }))));
+      paths[index]!.length = 0;
+    }
+  });
+  afterAll(async () => {
+    for (const session of sessions) session.close();
+    await Promise.all(servers.map((s) => s.close(1000)));
+  });
+
+  /** Sends the same request to both servers; returns both answers after checking they agree. */
+  async function both(headers: http2.OutgoingHttpHeaders, body?: Buffer, expectPath: "fast" | "router" = "fast"): Promise<RawResponse[]> {
+    const answers = [];
+    for (const session of sessions) answers.push(await h2Request(session, headers, body));
+    expect(paths[0]!.splice(0)).toEqual([expectPath]);
+    expect(paths[1]!.splice(0)).toEqual(["router"]);
+    expect(comparable(answers[0]!)).toEqual(comparable(answers[1]!));
+    expect(answers[0]!.headers["x-request-id"]).toBe("fixed");
+    return answers;
+  }
+
+  const append = (fields: Record<string, unknown>) =>
+    envelope(toBinary(AppendEventRequestSchema, create(AppendEventRequestSchema, { appName: "a", userId: "u", sessionId: "s", ...fields })));
+
+  it("answers successful calls alike, with the same headers, trailers and message sizes", async () => {
+    const [fast] = await both({ ":path": `${SERVICE}/AppendEvent`, ...GRPC }, append({ event: { author: "agent", content: { text: "hé ✓" } } }));
+    expect(fast!.trailers["grpc-status"]).toBe("0");
+    expect(fast!.headers["content-type"]).toBe("application/grpc+proto");
+    await both({ ":path": `${SERVICE}/GetSession`, ...GRPC }, envelope(toBinary(GetSessionRequestSchema, create(GetSessionRequestSchema, { appName: "a", userId: "u", sessionId: "s" }))));
+    await both({ ":path": "/grpc.health.v1.Health/Check", ...GRPC }, envelope(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema))));
+  });
+
+  it("answers handler errors, bad input and protocol faults with the same status, message and details", async () => {
+    const cases: [http2.OutgoingHttpHeaders, Buffer][] = [
+      [{ ":path": `${SERVICE}/AppendEvent`, ...GRPC }, append({ sessionId: "missing", event: {} })],
+      [{ ":path": `${SERVICE}/AppendEvent`, ...GRPC }, append({ appName: "", event: {} })],
+      [{ ":path": `${SERVICE}/AppendEvent`, ...GRPC }, envelope(Buffer.from([0x0a, 0xff, 0xff]))],
+      [{ ":path": `${SERVICE}/AppendEvent`, ...GRPC }, Buffer.concat([append({ event: {} }), append({ event: {} })])],
+      [{ ":path": `${SERVICE}/AppendEvent`, ...GRPC }, Buffer.alloc(0)],
+      [{ ":path": `${SERVICE}/AppendEvent`, ...GRPC }, Buffer.from([0, 0, 0, 0, 9, 1])],
+      [{ ":path": `${SERVICE}/AppendEvent`, ...GRPC }, envelope(Buffer.alloc(0), 1)],
+      [{ ":path": `${SERVICE}/AppendEvent`, ...GRPC, "grpc-timeout": "bogus" }, append({ event: {} })],
+      [{ ":path": `${SERVICE}/AppendEvent`, ...GRPC, "grpc-encoding": "gzip" }, envelope(Buffer.from("not gzip"), 1)],
+    ];
+    for (const [headers, body] of cases) {
+      const [fast] = await both(headers, body);
+      expect(fast!.trailers["grpc-status"] ?? fast!.headers["grpc-status"] ?? String(fast!.status)).not.toBe("0");
+      const [a, b] = await both(headers, body);
+      for (const key of ["grpc-status", "grpc-message", "grpc-status-details-bin"]) expect(a!.trailers[key]).toEqual(b!.trailers[key]);
+    }
+  });
+
+  it("rejects an oversized message from its declared size alike, and the connection stays usable", async () => {
+    const head = Buffer.from([0, 0x7f, 0xff, 0xff, 0xff]);
+    const [fast, router] = await both({ ":path": `${SERVICE}/AppendEvent`, ...GRPC }, Buffer.concat([head, Buffer.alloc(64)]));
+    expect(fast!.trailers["grpc-status"]).toBe("8");
+    expect(fast!.trailers["grpc-message"]).toBe(router!.trailers["grpc-message"]);
+    await both({ ":path": `${SERVICE}/AppendEvent`, ...GRPC }, append({ event: { author: "after" } }));
+  });
+
+  it("takes gzip requests and negotiates response encoding alike", async () => {
+    const payload = toBinary(AppendEventRequestSchema, create(AppendEventRequestSchema, { appName: "a", userId: "u", sessionId: "s", event: { author: "zipped" } }));
+    const [fast] = await both({ ":path": `${SERVICE}/AppendEvent`, ...GRPC, "grpc-encoding": "gzip", "grpc-accept-encoding": "gzip" }, envelope(gzipSync(payload), 1));
+    expect(fast!.trailers["grpc-status"]).toBe("0");
+    expect(fast!.headers["grpc-encoding"]).toBe("gzip");
+  });
+
+  it("leaves streaming calls, JSON, gRPC-Web and Connect to connect-node, on the same port", async () => {
+    const request = toBinary(GetEventsRequestSchema, create(GetEventsRequestSchema, { appName: "a", userId: "u", sessionId: "s" }));
+    const [stream] = await both({ ":path": `${SERVICE}/GetEvents`, ...GRPC }, envelope(request), "router");
+    expect(stream!.trailers["grpc-status"]).toBe("0");
+    const json = await both({ ":path": `${SERVICE}/GetSession`, "content-type": "application/grpc+json", te: "trailers" }, envelope(JSON.stringify({ appName: "a", userId: "u", sessionId: "s" })), "router");
+    expect(json[0]!.trailers["grpc-status"]).toBe("0");
+    const connect = await both({ ":path": `${SERVICE}/GetSession`, "content-type": "application/json" }, Buffer.from(JSON.stringify({ appName: "a", userId: "u", sessionId: "s" })), "router");
+    expect(connect[0]!.status).toBe(200);
+    const web = await both({ ":path": `${SERVICE}/GetSession`, "content-type": "application/grpc-web+proto" }, envelope(toBinary(GetSessionRequestSchema, create(GetSessionRequestSchema, { appName: "a", userId: "u", sessionId: "s" }))), "router");
+    expect(web[0]!.status).toBe(200);
+    const browser = await both({ ":path": `${SERVICE}/GetSession`, ...GRPC, origin: "https://example.com" }, envelope(toBinary(GetSessionRequestSchema, create(GetSessionRequestSchema, { appName: "a", userId: "u", sessionId: "s" }))), "router");
+    expect(browser[0]!.trailers["grpc-status"]).toBe("0");
+    const unknownEncoding = await both({ ":path": `${SERVICE}/AppendEvent`, ...GRPC, "grpc-encoding": "snappy" }, append({ event: {} }), "router");
+    expect(unknownEncoding[0]!.trailers["grpc-status"]).toBe("12");
+  });
+
+  it("reports a call whose client resets the stream mid-request as CANCELED, and keeps serving", async () => {
+    rejected[0]!.length = 0;
+    const started = new Promise<CallHead>((resolve) => seen.push(resolve));
+    const stream = sessions[0]!.request({ ":method": "POST", ":path": `${SERVICE}/AppendEvent`, ...GRPC });
+    stream.write(append({ event: {} }).subarray(0, 3));
+    await started;
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+    await new Promise((resolve) => stream.once("close", resolve));
+    await expect.poll(() => rejected[0]!.length).toBe(1);
+    const call = rejected[0]![0]!;
+    expect([call.method, call.protocol, call.error.code], call.error.message).toEqual(["AppendEvent", "grpc", Code.Canceled]);
+    paths[0]!.length = 0;
+    const [after] = await both({ ":path": `${SERVICE}/AppendEvent`, ...GRPC }, append({ event: {} }));
+    expect(after!.trailers["grpc-status"]).toBe("0");
+  });
+
+  it("reports input rejected before the interceptors alike", async () => {
+    rejected[0]!.length = 0;
+    rejected[1]!.length = 0;
+    await both({ ":path": `${SERVICE}/AppendEvent`, ...GRPC }, envelope(Buffer.from([0x0a, 0xff, 0xff])));
+    expect(rejected[0]!.map((c) => [c.method, c.protocol, c.error.code, c.error.rawMessage])).toEqual(rejected[1]!.map((c) => [c.method, c.protocol, c.error.code, c.error.rawMessage]));
+    expect(rejected[0]![0]!.error.code).toBe(Code.InvalidArgument);
+  });
+});
