@@ -45,6 +45,8 @@ export interface BenchOptions {
   outDir: string;
   /** Write CPU profiles of the server processes into this directory. */
   profileDir?: string;
+  /** Serve gRPC unary calls through connect-node too (`sessiond serve --no-grpc-fast-path`), to compare. */
+  noGrpcFastPath: boolean;
 }
 
 /** Help text of `npm run bench -- --help`. */
@@ -70,6 +72,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --timeout N               abandon the run after N seconds, cleaning up (3600; quick 180)
   --out DIR                 where results go (bench/results)
   --profile                 CPU profiles of the server processes into <out>/profiles
+  --no-grpc-fast-path       sessiond servers run with --no-grpc-fast-path (all calls
+                            through connect-node), to compare with the default
 `;
 
 /** Parses the command line; throws with a message naming the bad flag. */
@@ -97,6 +101,7 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
       timeout: { type: "string" },
       out: { type: "string" },
       profile: { type: "boolean" },
+      "no-grpc-fast-path": { type: "boolean" },
     },
   });
   if (values.help) return "help";
@@ -133,5 +138,6 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     timeoutSeconds: int("timeout", 3600, 180),
     outDir: values.out ?? "bench/results",
     profileDir: values.profile ? join(values.out ?? "bench/results", "profiles") : undefined,
+    noGrpcFastPath: values["no-grpc-fast-path"] ?? false,
   };
 }

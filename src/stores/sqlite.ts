@@ -236,5 +236,16 @@ function sqliteMigrations(t: TableNames) {
         );
       `),
     },
+    {
+      version: 2,
+      name: "initial state and fork lineage",
+      statements: ddl(`
+        ALTER TABLE ${t.sessions} ADD COLUMN initial_state TEXT;
+        ALTER TABLE ${t.sessions} ADD COLUMN forked_from_session_id TEXT;
+        ALTER TABLE ${t.sessions} ADD COLUMN forked_from_user_id TEXT;
+        ALTER TABLE ${t.sessions} ADD COLUMN forked_from_sequence INTEGER;
+        CREATE INDEX ${t.sessions}_forked_from ON ${t.sessions} (app_name, forked_from_session_id);
+      `),
+    },
   ];
 }

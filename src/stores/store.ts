@@ -99,10 +99,9 @@ export interface Store {
 
   /**
    * The session-scoped state the session was created with, or null for a
-   * session created before stores recorded it. Optional while a store does
-   * not record it: every session then counts as created before.
+   * session without one: created before stores recorded it, or restored.
    */
-  readInitialState?(key: SessionKey): Promise<JsonObject | null>;
+  readInitialState(key: SessionKey): Promise<JsonObject | null>;
 
   /**
    * Creates `plan.target` in one transaction, copying the source's events
@@ -111,7 +110,7 @@ export interface Store {
    * touched. not_found when the source is missing or holds fewer than
    * `plan.throughSequence` events, already_exists when the target is taken.
    */
-  forkSession?(plan: ForkPlan): Promise<SessionView>;
+  forkSession(plan: ForkPlan): Promise<SessionView>;
 
   /** Releases connections and files. The store is unusable afterwards. */
   close(): Promise<void>;

@@ -67,7 +67,7 @@ export async function stateAsOf(
     });
   }
   const needsInitial = [...touched].some((k) => !written.has(k));
-  const initial = needsInitial ? ((await store.readInitialState?.(key)) ?? null) : null;
+  const initial = needsInitial ? await store.readInitialState(key) : null;
   const delta = restoringDelta(current, touched, written, initial);
   return { delta, state: applyDelta(current, delta), markers };
 }

@@ -109,5 +109,17 @@ function postgresMigrations(schema: string, prefix: string): Migration[] {
         );
       `),
     },
+    {
+      version: 2,
+      name: "initial state and fork lineage",
+      statements: ddl(`
+        ALTER TABLE ${t.sessions}
+          ADD COLUMN initial_state jsonb,
+          ADD COLUMN forked_from_session_id text COLLATE "C",
+          ADD COLUMN forked_from_user_id text COLLATE "C",
+          ADD COLUMN forked_from_sequence bigint;
+        CREATE INDEX ${index(s, "forked_from")} ON ${t.sessions} (app_name, forked_from_session_id);
+      `),
+    },
   ];
 }

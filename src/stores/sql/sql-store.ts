@@ -14,6 +14,7 @@ import type {
   AssignedEvent,
   DeleteScope,
   EventPageQuery,
+  ForkPlan,
   JsonObject,
   NewSession,
   RecentEventsQuery,
@@ -77,7 +78,7 @@ export class SqlStore implements Store {
       lastSequence: 0,
     };
     return this.db.transaction("write", async (tx) => {
-      await tx.run(this.s.insertSession, this.sessionArgs(session)).catch((error: unknown) => {
+      await tx.run(this.s.insertSession, this.sessionArgs(session, session.state)).catch((error: unknown) => {
         throw this.d.isDuplicate(error) ? sessionExists(key) : error;
       });
       await this.applyShared(tx, input.appName, input.userId, input.delta, input.nowUs);
@@ -126,6 +127,7 @@ export class SqlStore implements Store {
       ["s.status = ?", query.status],
       ["s.created_at >= ?", t(query.createTimeStartUs)],
       ["s.created_at < ?", t(query.createTimeEndUs)],
+      ["s.forked_from_session_id = ?", query.forkedFromSessionId],
     ]);
     const desc = query.order === "desc";
     let where = clauses;
@@ -230,7 +232,45 @@ export class SqlStore implements Store {
   }
 
   async restoreSession(session: SessionRecord): Promise<void> {
-    await this.db.transaction("write", (tx) => tx.run(this.s.restoreSession, this.sessionArgs(session)));
+    // A restored row has no initial state of its own; an existing row keeps its.
+    await this.db.transaction("write", (tx) => tx.run(this.s.restoreSession, this.sessionArgs(session, null)));
+  }
+
+  async readInitialState(key: SessionKey): Promise<JsonObject | null> {
+    const [row] = (await this.db.run(this.s.initialState, keyArgs(key))).rows;
+    if (!row) throw sessionNotFound(key);
+    return parseJson(row.initial_state);
+  }
+
+  async forkSession(plan: ForkPlan): Promise<SessionView> {
+    const session: SessionRecord = {
+      appName: plan.target.appName,
+      userId: plan.target.userId,
+      id: plan.target.sessionId,
+      agentId: plan.agentId,
+      status: "active",
+      state: plan.state,
+      metadata: plan.metadata,
+      createTimeUs: plan.nowUs,
+      updateTimeUs: plan.nowUs,
+      lastSequence: plan.ranges.reduce((n, r) => n + r.last - r.first + 1, 0),
+      forkedFrom: plan.forkedFrom,
+    };
+    return this.db.transaction("write", async (tx) => {
+      // Locked, so the source is neither deleted nor appended to while its rows are copied.
+      const [source] = (await tx.run(this.s.session(true), keyArgs(plan.source))).rows;
+      if (!source || Number(source.last_sequence) < plan.throughSequence) throw sessionNotFound(plan.source);
+      await tx.run(this.s.insertSession, this.sessionArgs(session, plan.initialState)).catch((error: unknown) => {
+        throw this.d.isDuplicate(error) ? sessionExists(plan.target) : error;
+      });
+      const [target] = (await tx.run(this.s.session(false), keyArgs(plan.target))).rows;
+      let next = 1;
+      for (const range of plan.ranges) {
+        await tx.run(this.s.copyEvents, [next - range.first, target!.pk, source.pk, range.first, range.last]);
+        next += range.last - range.first + 1;
+      }
+      return { session, ...(await this.sharedState(tx, plan.target.appName, plan.target.userId)) };
+    });
   }
 
   async restoreEvents(key: SessionKey, events: StoredEvent[]): Promise<void> {
@@ -259,9 +299,13 @@ export class SqlStore implements Store {
     await this.db.close();
   }
 
-  private sessionArgs(s: SessionRecord): unknown[] {
-    const { appName, userId, id, agentId, status, state, metadata } = s;
-    return [appName, userId, id, agentId, status, json(state), json(metadata), this.d.time(s.createTimeUs), this.d.time(s.updateTimeUs), s.lastSequence];
+  private sessionArgs(s: SessionRecord, initialState: JsonObject | null): unknown[] {
+    const { appName, userId, id, agentId, status, state, metadata, forkedFrom } = s;
+    return [
+      ...[appName, userId, id, agentId, status, json(state), json(metadata), this.d.time(s.createTimeUs), this.d.time(s.updateTimeUs), s.lastSequence],
+      initialState === null ? null : json(initialState),
+      ...(forkedFrom ? [forkedFrom.sessionId, forkedFrom.userId, forkedFrom.sequence] : [null, null, null]),
+    ];
   }
 
   private async sharedState(tx: SqlTx, appName: string, userId: string) {
