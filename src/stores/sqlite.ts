@@ -148,6 +148,7 @@ function sqliteDialect(t: TableNames, path: string): SqlDialect {
     // BEGIN IMMEDIATE holds the file's write lock for the whole transaction.
     forUpdate: "",
     greatest: "MAX",
+    jsonField: (column, key) => `json_extract(${column}, '$.${key}')`,
     rowValues: true,
     upsert: (table, keys, columns, larger) => onConflictUpdate("MAX", table, keys, columns, larger),
     insertIgnore: () => " ON CONFLICT DO NOTHING",

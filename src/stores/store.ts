@@ -1,3 +1,4 @@
+import type { RewindMarker } from "../core/effective-history.js";
 import type {
   AppListQuery,
   AppendBatch,
@@ -111,6 +112,14 @@ export interface Store {
    * `plan.throughSequence` events, already_exists when the target is taken.
    */
   forkSession(plan: ForkPlan): Promise<SessionView>;
+
+  /**
+   * Optional: the session's rewind markers with sequences up to `through`,
+   * in order, found by the store without returning the other events.
+   * not_found when the session does not exist. Without it the server finds
+   * them by reading the events page by page.
+   */
+  readRewindMarkers?(key: SessionKey, through: number): Promise<RewindMarker[]>;
 
   /** Releases connections and files. The store is unusable afterwards. */
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import { planAppend } from "../../core/append.js";
 import { statePurge } from "../../core/delete-scope.js";
 import { sessionExists, sessionNotFound } from "../../core/errors.js";
+import { markersOf, type RewindMarker } from "../../core/effective-history.js";
 import { recentEventsRange } from "../../core/recent-events.js";
 import { eventsToRestore } from "../../core/restore.js";
 import { patchSession } from "../../core/session-patch.js";
@@ -13,6 +14,7 @@ import type {
   AppendOutcome,
   AssignedEvent,
   DeleteScope,
+  EventActions,
   EventPageQuery,
   ForkPlan,
   JsonObject,
@@ -234,6 +236,12 @@ export class SqlStore implements Store {
   async restoreSession(session: SessionRecord): Promise<void> {
     // A restored row has no initial state of its own; an existing row keeps its.
     await this.db.transaction("write", (tx) => tx.run(this.s.restoreSession, this.sessionArgs(session, null)));
+  }
+
+  async readRewindMarkers(key: SessionKey, through: number): Promise<RewindMarker[]> {
+    const { rows } = await this.db.run(this.s.rewindMarkers, [...keyArgs(key), through]);
+    if (rows.length === 0 && (await this.db.run(this.s.sessionExists, keyArgs(key))).rows.length === 0) throw sessionNotFound(key);
+    return markersOf(rows.map((r) => ({ sequence: Number(r.sequence), actions: parseJson<EventActions>(r.actions) })));
   }
 
   async readInitialState(key: SessionKey): Promise<JsonObject | null> {

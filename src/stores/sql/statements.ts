@@ -82,6 +82,9 @@ export function sqlStatements(d: SqlDialect) {
     readEvents: (filters: string) => `SELECT ${eventSelect} FROM ${events}
       WHERE session_pk = (SELECT pk FROM ${sessions} WHERE ${byKey}) AND sequence > ?${filters} ORDER BY sequence LIMIT ? OFFSET ?`,
     eventTime: ts,
+    /** A session's rewind markers through a sequence, as (sequence, actions) (args: the key, through). */
+    rewindMarkers: `SELECT sequence, actions FROM ${events}
+      WHERE session_pk = (SELECT pk FROM ${sessions} WHERE ${byKey}) AND sequence <= ? AND ${d.jsonField("actions", "rewind")} IS NOT NULL ORDER BY sequence`,
     topSequence: `SELECT COALESCE(MAX(sequence), 0) AS top FROM ${events} WHERE session_pk = ?`,
 
     sharedState: `SELECT (SELECT state FROM ${appStates} WHERE app_name = ?) AS app_state,
