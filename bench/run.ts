@@ -84,7 +84,12 @@ async function runStore(options: BenchOptions, store: BenchStore, baselines: Wor
     store,
     baselines,
     server: (label, storeUrl) =>
-      startServerProcess({ storeUrl: storeUrl ?? store.url, label: `${store.name}-${label}`, profileDir: options.profileDir }),
+      startServerProcess({
+        storeUrl: storeUrl ?? store.url,
+        label: `${store.name}-${label}`,
+        profileDir: options.profileDir,
+        noGrpcFastPath: options.noGrpcFastPath,
+      }),
     echoServer: (label, kind = "connect") =>
       startServerProcess({ echo: kind, label: `${store.name}-${label}`, profileDir: options.profileDir }),
     log,

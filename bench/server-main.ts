@@ -18,7 +18,7 @@ import { startGrpcJsEcho, startHttp2Echo } from "./echo-servers.js";
 import { registerEcho } from "./echo-service.js";
 
 const { values } = parseArgs({
-  options: { store: { type: "string" }, echo: { type: "string" }, port: { type: "string" } },
+  options: { store: { type: "string" }, echo: { type: "string" }, port: { type: "string" }, "no-grpc-fast-path": { type: "boolean" } },
   strict: true,
 });
 const port = values.port ?? "0";
@@ -35,7 +35,8 @@ async function start(): Promise<{ url: string; store: string; close(graceMs: num
     return { url: server.url, store: store.kind, close: (grace) => server.close(grace) };
   }
   if (values.echo !== undefined) throw new Error(`--echo: unknown kind ${JSON.stringify(values.echo)}`);
-  const config = parseServeArgs(["--store", values.store ?? "memory:", "--host", "127.0.0.1", "--port", port, "--no-ui"], {});
+  const flags = ["--store", values.store ?? "memory:", "--host", "127.0.0.1", "--port", port, "--no-ui"];
+  const config = parseServeArgs(values["no-grpc-fast-path"] ? [...flags, "--no-grpc-fast-path"] : flags, {});
   const sessiond = await startSessiond(config, { logDestination: pino.destination({ dest: "/dev/null", sync: true }) });
   return { url: sessiond.server.url, store: config.storeUrl.slice(0, config.storeUrl.indexOf(":")), close: (grace) => sessiond.close(grace) };
 }

@@ -13,6 +13,8 @@ export interface ServerSpec {
   profileDir?: string;
   /** Names the profile file. */
   label: string;
+  /** Run sessiond with --no-grpc-fast-path. */
+  noGrpcFastPath?: boolean;
 }
 
 /** A running server process with its memory figures. */
@@ -38,7 +40,8 @@ const running = new Set<ServerProcess>();
 /** Starts `server-main.js` on a free loopback port and waits until it listens. */
 export async function startServerProcess(spec: ServerSpec): Promise<ServerProcess> {
   const nodeArgs = spec.profileDir ? ["--cpu-prof", "--cpu-prof-dir", spec.profileDir, "--cpu-prof-name", `${spec.label}.cpuprofile`] : [];
-  const args = [...nodeArgs, MAIN, "--port", "0", ...(spec.echo ? ["--echo", spec.echo] : ["--store", spec.storeUrl ?? "memory:"])];
+  const serverArgs = spec.echo ? ["--echo", spec.echo] : ["--store", spec.storeUrl ?? "memory:", ...(spec.noGrpcFastPath ? ["--no-grpc-fast-path"] : [])];
+  const args = [...nodeArgs, MAIN, "--port", "0", ...serverArgs];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe", "ipc"] });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => {

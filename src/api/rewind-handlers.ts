@@ -16,7 +16,7 @@ import { checkText, nonNegative, requireId, sessionKeyOf } from "./validate.js";
 type RewindHandlers = Pick<ServiceImpl<typeof SessionService>, "rewindSession" | "forkSession">;
 
 /** Attempts of a rewind without expected_last_sequence when appends keep racing it. */
-const REWIND_ATTEMPTS = 5;
+const REWIND_ATTEMPTS = 20;
 
 /** Handlers of RewindSession and ForkSession. */
 export function rewindHandlers(store: Store, onAppended: AppendListener): RewindHandlers {
@@ -61,7 +61,6 @@ export function rewindHandlers(store: Store, onAppended: AppendListener): Rewind
         userId: req.newUserId === undefined ? source.userId : requireId("new_user_id", req.newUserId),
         sessionId: req.newSessionId === undefined ? randomUUID() : requireId("new_session_id", req.newSessionId),
       };
-      if (!store.forkSession) throw new SessiondError("failed_precondition", `the ${store.kind} store cannot fork sessions`);
       const { view } = await store.getSession(source, { numRecentEvents: 0 });
       const last = view.session.lastSequence;
       const sequence = through ?? last;
@@ -73,7 +72,7 @@ export function rewindHandlers(store: Store, onAppended: AppendListener): Rewind
         ranges: effectiveRanges(markers, sequence),
         throughSequence: sequence,
         state,
-        initialState: (await store.readInitialState?.(source)) ?? null,
+        initialState: await store.readInitialState(source),
         agentId: view.session.agentId,
         metadata: view.session.metadata,
         forkedFrom: { sessionId: source.sessionId, userId: source.userId, sequence },

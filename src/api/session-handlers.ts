@@ -126,8 +126,7 @@ export function sessionHandlers(store: Store, onDeleted: DeleteListener = () => 
         query.after = decodeSessionToken(req.pageToken, fingerprint);
         query.offset = 0;
       }
-      // A store that cannot fork holds no forks (and may not know the filter).
-      const views = query.forkedFromSessionId !== undefined && !store.forkSession ? [] : await store.listSessions({ ...query, limit: query.limit + 1 });
+      const views = await store.listSessions({ ...query, limit: query.limit + 1 });
       const page = views.slice(0, query.limit);
       const last = page.at(-1);
       const more = views.length > query.limit && last !== undefined;

@@ -20,8 +20,18 @@ export interface RewindMarker {
   targetSequence: number;
 }
 
+/** The markers among events (only sequence and actions matter), in their order. */
+export function markersOf(events: Iterable<Pick<StoredEvent, "sequence" | "actions">>): RewindMarker[] {
+  const out: RewindMarker[] = [];
+  for (const event of events) {
+    const marker = markerOf(event);
+    if (marker) out.push(marker);
+  }
+  return out;
+}
+
 /** The marker an event is, or undefined for an ordinary event. */
-export function markerOf(event: StoredEvent): RewindMarker | undefined {
+export function markerOf(event: Pick<StoredEvent, "sequence" | "actions">): RewindMarker | undefined {
   const rewind = event.actions?.rewind;
   if (!rewind) return undefined;
   // Imported data could hold any target; one at or after the marker would loop.

@@ -5,6 +5,7 @@ import { statePurge } from "../core/delete-scope.js";
 import { inRecentEventsRange, recentEventsRange } from "../core/recent-events.js";
 import { eventsToRestore } from "../core/restore.js";
 import { appListed, compareKeys, compareSessionKeys, deleteScopeMatches, eventMatches, keyOf, sessionCursor, sessionMatches } from "../core/match.js";
+import { markersOf, type RewindMarker } from "../core/effective-history.js";
 import { applyDelta } from "../core/state.js";
 import type {
   AppListQuery,
@@ -183,6 +184,10 @@ export class MemoryStore implements Store {
   async restoreSharedState(appName: string, userId: string, state: { appState?: JsonObject; userState?: JsonObject }) {
     if (state.appState) this.appStates.set(appName, state.appState);
     if (state.userState) this.userStates.set(userStateId(appName, userId), state.userState);
+  }
+
+  async readRewindMarkers(key: SessionKey, through: number): Promise<RewindMarker[]> {
+    return markersOf(this.entry(key).events.slice(0, through));
   }
 
   async readInitialState(key: SessionKey): Promise<JsonObject | null> {

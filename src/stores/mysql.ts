@@ -35,6 +35,7 @@ export class MysqlStore extends SqlStore {
       timeOf: (column) => `TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', ${column})`,
       forUpdate: " FOR UPDATE",
       greatest: "GREATEST",
+      jsonField: (column, key) => `JSON_EXTRACT(${column}, '$.${key}')`,
       // Expanded ORs rather than row comparisons: both servers use the (app_name, updated_at, user_id, id) index for them.
       rowValues: false,
       upsert: (_table, _keys, columns, larger) =>

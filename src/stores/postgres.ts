@@ -65,6 +65,7 @@ export class PostgresStore extends SqlStore {
       timeOf: (column) => `(extract(epoch from ${column}) * 1000000)::int8`,
       forUpdate: " FOR UPDATE",
       greatest: "greatest",
+      jsonField: (column, key) => `(${column} -> '${key}')`,
       rowValues: true,
       upsert: (table, keys, columns, larger) => onConflictUpdate("greatest", table, keys, columns, larger),
       insertIgnore: () => " ON CONFLICT DO NOTHING",

@@ -149,6 +149,7 @@ function sqliteDialect(t: TableNames, path: string): SqlDialect {
     // BEGIN IMMEDIATE holds the file's write lock for the whole transaction.
     forUpdate: "",
     greatest: "MAX",
+    jsonField: (column, key) => `json_extract(${column}, '$.${key}')`,
     rowValues: true,
     upsert: (table, keys, columns, larger) => onConflictUpdate("MAX", table, keys, columns, larger),
     insertIgnore: () => " ON CONFLICT DO NOTHING",
@@ -175,5 +176,18 @@ function sqliteDialect(t: TableNames, path: string): SqlDialect {
 function sqliteMigrations(t: TableNames) {
   const types = { pk: "INTEGER PRIMARY KEY AUTOINCREMENT", int: "INTEGER", key: "TEXT", text: "TEXT", time: "INTEGER", json: "TEXT", flag: "INTEGER", no: "0" };
   const tables = initialTables(t, t, (name) => `"${name}"`, { ...types, eventsOptions: " WITHOUT ROWID" });
-  return [{ version: 1, name: "initial schema", statements: ddl(tables) }];
+  return [
+    { version: 1, name: "initial schema", statements: ddl(tables) },
+    {
+      version: 2,
+      name: "initial state and fork lineage",
+      statements: ddl(`
+        ALTER TABLE ${t.sessions} ADD COLUMN initial_state TEXT;
+        ALTER TABLE ${t.sessions} ADD COLUMN forked_from_session_id TEXT;
+        ALTER TABLE ${t.sessions} ADD COLUMN forked_from_user_id TEXT;
+        ALTER TABLE ${t.sessions} ADD COLUMN forked_from_sequence INTEGER;
+        CREATE INDEX ${t.sessions}_forked_from ON ${t.sessions} (app_name, forked_from_session_id);
+      `),
+    },
+  ];
 }

@@ -1,3 +1,4 @@
+import type { RewindMarker } from "../core/effective-history.js";
 import type {
   AppListQuery,
   AppendBatch,
@@ -99,10 +100,9 @@ export interface Store {
 
   /**
    * The session-scoped state the session was created with, or null for a
-   * session created before stores recorded it. Optional while a store does
-   * not record it: every session then counts as created before.
+   * session without one: created before stores recorded it, or restored.
    */
-  readInitialState?(key: SessionKey): Promise<JsonObject | null>;
+  readInitialState(key: SessionKey): Promise<JsonObject | null>;
 
   /**
    * Creates `plan.target` in one transaction, copying the source's events
@@ -111,7 +111,15 @@ export interface Store {
    * touched. not_found when the source is missing or holds fewer than
    * `plan.throughSequence` events, already_exists when the target is taken.
    */
-  forkSession?(plan: ForkPlan): Promise<SessionView>;
+  forkSession(plan: ForkPlan): Promise<SessionView>;
+
+  /**
+   * Optional: the session's rewind markers with sequences up to `through`,
+   * in order, found by the store without returning the other events.
+   * not_found when the session does not exist. Without it the server finds
+   * them by reading the events page by page.
+   */
+  readRewindMarkers?(key: SessionKey, through: number): Promise<RewindMarker[]>;
 
   /** Releases connections and files. The store is unusable afterwards. */
   close(): Promise<void>;

@@ -5,8 +5,8 @@ import { openStore } from "../../src/stores/open.js";
 import { startTestServer, type TestServer, uniqueName } from "../support/server.js";
 import { testStores } from "../support/stores.js";
 
-/** Stores that record initial states so far; the rewind below restores an initial value. */
-const STORES = ["memory", "redis"];
+/** Every store: the rewind below restores a value of the initial state. */
+const STORES = ["memory", "sqlite", "postgres", "mysql", "redis"];
 
 for (const storeName of STORES) {
   describe(`RemoteSessionService.rewind over the ${storeName} store (Python ADK's Runner.rewind_async)`, () => {

@@ -5,6 +5,7 @@ import type { Event } from "../../gen/sessiond/v1/session_pb.js";
 import { HistoryView } from "../../gen/sessiond/v1/session_service_pb.js";
 import { expectCode } from "../support/expect-code.js";
 import { Follower } from "../streaming/follower.js";
+import { uniqueName } from "../support/server.js";
 import { type Fixture, newSession, type SuiteContext, textEvent } from "./context.js";
 
 const EFFECTIVE = HistoryView.EFFECTIVE;
@@ -88,16 +89,29 @@ export function rewindTests(ctx: SuiteContext): void {
     it("restores keys of the initial state that later events changed", async () => {
       const f = await newSession(ctx, { state: { mood: "calm", n: 0, "app:x": 1 } });
       await ctx.client.appendEvents({ ...f.key, events: [stateEvent("a", { mood: "angry", n: 1 }), stateEvent("b", { n: null, extra: 1 })] });
-      const rewind = ctx.client.rewindSession({ ...f.key, target: { case: "targetSequence", value: 0n } });
-      if (!ctx.store.readInitialState) {
-        // A store that does not record initial states treats every session as created before it did.
-        await expectCode(rewind, Code.FailedPrecondition, 'initial value of "mood", "n" is unknown');
-        return;
-      }
-      const res = await rewind;
+      const res = await ctx.client.rewindSession({ ...f.key, target: { case: "targetSequence", value: 0n } });
       expect(res.session!.state).toEqual({ mood: "calm", n: 0, "app:x": 1 });
       expect(await histories(ctx, f)).toEqual({ raw: ["a", "b", "<rewind to 0>"], effective: [] });
       await expectReplayedState(ctx, f, { mood: "calm", n: 0 });
+    });
+
+    it("rewinds a session without a recorded initial state only where that state does not matter", async () => {
+      // An imported session (or one created before initial states were recorded) has none.
+      const key = { appName: uniqueName("app"), userId: "u", sessionId: uniqueName("s") };
+      const record = { appName: key.appName, userId: key.userId, id: key.sessionId, agentId: "", status: "active" as const };
+      await ctx.store.restoreSession({ ...record, state: { a: 2, b: 1, old: true }, metadata: {}, createTimeUs: 1, updateTimeUs: 1, lastSequence: 0 });
+      await ctx.client.appendEvents({ ...key, events: [stateEvent("1", { a: 1 }), stateEvent("2", { a: 2, b: 1 })] });
+      await expectCode(
+        ctx.client.rewindSession({ ...key, target: { case: "targetSequence", value: 1n } }),
+        Code.FailedPrecondition,
+        'initial value of "b" is unknown',
+      );
+      expect((await ctx.client.getSession(key)).session!.lastSequence).toBe(2n);
+      // Every key changed after sequence 2 was written at or before it: exact without the initial state.
+      await ctx.client.appendEvent({ ...key, event: stateEvent("3", { a: 3 }) });
+      const res = await ctx.client.rewindSession({ ...key, target: { case: "targetSequence", value: 2n } });
+      expect(res.event!.actions!.stateDelta).toEqual({ a: 2 });
+      expect(res.session!.state).toEqual({ a: 2, b: 1, old: true });
     });
 
     it("rewinds twice, and a rewind of a rewind brings the undone events back", async () => {

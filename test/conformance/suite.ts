@@ -17,9 +17,6 @@ import { sessionTests } from "./sessions.js";
 import { stateTests } from "./state.js";
 import { updateTimeTests } from "./update-time.js";
 
-/** The stores that have taken up rewind and fork so far. */
-const HISTORY_STORES = new Set<string>(["memory", "redis", "redis-cluster"]);
-
 /**
  * The contract every store meets, checked through a real server on a real
  * port. A store joins with one line in its own test file, naming its entry
@@ -49,10 +46,7 @@ export function conformance(name: keyof typeof testStores, protocol: TestProtoco
     errorTests(ctx);
     concurrencyTests(ctx);
     restoreTests(ctx);
-    // Rewinds and forks need stores that record initial states and copy event ranges.
-    if (HISTORY_STORES.has(name)) {
-      rewindTests(ctx);
-      forkTests(ctx);
-    }
+    rewindTests(ctx);
+    forkTests(ctx);
   });
 }

@@ -95,7 +95,10 @@ describe("mysql store", () => {
       await Promise.all(stores.map((s) => s.migrate()));
       await Promise.all(stores.map((s) => s.close()));
       const [rows] = (await admin.query("SELECT version, name FROM mig_schema_migrations")) as unknown as [JsonObject[]];
-      expect(rows).toEqual([{ version: 1, name: "initial schema" }]);
+      expect(rows).toEqual([
+        { version: 1, name: "initial schema" },
+        { version: 2, name: "initial state and fork lineage" },
+      ]);
       expect((await tables()).filter((t) => t.startsWith("mig_")).sort()).toEqual([
         "mig_app_states",
         "mig_schema_migrations",

@@ -130,7 +130,10 @@ describe("postgres schema", () => {
     const store = await open(url);
     const rows = () => admin`SELECT version, name, applied_at FROM ${admin(`${schema}.schema_migrations`)} ORDER BY version`;
     const first = await rows();
-    expect(first.map((r) => [r.version, r.name])).toEqual([[1, "initial schema"]]);
+    expect(first.map((r) => [r.version, r.name])).toEqual([
+      [1, "initial schema"],
+      [2, "initial state and fork lineage"],
+    ]);
     await store.migrate();
     await (await open(url)).migrate();
     expect(await rows()).toEqual(first);

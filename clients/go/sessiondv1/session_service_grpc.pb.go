@@ -42,6 +42,13 @@ type SessionServiceClient interface {
 	DeleteAppSessions(ctx context.Context, in *DeleteAppSessionsRequest, opts ...grpc.CallOption) (*DeleteAppSessionsResponse, error)
 	// Returns the app-scoped and user-scoped state shared by a user's sessions.
 	GetUserState(ctx context.Context, in *GetUserStateRequest, opts ...grpc.CallOption) (*GetUserStateResponse, error)
+	// Rewinds a session to just after a sequence, or to before an invocation:
+	// appends one marker event whose state delta restores the session-scoped
+	// state as of that point. Nothing is deleted; the raw log keeps every event.
+	RewindSession(ctx context.Context, in *RewindSessionRequest, opts ...grpc.CallOption) (*RewindSessionResponse, error)
+	// Creates a session holding another session's effective history up to a
+	// sequence, renumbered from 1, with the session state as of that point.
+	ForkSession(ctx context.Context, in *ForkSessionRequest, opts ...grpc.CallOption) (*ForkSessionResponse, error)
 	// Lists the apps that have sessions, by name, with how many each has. An
 	// API key limited to some apps sees only those.
 	ListApps(ctx context.Context, in *ListAppsRequest, opts ...grpc.CallOption) (*ListAppsResponse, error)
@@ -186,6 +193,24 @@ func (c *sessionServiceClient) GetUserState(ctx context.Context, in *GetUserStat
 	return out, nil
 }
 
+func (c *sessionServiceClient) RewindSession(ctx context.Context, in *RewindSessionRequest, opts ...grpc.CallOption) (*RewindSessionResponse, error) {
+	out := new(RewindSessionResponse)
+	err := c.cc.Invoke(ctx, "/sessiond.v1.SessionService/RewindSession", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sessionServiceClient) ForkSession(ctx context.Context, in *ForkSessionRequest, opts ...grpc.CallOption) (*ForkSessionResponse, error) {
+	out := new(ForkSessionResponse)
+	err := c.cc.Invoke(ctx, "/sessiond.v1.SessionService/ForkSession", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *sessionServiceClient) ListApps(ctx context.Context, in *ListAppsRequest, opts ...grpc.CallOption) (*ListAppsResponse, error) {
 	out := new(ListAppsResponse)
 	err := c.cc.Invoke(ctx, "/sessiond.v1.SessionService/ListApps", in, out, opts...)
@@ -224,6 +249,13 @@ type SessionServiceServer interface {
 	DeleteAppSessions(context.Context, *DeleteAppSessionsRequest) (*DeleteAppSessionsResponse, error)
 	// Returns the app-scoped and user-scoped state shared by a user's sessions.
 	GetUserState(context.Context, *GetUserStateRequest) (*GetUserStateResponse, error)
+	// Rewinds a session to just after a sequence, or to before an invocation:
+	// appends one marker event whose state delta restores the session-scoped
+	// state as of that point. Nothing is deleted; the raw log keeps every event.
+	RewindSession(context.Context, *RewindSessionRequest) (*RewindSessionResponse, error)
+	// Creates a session holding another session's effective history up to a
+	// sequence, renumbered from 1, with the session state as of that point.
+	ForkSession(context.Context, *ForkSessionRequest) (*ForkSessionResponse, error)
 	// Lists the apps that have sessions, by name, with how many each has. An
 	// API key limited to some apps sees only those.
 	ListApps(context.Context, *ListAppsRequest) (*ListAppsResponse, error)
@@ -269,6 +301,12 @@ func (UnimplementedSessionServiceServer) DeleteAppSessions(context.Context, *Del
 }
 func (UnimplementedSessionServiceServer) GetUserState(context.Context, *GetUserStateRequest) (*GetUserStateResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetUserState not implemented")
+}
+func (UnimplementedSessionServiceServer) RewindSession(context.Context, *RewindSessionRequest) (*RewindSessionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RewindSession not implemented")
+}
+func (UnimplementedSessionServiceServer) ForkSession(context.Context, *ForkSessionRequest) (*ForkSessionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ForkSession not implemented")
 }
 func (UnimplementedSessionServiceServer) ListApps(context.Context, *ListAppsRequest) (*ListAppsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListApps not implemented")
@@ -505,6 +543,42 @@ func _SessionService_GetUserState_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SessionService_RewindSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RewindSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).RewindSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/sessiond.v1.SessionService/RewindSession",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).RewindSession(ctx, req.(*RewindSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SessionService_ForkSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ForkSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).ForkSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/sessiond.v1.SessionService/ForkSession",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).ForkSession(ctx, req.(*ForkSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _SessionService_ListApps_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListAppsRequest)
 	if err := dec(in); err != nil {
@@ -570,6 +644,14 @@ var _SessionService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetUserState",
 			Handler:    _SessionService_GetUserState_Handler,
+		},
+		{
+			MethodName: "RewindSession",
+			Handler:    _SessionService_RewindSession_Handler,
+		},
+		{
+			MethodName: "ForkSession",
+			Handler:    _SessionService_ForkSession_Handler,
 		},
 		{
 			MethodName: "ListApps",

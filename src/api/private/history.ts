@@ -27,6 +27,7 @@ export async function scanEvents(store: Store, key: SessionKey, range: SequenceR
 
 /** The rewind markers among the raw events 1..through, in order. */
 export async function readMarkers(store: Store, key: SessionKey, through: number): Promise<RewindMarker[]> {
+  if (store.readRewindMarkers) return store.readRewindMarkers(key, through);
   const markers: RewindMarker[] = [];
   await scanEvents(store, key, { first: 1, last: through }, (e) => {
     const marker = markerOf(e);
@@ -56,18 +57,21 @@ export async function stateAsOf(
   const touched = new Set<string>();
   if (target < last) await scanEvents(store, key, { first: target + 1, last }, (e) => collectTouchedKeys(touched, e));
   const written = new Map<string, JsonValue>();
-  const markers: RewindMarker[] = [];
-  if (touched.size > 0 || withMarkers) {
+  let markers: RewindMarker[] = [];
+  // A store that finds markers itself saves the scan when no key needs folding.
+  const scanMarkers = withMarkers && !store.readRewindMarkers;
+  if (withMarkers && !scanMarkers) markers = await readMarkers(store, key, target);
+  if (touched.size > 0 || scanMarkers) {
     await scanEvents(store, key, { first: 1, last: target }, (e) => {
       if (touched.size > 0) foldKeys(written, touched, e);
-      if (withMarkers) {
+      if (scanMarkers) {
         const marker = markerOf(e);
         if (marker) markers.push(marker);
       }
     });
   }
   const needsInitial = [...touched].some((k) => !written.has(k));
-  const initial = needsInitial ? ((await store.readInitialState?.(key)) ?? null) : null;
+  const initial = needsInitial ? await store.readInitialState(key) : null;
   const delta = restoringDelta(current, touched, written, initial);
   return { delta, state: applyDelta(current, delta), markers };
 }

@@ -113,5 +113,17 @@ function mysqlMigrations(t: TableNames): Migration[] {
         ) ${TABLE_OPTIONS}`,
       ],
     },
+    {
+      version: 2,
+      name: "initial state and fork lineage",
+      statements: [
+        `ALTER TABLE ${t.sessions}
+          ADD COLUMN initial_state JSON NULL,
+          ADD COLUMN forked_from_session_id VARBINARY(512) NULL,
+          ADD COLUMN forked_from_user_id VARBINARY(512) NULL,
+          ADD COLUMN forked_from_sequence BIGINT NULL,
+          ADD KEY app_forked_from (app_name, forked_from_session_id)`,
+      ],
+    },
   ];
 }

@@ -49,5 +49,19 @@ function postgresMigrations(schema: string, prefix: string): Migration[] {
   const tables = initialTables(t, bare, (name) => `"${name}"`, { ...types, time: "timestamptz", json: "jsonb", flag: "boolean", no: "false" });
   // Retention purges by update time across apps.
   const byUpdateTime = `CREATE INDEX "${bare.sessions}_updated_at" ON ${t.sessions} (updated_at)`;
-  return [{ version: 1, name: "initial schema", statements: [...ddl(tables), byUpdateTime] }];
+  return [
+    { version: 1, name: "initial schema", statements: [...ddl(tables), byUpdateTime] },
+    {
+      version: 2,
+      name: "initial state and fork lineage",
+      statements: ddl(`
+        ALTER TABLE ${t.sessions}
+          ADD COLUMN initial_state jsonb,
+          ADD COLUMN forked_from_session_id text COLLATE "C",
+          ADD COLUMN forked_from_user_id text COLLATE "C",
+          ADD COLUMN forked_from_sequence bigint;
+        CREATE INDEX "${bare.sessions}_forked_from" ON ${t.sessions} (app_name, forked_from_session_id);
+      `),
+    },
+  ];
 }

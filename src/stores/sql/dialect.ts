@@ -50,6 +50,8 @@ export interface SqlDialect {
   readonly forUpdate: string;
   /** The two-argument maximum: MAX on SQLite, GREATEST elsewhere. */
   readonly greatest: string;
+  /** SQL for a JSON object column's member `key` (a literal identifier), NULL when absent. */
+  jsonField(column: string, key: string): string;
   /** Whether row-value comparisons are used as such; otherwise they are expanded (see {@link keyset}). */
   readonly rowValues: boolean;
   /**

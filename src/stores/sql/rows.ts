@@ -133,6 +133,15 @@ export function sessionFromRow(row: Row): SessionRecord {
     createTimeUs: Number(row.created_at),
     updateTimeUs: Number(row.updated_at),
     lastSequence: Number(row.last_sequence),
+    ...(row.forked_from_session_id === null || row.forked_from_session_id === undefined
+      ? {}
+      : {
+          forkedFrom: {
+            sessionId: String(row.forked_from_session_id),
+            userId: String(row.forked_from_user_id),
+            sequence: Number(row.forked_from_sequence),
+          },
+        }),
   };
 }
 

@@ -1,6 +1,7 @@
 import { planAppend } from "../../core/append.js";
 import { statePurge } from "../../core/delete-scope.js";
 import { sessionExists, sessionNotFound } from "../../core/errors.js";
+import { markersOf, type RewindMarker } from "../../core/effective-history.js";
 import { recentEventsRange } from "../../core/recent-events.js";
 import { eventsToRestore } from "../../core/restore.js";
 import { newSessionRecord, patchSession } from "../../core/session-patch.js";
@@ -13,7 +14,9 @@ import type {
   AppendOutcome,
   AssignedEvent,
   DeleteScope,
+  EventActions,
   EventPageQuery,
+  ForkPlan,
   JsonObject,
   NewSession,
   RecentEventsQuery,
@@ -66,7 +69,7 @@ export class SqlStore implements Store {
     const key = { appName: input.appName, userId: input.userId, sessionId: input.id };
     const session = newSessionRecord(input);
     return this.db.transaction("write", async (tx) => {
-      await tx.run(this.s.insertSession, this.sessionArgs(session)).catch((error: unknown) => {
+      await tx.run(this.s.insertSession, this.sessionArgs(session, session.state)).catch((error: unknown) => {
         throw this.d.isDuplicate(error) ? sessionExists(key) : error;
       });
       await this.applyShared(tx, input.appName, input.userId, input.delta, input.nowUs);
@@ -115,6 +118,7 @@ export class SqlStore implements Store {
       ["s.status = ?", query.status],
       ["s.created_at >= ?", t(query.createTimeStartUs)],
       ["s.created_at < ?", t(query.createTimeEndUs)],
+      ["s.forked_from_session_id = ?", query.forkedFromSessionId],
     ]);
     const desc = query.order === "desc";
     let where = clauses;
@@ -218,7 +222,51 @@ export class SqlStore implements Store {
   }
 
   async restoreSession(session: SessionRecord): Promise<void> {
-    await this.db.transaction("write", (tx) => tx.run(this.s.restoreSession, this.sessionArgs(session)));
+    // A restored row has no initial state of its own; an existing row keeps its.
+    await this.db.transaction("write", (tx) => tx.run(this.s.restoreSession, this.sessionArgs(session, null)));
+  }
+
+  async readRewindMarkers(key: SessionKey, through: number): Promise<RewindMarker[]> {
+    const { rows } = await this.db.run(this.s.rewindMarkers, [...keyArgs(key), through]);
+    if (rows.length === 0 && (await this.db.run(this.s.sessionExists, keyArgs(key))).rows.length === 0) throw sessionNotFound(key);
+    return markersOf(rows.map((r) => ({ sequence: Number(r.sequence), actions: parseJson<EventActions>(r.actions) })));
+  }
+
+  async readInitialState(key: SessionKey): Promise<JsonObject | null> {
+    const [row] = (await this.db.run(this.s.initialState, keyArgs(key))).rows;
+    if (!row) throw sessionNotFound(key);
+    return parseJson(row.initial_state);
+  }
+
+  async forkSession(plan: ForkPlan): Promise<SessionView> {
+    const session: SessionRecord = {
+      appName: plan.target.appName,
+      userId: plan.target.userId,
+      id: plan.target.sessionId,
+      agentId: plan.agentId,
+      status: "active",
+      state: plan.state,
+      metadata: plan.metadata,
+      createTimeUs: plan.nowUs,
+      updateTimeUs: plan.nowUs,
+      lastSequence: plan.ranges.reduce((n, r) => n + r.last - r.first + 1, 0),
+      forkedFrom: plan.forkedFrom,
+    };
+    return this.db.transaction("write", async (tx) => {
+      // Locked, so the source is neither deleted nor appended to while its rows are copied.
+      const [source] = (await tx.run(this.s.session(true), keyArgs(plan.source))).rows;
+      if (!source || Number(source.last_sequence) < plan.throughSequence) throw sessionNotFound(plan.source);
+      await tx.run(this.s.insertSession, this.sessionArgs(session, plan.initialState)).catch((error: unknown) => {
+        throw this.d.isDuplicate(error) ? sessionExists(plan.target) : error;
+      });
+      const [target] = (await tx.run(this.s.session(false), keyArgs(plan.target))).rows;
+      let next = 1;
+      for (const range of plan.ranges) {
+        await tx.run(this.s.copyEvents, [next - range.first, target!.pk, source.pk, range.first, range.last]);
+        next += range.last - range.first + 1;
+      }
+      return { session, ...(await this.sharedState(tx, plan.target.appName, plan.target.userId)) };
+    });
   }
 
   async restoreEvents(key: SessionKey, events: StoredEvent[]): Promise<void> {
@@ -247,9 +295,13 @@ export class SqlStore implements Store {
     await this.db.close();
   }
 
-  private sessionArgs(s: SessionRecord): unknown[] {
-    const { appName, userId, id, agentId, status, state, metadata } = s;
-    return [appName, userId, id, agentId, status, json(state), json(metadata), this.d.time(s.createTimeUs), this.d.time(s.updateTimeUs), s.lastSequence];
+  private sessionArgs(s: SessionRecord, initialState: JsonObject | null): unknown[] {
+    const { appName, userId, id, agentId, status, state, metadata, forkedFrom } = s;
+    return [
+      ...[appName, userId, id, agentId, status, json(state), json(metadata), this.d.time(s.createTimeUs), this.d.time(s.updateTimeUs), s.lastSequence],
+      initialState === null ? null : json(initialState),
+      ...(forkedFrom ? [forkedFrom.sessionId, forkedFrom.userId, forkedFrom.sequence] : [null, null, null]),
+    ];
   }
 
   private async sharedState(tx: SqlTx, appName: string, userId: string) {

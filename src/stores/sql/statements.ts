@@ -18,15 +18,17 @@ export function sqlStatements(d: SqlDialect) {
   const time = (column: string, alias = "") => `${d.timeOf(alias + column)} AS ${column}`;
   const sessionColumns = (a = "") =>
     `${a}pk, ${a}app_name, ${a}user_id, ${a}id, ${a}agent_id, ${a}status, ${a}state, ${a}metadata, ` +
-    `${time("created_at", a)}, ${time("updated_at", a)}, ${a}last_sequence`;
+    `${time("created_at", a)}, ${time("updated_at", a)}, ${a}last_sequence, ` +
+    `${a}forked_from_session_id, ${a}forked_from_user_id, ${a}forked_from_sequence`;
   const withState =
     `${sessionColumns("s.")}, (SELECT state FROM ${appStates} a WHERE a.app_name = s.app_name) AS app_state, ` +
     `(SELECT state FROM ${userStates} u WHERE u.app_name = s.app_name AND u.user_id = s.user_id) AS user_state`;
   const eventColumns = EVENT_COLUMNS.map(q).join(", ");
   const eventSelect = EVENT_COLUMNS.map((c) => (c === "timestamp" ? `${d.timeOf(ts)} AS ${ts}` : q(c))).join(", ");
   const byKey = "app_name = ? AND user_id = ? AND id = ?";
-  const insertSession = `INSERT INTO ${sessions} (app_name, user_id, id, agent_id, status, state, metadata, created_at, updated_at, last_sequence)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  const insertSession = `INSERT INTO ${sessions} (app_name, user_id, id, agent_id, status, state, metadata, created_at, updated_at, last_sequence,
+    initial_state, forked_from_session_id, forked_from_user_id, forked_from_sequence)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
   const stateKeys = { app: "app_name", user: "app_name, user_id" };
   const stateWhere = { app: "app_name = ?", user: "app_name = ? AND user_id = ?" };
   const stateTable = { app: appStates, user: userStates };
@@ -36,7 +38,21 @@ export function sqlStatements(d: SqlDialect) {
     /** insertSession replacing a stored row's columns, last_sequence only growing. */
     restoreSession:
       insertSession +
-      d.upsert(sessions, ["app_name", "user_id", "id"], ["agent_id", "status", "state", "metadata", "created_at", "updated_at"], "last_sequence"),
+      d.upsert(
+        sessions,
+        ["app_name", "user_id", "id"],
+        ["agent_id", "status", "state", "metadata", "created_at", "updated_at", "forked_from_session_id", "forked_from_user_id", "forked_from_sequence"],
+        "last_sequence",
+      ),
+    /** The recorded initial state (NULL for sessions from before it was recorded). */
+    initialState: `SELECT initial_state FROM ${sessions} WHERE ${byKey}`,
+    /**
+     * Copies the source's events first..last to the target with their
+     * sequences shifted, inside the database (args: shift, target pk, source pk, first, last).
+     */
+    copyEvents: `INSERT INTO ${events} (session_pk, ${eventColumns})
+      SELECT t.pk, ${EVENT_COLUMNS.map((c) => (c === "sequence" ? "e.sequence + ?" : `e.${q(c)}`)).join(", ")}
+      FROM ${events} e, ${sessions} t WHERE t.pk = ? AND e.session_pk = ? AND e.sequence BETWEEN ? AND ?`,
     session: (lock: boolean) => `SELECT ${sessionColumns()} FROM ${sessions} WHERE ${byKey}${lock ? d.forUpdate : ""}`,
     sessionWithState: `SELECT ${withState} FROM ${sessions} s WHERE s.app_name = ? AND s.user_id = ? AND s.id = ?`,
     sessionExists: `SELECT pk FROM ${sessions} WHERE ${byKey}`,
@@ -68,6 +84,9 @@ export function sqlStatements(d: SqlDialect) {
     readEvents: (filters: string) => `SELECT ${eventSelect} FROM ${events}
       WHERE session_pk = (SELECT pk FROM ${sessions} WHERE ${byKey}) AND sequence > ?${filters} ORDER BY sequence LIMIT ? OFFSET ?`,
     eventTime: ts,
+    /** A session's rewind markers through a sequence, as (sequence, actions) (args: the key, through). */
+    rewindMarkers: `SELECT sequence, actions FROM ${events}
+      WHERE session_pk = (SELECT pk FROM ${sessions} WHERE ${byKey}) AND sequence <= ? AND ${d.jsonField("actions", "rewind")} IS NOT NULL ORDER BY sequence`,
     topSequence: `SELECT COALESCE(MAX(sequence), 0) AS top FROM ${events} WHERE session_pk = ?`,
 
     sharedState: `SELECT (SELECT state FROM ${appStates} WHERE app_name = ?) AS app_state,

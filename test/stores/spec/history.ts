@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ForkPlan, SessionKey } from "../../../src/core/types.js";
-import { appendEvents, create, freshKey, rejection, type StoreSpecContext } from "./context.js";
+import { readMarkers } from "../../../src/api/private/history.js";
+import { appendEvents, create, event, freshKey, pending, rejection, type StoreSpecContext } from "./context.js";
 
 /** Initial states and forks, the store operations behind RewindSession and ForkSession. */
 export function historySpecs(ctx: StoreSpecContext): void {
@@ -103,6 +104,22 @@ export function historySpecs(ctx: StoreSpecContext): void {
       await rejection(ctx.store.forkSession!(far), "not_found");
       await rejection(ctx.store.forkSession!(plan(freshKey(), { ...source, sessionId: `${source.sessionId}-x` })), "not_found");
       await rejection(ctx.store.getSession({ ...source, sessionId: `${source.sessionId}-far` }, {}), "not_found");
+    });
+
+    it("finds the rewind markers up to a sequence", async () => {
+      const key = freshKey();
+      await create(ctx.store, key);
+      const marker = (id: string, n: number, targetSequence: number) =>
+        pending(event(id, n, { actions: { rewind: { targetSequence, lastRewoundSequence: n - 1 }, stateDelta: { a: null } } }));
+      await ctx.store.appendEvents(key, { events: [pending(event("e1", 1)), pending(event("e2", 2)), marker("m3", 3, 1), pending(event("e4", 4))], nowUs: 1 });
+      await ctx.store.appendEvents(key, { events: [marker("m5", 5, 3), pending(event("e6", 6, { actions: { custom: { rewind: 1 } } }))], nowUs: 1 });
+      expect(await readMarkers(ctx.store, key, 6)).toEqual([
+        { sequence: 3, targetSequence: 1 },
+        { sequence: 5, targetSequence: 3 },
+      ]);
+      expect(await readMarkers(ctx.store, key, 4)).toEqual([{ sequence: 3, targetSequence: 1 }]);
+      expect(await readMarkers(ctx.store, key, 2)).toEqual([]);
+      await rejection(readMarkers(ctx.store, freshKey(), 5), "not_found");
     });
 
     it("keeps the lineage through restore, as import writes it", async () => {

@@ -9,8 +9,6 @@ import { openSpecs } from "./open.js";
 import { restoreSpecs } from "./restore.js";
 import { sessionSpecs } from "./sessions.js";
 
-const HISTORY_STORES = new Set<string>(["memory", "redis", "redis-cluster"]);
-
 /**
  * The Store contract checked on the store itself, without a server: what
  * the API suite in test/conformance cannot reach (restore and scan rules,
@@ -48,7 +46,6 @@ export function storeSpec(name: keyof typeof testStores): void {
     eventSpecs(ctx);
     restoreSpecs(ctx);
     openSpecs(ctx);
-    // Only stores that have taken up initial states and forks so far.
-    if (HISTORY_STORES.has(name)) historySpecs(ctx);
+    historySpecs(ctx);
   });
 }
