@@ -62,12 +62,12 @@ export const USAGE = `Usage: npm run bench -- [options]
   --batch-events N          events per AppendEvents call (100)
   --iterations N            measured calls per latency loop (300; quick 30)
   --adk-iterations N        measured ADK calls (100; quick 10)
-  --session-events N        events in the GetSession session (2000)
+  --session-events N        events in the GetSession session (2000; quick 1000)
   --replay-events N         events in the GetEvents session (1000000; quick 10000)
   --seed-streams N          concurrent AppendEvents streams while seeding (4)
   --tail-events N           live-tail appends (300; quick 30)
   --clients N               concurrent clients of the throughput workload (64)
-  --seconds N               duration of each throughput phase (10; quick 2)
+  --seconds N               duration of each throughput phase (10; quick 1)
   --max-seconds N           upper bound of each measured loop (60; quick 8)
   --timeout N               abandon the run after N seconds, cleaning up (3600; quick 180)
   --out DIR                 where results go (bench/results)
@@ -128,12 +128,12 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     batchEvents,
     iterations: int("iterations", 300, 30),
     adkIterations: int("adk-iterations", 100, 10),
-    sessionEvents: int("session-events", 2000, 2000, 2),
+    sessionEvents: int("session-events", 2000, 1000, 2),
     replayEvents: int("replay-events", 1_000_000, 10_000),
     seedStreams: int("seed-streams", 4, 4),
     tailEvents: int("tail-events", 300, 30),
     clients: int("clients", 64, 64),
-    seconds: int("seconds", 10, 2),
+    seconds: int("seconds", 10, 1),
     maxSeconds: int("max-seconds", 60, 8),
     timeoutSeconds: int("timeout", 3600, 180),
     outDir: values.out ?? "bench/results",

@@ -1,5 +1,22 @@
 import { sequenceConflict } from "./errors.js";
-import type { SessionPatch, SessionRecord } from "./types.js";
+import { applyDelta } from "./state.js";
+import type { NewSession, SessionPatch, SessionRecord } from "./types.js";
+
+/** The record a session starts as: active, no events, the session-scoped part of its initial state. */
+export function newSessionRecord(input: NewSession): SessionRecord {
+  return {
+    appName: input.appName,
+    userId: input.userId,
+    id: input.id,
+    agentId: input.agentId,
+    status: "active",
+    state: applyDelta({}, input.delta.session),
+    metadata: input.metadata,
+    createTimeUs: input.nowUs,
+    updateTimeUs: input.nowUs,
+    lastSequence: 0,
+  };
+}
 
 /**
  * The session after an update, for stores that read the row, change it and

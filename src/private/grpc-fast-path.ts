@@ -138,11 +138,7 @@ async function serveUnary(
   const responseHeaders: Record<string, string | number | readonly string[]> = {};
   const head: CallHead = { headers, url: path, method: "POST" };
   const contextValues = options.contextValues?.(head, { setHeader: (name, value) => (responseHeaders[name.toLowerCase()] = value) }) ?? createContextValues();
-  const requestHeader = webHeaders(headers);
-  const givenTimeout = requestHeader.get("grpc-timeout");
-  const clamped = clampGrpcTimeout(givenTimeout);
-  if (clamped !== givenTimeout) requestHeader.set("grpc-timeout", clamped!);
-  const timeout = parseTimeout(clamped, opt.maxTimeoutMs);
+  const timeout = parseTimeout(clampGrpcTimeout(single(headers["grpc-timeout"])), opt.maxTimeoutMs);
   const context = createHandlerContext({
     ...method.spec,
     service: method.spec.method.parent,
@@ -150,12 +146,14 @@ async function serveUnary(
     protocolName: "grpc",
     timeoutMs: timeout.timeoutMs,
     shutdownSignal: opt.shutdownSignal,
-    requestHeader,
+    // The context copies these into its own Headers; one conversion is enough.
+    requestHeader: headerPairs(headers),
     url: `${stream.session?.encrypted ? "https" : "http"}://${headers[":authority"] ?? ""}${path}`,
     responseHeader: { "content-type": "application/grpc+proto" },
     responseTrailer: { "grpc-status": "0" },
     contextValues,
   });
+  const requestHeader = context.requestHeader;
   const compression = compressionNegotiate(opt.acceptCompression, requestHeader.get("grpc-encoding"), requestHeader.get("grpc-accept-encoding"), "grpc-accept-encoding");
   if (compression.response) context.responseHeader.set("grpc-encoding", compression.response.name);
   // A client that resets the stream or drops the connection before the answer is out cancels the call.
@@ -287,17 +285,25 @@ function envelope(flags: number, data: Uint8Array): Buffer {
   return frame;
 }
 
-/** Request headers as Connect's handlers see them (pseudo-headers left out). */
-function webHeaders(headers: http2.IncomingHttpHeaders): Headers {
-  const result = new Headers();
+/**
+ * Request headers as Connect's handlers see them (pseudo-headers left out),
+ * with a `grpc-timeout` longer than a timer holds clamped as on the router.
+ */
+function headerPairs(headers: http2.IncomingHttpHeaders): [string, string][] {
+  const pairs: [string, string][] = [];
   for (const key in headers) {
     if (key.charCodeAt(0) === 58 /* ":" */) continue;
     const value = headers[key];
     if (value === undefined) continue;
-    if (typeof value === "string") result.append(key, value);
-    else for (const v of value) result.append(key, v);
+    if (typeof value === "string") pairs.push([key, key === "grpc-timeout" ? clampGrpcTimeout(value)! : value]);
+    else for (const v of value) pairs.push([key, v]);
   }
-  return result;
+  return pairs;
+}
+
+/** A header's value when it was sent once. */
+function single(value: string | string[] | undefined): string | null {
+  return typeof value === "string" ? value : (value?.join(", ") ?? null);
 }
 
 function nodeHeaders(headers: Headers): Record<string, string> {

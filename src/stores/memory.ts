@@ -1,5 +1,5 @@
 import { planAppend } from "../core/append.js";
-import { patchSession } from "../core/session-patch.js";
+import { newSessionRecord, patchSession } from "../core/session-patch.js";
 import { sessionExists, sessionNotFound } from "../core/errors.js";
 import { statePurge } from "../core/delete-scope.js";
 import { inRecentEventsRange, recentEventsRange } from "../core/recent-events.js";
@@ -54,18 +54,7 @@ export class MemoryStore implements Store {
     const key = { appName: input.appName, userId: input.userId, sessionId: input.id };
     const id = entryId(key);
     if (this.sessions.has(id)) throw sessionExists(key);
-    const record: SessionRecord = {
-      appName: input.appName,
-      userId: input.userId,
-      id: input.id,
-      agentId: input.agentId,
-      status: "active",
-      state: applyDelta({}, input.delta.session),
-      metadata: input.metadata,
-      createTimeUs: input.nowUs,
-      updateTimeUs: input.nowUs,
-      lastSequence: 0,
-    };
+    const record = newSessionRecord(input);
     this.applyShared(input.appName, input.userId, input.delta);
     this.sessions.set(id, { record, events: [], byId: new Map(), initialState: record.state });
     return this.view(record);

@@ -4,7 +4,7 @@ import { statePurge } from "../core/delete-scope.js";
 import { eventMatches } from "../core/match.js";
 import { inRecentEventsRange, recentEventsRange } from "../core/recent-events.js";
 import { restoreGap } from "../core/restore.js";
-import { applyDelta } from "../core/state.js";
+import { newSessionRecord } from "../core/session-patch.js";
 import type {
   AppListQuery,
   AppSummary,
@@ -27,9 +27,10 @@ import { withinCallDeadline } from "./call-deadline.js";
 import { appDeltaJson, eventJson, pairsToObject, recordFrom, stateFrom, statePairs } from "./private/redis-codec.js";
 import { connectRedis, parseRedisUrl, type RedisTarget } from "./private/redis-connect.js";
 import { appSessionKeys, EVENT_CHUNK, listAppsFromIndex, listFromIndex, readEventRange, readState, scanAll, scanIndex } from "./private/redis-index.js";
-import { appMember, appliedField, RedisKeys, scanMember, sessionKeyList } from "./private/redis-keys.js";
+import { AppSlot } from "./private/redis-app-slot.js";
+import { RedisKeys, scanMember, sessionKeyList } from "./private/redis-keys.js";
 import { forkInto } from "./private/redis-fork.js";
-import { scripts } from "./private/redis-scripts.js";
+import { type RedisScript, type SessionScriptKeys, scripts } from "./private/redis-scripts.js";
 import { RedisSubscriber } from "./private/redis-subscriber.js";
 import type { Store } from "./store.js";
 
@@ -62,6 +63,8 @@ const LAYOUT_VERSION = 1;
 export class RedisStore implements Store {
   readonly kind = "redis";
   private readonly subscriber: RedisSubscriber;
+  /** The second step of every write (see redis-app-slot.ts). */
+  private readonly appSlot: AppSlot;
 
   private constructor(
     private readonly client: Redis | Cluster,
@@ -70,6 +73,7 @@ export class RedisStore implements Store {
     readonly keys: RedisKeys,
   ) {
     this.subscriber = new RedisSubscriber(() => connectRedis(target, true));
+    this.appSlot = new AppSlot(client, keys, String(target.ttlSeconds));
   }
 
   /** Connects to the server or cluster a `redis://`, `rediss://` or `redis+cluster://` URL names. */
@@ -101,6 +105,7 @@ export class RedisStore implements Store {
 
   async createSession(input: NewSession): Promise<SessionView> {
     const key = { appName: input.appName, userId: input.userId, sessionId: input.id };
+    const record = newSessionRecord(input);
     const now = String(input.nowUs);
     const app = input.delta.app && Object.keys(input.delta.app).length > 0 ? appDeltaJson(input.delta.app) : "";
     const header = {
@@ -109,15 +114,14 @@ export class RedisStore implements Store {
       meta: JSON.stringify(input.metadata),
       now,
       ttl: this.ttl,
-      init: JSON.stringify(applyDelta({}, input.delta.session)),
+      init: JSON.stringify(record.state),
       s: statePairs(input.delta.session),
       u: statePairs(input.delta.user),
       a: app,
     };
-    const result = (await this.sessionScript(scripts.create, key, [JSON.stringify(header)])) as 0 | [1, string[], string[]];
+    const result = await this.sessionScript(scripts.create, key, [header]);
     if (result === 0) throw sessionExists(key);
-    await Promise.all([this.finishWrite(key, now, now, result[2]), this.indexForScan(key)]);
-    const record = recordFrom(key, { agent: input.agentId, status: "active", meta: header.meta, ct: now, ut: now, last: "0" }, applyDelta({}, input.delta.session))!;
+    await Promise.all([this.appSlot.finishWrite(key, now, now, result[2]), this.indexForScan(key)]);
     return { session: record, userState: stateFrom(result[1]), appState: await readState(this.client, this.keys.app(key.appName).appState) };
   }
 
@@ -152,11 +156,11 @@ export class RedisStore implements Store {
       meta: patch.metadata === undefined ? undefined : JSON.stringify(patch.metadata),
       agent: patch.agentId,
     };
-    const result = (await this.sessionScript(scripts.update, key, [JSON.stringify(header)])) as [string, ...unknown[]];
+    const result = await this.sessionScript(scripts.update, key, [header]);
     this.checkOutcome(key, result, patch.expectedLastSequence);
-    const [, hash, state, userState] = result as [string, string[], string[], string[]];
+    const [, hash, state, userState] = result as ["ok", string[], string[], string[]];
     const record = recordFrom(key, pairsToObject(hash), stateFrom(state))!;
-    await this.finishWrite(key, String(record.createTimeUs), header.now, []);
+    await this.appSlot.finishWrite(key, String(record.createTimeUs), header.now, []);
     return { session: record, userState: stateFrom(userState), appState: await readState(this.client, this.keys.app(key.appName).appState) };
   }
 
@@ -194,12 +198,12 @@ export class RedisStore implements Store {
       })),
     };
     const bodies = batch.events.map((p) => eventJson(p.event));
-    const result = (await this.sessionScript(scripts.append, key, [JSON.stringify(header), ...bodies])) as [string, ...unknown[]];
+    const result = await this.sessionScript(scripts.append, key, [header, ...bodies]);
     this.checkOutcome(key, result, batch.expectedLastSequence);
-    const [, last, ct, assigned, pending, fresh, ut, previousUt] = result as [string, number, string, string[], string[], number, string, string];
+    const [, last, ct, assigned, pending, fresh, ut, previousUt] = result as ["ok", number, string, string[], string[], number, string, string];
     // The app index only moves forward (GT) against racing writers, unless this append moved ut back.
     const back = fresh > 0 && Number(ut) < Number(previousUt);
-    if (fresh > 0 || pending.length > 0) await this.finishWrite(key, ct, fresh > 0 ? ut : "", pending, back);
+    if (fresh > 0 || pending.length > 0) await this.appSlot.finishWrite(key, ct, fresh > 0 ? ut : "", pending, back);
     return {
       lastSequence: Number(last),
       events: assigned.map((value, i) => {
@@ -276,15 +280,15 @@ export class RedisStore implements Store {
       ff: s.forkedFrom ? JSON.stringify(s.forkedFrom) : "",
       ttl: this.ttl,
     };
-    await this.sessionScript(scripts.restoreSession, key, [JSON.stringify(header), ...statePairs(s.state)]);
-    await Promise.all([this.finishWrite(key, header.ct, header.ut, [], true), this.indexForScan(key)]);
+    await this.sessionScript(scripts.restoreSession, key, [header, ...statePairs(s.state)]);
+    await Promise.all([this.appSlot.finishWrite(key, header.ct, header.ut, [], true), this.indexForScan(key)]);
   }
 
   async restoreEvents(key: SessionKey, events: StoredEvent[]): Promise<void> {
-    const header = JSON.stringify({ ttl: this.ttl });
+    const header = { ttl: this.ttl };
     for (let i = 0; i === 0 || i < events.length; i += 500) {
       const args = events.slice(i, i + 500).flatMap((e) => [String(e.sequence), e.id, String(e.timestampUs), eventJson(e)]);
-      const result = (await this.sessionScript(scripts.restoreEvents, key, [header, ...args])) as 0 | 1 | [-1, number, number];
+      const result = await this.sessionScript(scripts.restoreEvents, key, [header, ...args]);
       if (result === 0) throw sessionNotFound(key);
       if (Array.isArray(result)) throw restoreGap(result[1], result[2]);
     }
@@ -300,7 +304,7 @@ export class RedisStore implements Store {
     const created = await withinCallDeadline(() => forkInto(this.client, this.keys, plan, this.ttl));
     if (!created) throw sessionExists(plan.target);
     const now = String(plan.nowUs);
-    await Promise.all([this.finishWrite(plan.target, now, now, []), this.indexForScan(plan.target)]);
+    await Promise.all([this.appSlot.finishWrite(plan.target, now, now, []), this.indexForScan(plan.target)]);
     const { view } = await this.getSession(plan.target, { numRecentEvents: 0 });
     return view;
   }
@@ -345,36 +349,13 @@ export class RedisStore implements Store {
    * the script is on its way (commands are never queued for later: see
    * connectRedis).
    */
-  private sessionScript(script: (typeof scripts)[keyof typeof scripts], key: SessionKey, args: string[]) {
+  private sessionScript<A extends readonly (string | object)[], R>(script: RedisScript<SessionScriptKeys, A, R>, key: SessionKey, args: A): Promise<R> {
     return withinCallDeadline(() => script.run(this.client, sessionKeyList(this.keys.session(key)), args));
   }
 
-  private checkOutcome(key: SessionKey, result: [string, ...unknown[]], expected: number | undefined): void {
+  private checkOutcome(key: SessionKey, result: readonly [string, ...unknown[]], expected: number | undefined): void {
     if (result[0] === "missing") throw sessionNotFound(key);
     if (result[0] === "conflict") throw sequenceConflict(expected!, Number(result[1]));
-  }
-
-  /**
-   * The second step of a write, in the app's slot: moves the app index entry
-   * to `ut` (unless ""), applies pending app deltas exactly once, then clears
-   * them from the session. A retry of the write repeats it safely.
-   */
-  private async finishWrite(key: SessionKey, ct: string, ut: string, pending: string[], set = false): Promise<void> {
-    const entries: [number, string][] = [];
-    for (let i = 0; i + 1 < pending.length; i += 2) entries.push([Number(pending[i]), pending[i + 1]!]);
-    entries.sort((a, b) => a[0] - b[0]);
-    const a = this.keys.app(key.appName);
-    const header = {
-      ttl: this.ttl,
-      member: appMember(key.userId, key.sessionId),
-      ut,
-      set,
-      user: key.userId,
-      marker: appliedField(key, ct),
-      deltas: entries.flatMap(([seq, json]) => [String(seq), json]),
-    };
-    await scripts.app.run(this.client, [a.appState, a.sessions, a.users, a.applied], [JSON.stringify(header)]);
-    if (entries.length > 0) await this.client.hdel(this.keys.session(key).pending, ...entries.map(([seq]) => String(seq)));
   }
 
   /** Adds a session to the scan index, which never expires: scans and purges drop entries of expired sessions. */
@@ -384,12 +365,10 @@ export class RedisStore implements Store {
 
   /** Deletes one session if it matches; then drops it from the app-wide indexes. */
   private async deleteOne(key: SessionKey, conditions: { before?: string; status?: string }): Promise<boolean> {
-    const header = JSON.stringify({ sid: key.sessionId, ...conditions });
-    const [deleted, ct] = (await this.sessionScript(scripts.delete, key, [header])) as [number, string?];
-    if (deleted !== 1) return false;
-    const a = this.keys.app(key.appName);
+    const result = await this.sessionScript(scripts.delete, key, [{ sid: key.sessionId, ...conditions }]);
+    if (result[0] !== 1) return false;
     await Promise.all([
-      scripts.forget.run(this.client, [a.sessions, a.applied], [appMember(key.userId, key.sessionId), appliedField(key, ct!)]),
+      this.appSlot.forget(key, result[1]),
       this.client.zrem(this.keys.scanIndex, scanMember(key)),
       // Followers in other processes re-read and find the session gone.
       this.client.spublish(this.keys.session(key).channel, "deleted"),

@@ -5,6 +5,7 @@ import { SessiondError } from "../core/errors.js";
 import { onConflictUpdate, type SqlDialect } from "./sql/dialect.js";
 import { callBudgetMs, deadlineExceeded, type Row, type SqlDriver, type SqlResult, type SqlTx, type TxMode } from "./sql/driver.js";
 import { type TableNames, tableNames } from "./sql/rows.js";
+import { initialTables } from "./sql/tables.js";
 import { ddl, openSchema, type SqlOpenOptions } from "./sql/schema.js";
 import { SqlStore } from "./sql/sql-store.js";
 import { StoreUrlOptions } from "./url-options.js";
@@ -153,6 +154,9 @@ function sqliteDialect(t: TableNames, path: string): SqlDialect {
     upsert: (table, keys, columns, larger) => onConflictUpdate("MAX", table, keys, columns, larger),
     insertIgnore: () => " ON CONFLICT DO NOTHING",
     isDuplicate: (error) => [SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY].includes((error as { errcode?: number }).errcode ?? 0),
+    // Multi-row INSERTs of up to 50 events: fewer statements than one per event, and few
+    // statement shapes to keep prepared (50 rows stay below SQLite's oldest variable limit, 999).
+    eventChunks: (rows) => Array.from({ length: Math.ceil(rows.length / 50) }, (_, i) => rows.slice(i * 50, i * 50 + 50)),
     // One probe of the (session_pk, id) index per id: a single IN (…) query
     // lets SQLite walk the whole session through the primary key instead.
     lookupEachId: true,
@@ -168,75 +172,12 @@ function sqliteDialect(t: TableNames, path: string): SqlDialect {
   };
 }
 
-/**
- * SQLite schema. Times are integer microseconds since the epoch; JSON is
- * TEXT. Sessions get an integer key so events reference 8 bytes instead of
- * the (app, user, id) triple; (session_pk, sequence) is the events' primary
- * key, which makes sequences unique per session and keeps a session's events
- * contiguous on disk.
- */
+/** SQLite schema: times are integer microseconds since the epoch, JSON is TEXT. */
 function sqliteMigrations(t: TableNames) {
+  const types = { pk: "INTEGER PRIMARY KEY AUTOINCREMENT", int: "INTEGER", key: "TEXT", text: "TEXT", time: "INTEGER", json: "TEXT", flag: "INTEGER", no: "0" };
+  const tables = initialTables(t, t, (name) => `"${name}"`, { ...types, eventsOptions: " WITHOUT ROWID" });
   return [
-    {
-      version: 1,
-      name: "initial schema",
-      statements: ddl(`
-        CREATE TABLE ${t.sessions} (
-          pk INTEGER PRIMARY KEY AUTOINCREMENT,
-          app_name TEXT NOT NULL,
-          user_id TEXT NOT NULL,
-          id TEXT NOT NULL,
-          agent_id TEXT NOT NULL DEFAULT '',
-          status TEXT NOT NULL DEFAULT 'active',
-          state TEXT NOT NULL DEFAULT '{}',
-          metadata TEXT NOT NULL DEFAULT '{}',
-          created_at INTEGER NOT NULL,
-          updated_at INTEGER NOT NULL,
-          last_sequence INTEGER NOT NULL DEFAULT 0,
-          UNIQUE (app_name, user_id, id)
-        );
-        CREATE INDEX ${t.sessions}_app_updated ON ${t.sessions} (app_name, updated_at, user_id, id);
-        CREATE INDEX ${t.sessions}_user_id ON ${t.sessions} (app_name, user_id, updated_at);
-        CREATE INDEX ${t.sessions}_agent_id ON ${t.sessions} (app_name, agent_id);
-        CREATE INDEX ${t.sessions}_status ON ${t.sessions} (app_name, status);
-        CREATE INDEX ${t.sessions}_created_at ON ${t.sessions} (app_name, created_at);
-        CREATE TABLE ${t.events} (
-          session_pk INTEGER NOT NULL REFERENCES ${t.sessions} (pk) ON DELETE CASCADE,
-          sequence INTEGER NOT NULL,
-          id TEXT NOT NULL,
-          invocation_id TEXT NOT NULL DEFAULT '',
-          agent_id TEXT NOT NULL DEFAULT '',
-          author TEXT NOT NULL DEFAULT '',
-          branch TEXT NOT NULL DEFAULT '',
-          timestamp INTEGER NOT NULL,
-          content TEXT,
-          actions TEXT,
-          metadata TEXT,
-          turn_complete INTEGER NOT NULL DEFAULT 0,
-          error_code TEXT NOT NULL DEFAULT '',
-          error_message TEXT NOT NULL DEFAULT '',
-          long_running_tool_ids TEXT,
-          interrupted INTEGER NOT NULL DEFAULT 0,
-          PRIMARY KEY (session_pk, sequence),
-          UNIQUE (session_pk, id)
-        ) WITHOUT ROWID;
-        CREATE INDEX ${t.events}_timestamp ON ${t.events} (session_pk, timestamp);
-        CREATE INDEX ${t.events}_invocation_id ON ${t.events} (session_pk, invocation_id);
-        CREATE INDEX ${t.events}_agent_id ON ${t.events} (session_pk, agent_id);
-        CREATE TABLE ${t.appStates} (
-          app_name TEXT PRIMARY KEY,
-          state TEXT NOT NULL,
-          updated_at INTEGER NOT NULL
-        );
-        CREATE TABLE ${t.userStates} (
-          app_name TEXT NOT NULL,
-          user_id TEXT NOT NULL,
-          state TEXT NOT NULL,
-          updated_at INTEGER NOT NULL,
-          PRIMARY KEY (app_name, user_id)
-        );
-      `),
-    },
+    { version: 1, name: "initial schema", statements: ddl(tables) },
     {
       version: 2,
       name: "initial state and fork lineage",

@@ -3,7 +3,7 @@ import { statePurge } from "../../src/core/delete-scope.js";
 import { SessiondError } from "../../src/core/errors.js";
 import { inRecentEventsRange, recentEventsRange } from "../../src/core/recent-events.js";
 import { eventsToRestore } from "../../src/core/restore.js";
-import { patchSession } from "../../src/core/session-patch.js";
+import { newSessionRecord, patchSession } from "../../src/core/session-patch.js";
 import type { SessionRecord, StoredEvent } from "../../src/core/types.js";
 import { eventData } from "../support/events.js";
 
@@ -83,5 +83,31 @@ describe("patchSession", () => {
   it("checks expected_last_sequence first", () => {
     expect(patchSession(record, { nowUs: 9, expectedLastSequence: 4 }).updateTimeUs).toBe(9);
     expect(() => patchSession(record, { nowUs: 9, expectedLastSequence: 3, status: "failed" })).toThrow(/session is at sequence 4, not 3/);
+  });
+});
+
+describe("newSessionRecord", () => {
+  it("starts active at sequence 0 with the session-scoped part of the state, created and updated now", () => {
+    const record = newSessionRecord({
+      appName: "a",
+      userId: "u",
+      id: "s",
+      agentId: "agent",
+      metadata: { m: 1 },
+      delta: { session: { x: 1, gone: null }, app: { y: 2 }, user: null },
+      nowUs: 7,
+    });
+    expect(record).toEqual({
+      appName: "a",
+      userId: "u",
+      id: "s",
+      agentId: "agent",
+      status: "active",
+      state: { x: 1 },
+      metadata: { m: 1 },
+      createTimeUs: 7,
+      updateTimeUs: 7,
+      lastSequence: 0,
+    });
   });
 });

@@ -50,8 +50,9 @@ describe.each([
         // Writers are under way before the database goes: some calls succeed first.
         const before = acknowledged.length;
         await expect.poll(() => acknowledged.length, { timeout: 60_000, interval: 10 }).toBeGreaterThanOrEqual(before + 10);
-        await instance.stop();
+        // Timed from the stop signal: the database may close its connections before its process has exited.
         const stoppedAt = Date.now();
+        await instance.stop();
         downMs.push((await watcher.waitFor(false, stoppedAt)) - stoppedAt);
         await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
         await instance.start();

@@ -245,7 +245,7 @@ describe("Redis store (single node)", () => {
       ev: [{ id: "e1", ts: String(NOW), s: [], u: ["seen", "true"], a: ["count", "1"] }],
     };
     const redis = (store as unknown as { client: Redis }).client;
-    await scripts.append.run(redis, sessionKeyList(store.keys.session(key)), [JSON.stringify(header), JSON.stringify(event("e1", delta))]);
+    await scripts.append.run(redis, sessionKeyList(store.keys.session(key)), [header, JSON.stringify(event("e1", delta))]);
     expect(await store.getSharedState(key.appName, "u")).toEqual({ appState: {}, userState: { seen: true } });
     // The retry is a pure retry (e1 is stored) but finishes the second step.
     const retry = await store.appendEvents(key, { events: [{ event: event("e1", delta), delta: scoped }], nowUs: NOW + 1 });

@@ -2,6 +2,7 @@ import { SessiondError } from "../../core/errors.js";
 import { ddl } from "../sql/schema.js";
 import type { Migration, SqlSchema, SqlTables } from "../sql/dialect.js";
 import { tableNames } from "../sql/rows.js";
+import { initialTables } from "../sql/tables.js";
 
 /**
  * PostgreSQL schema, mirroring the SQLite one: sessions get a bigint key so
@@ -42,73 +43,14 @@ export function postgresSchema(schema: string, prefix: string, exists: () => Pro
 
 /** The numbered migrations of this version, oldest first. */
 function postgresMigrations(schema: string, prefix: string): Migration[] {
-  const t = postgresTables(schema, prefix);
   const bare = tableNames(prefix);
-  const index = (table: string, suffix: string) => `"${table}_${suffix}"`;
-  const s = bare.sessions;
-  const e = bare.events;
+  const t = postgresTables(schema, prefix);
+  const types = { pk: "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY", int: "bigint", key: 'text COLLATE "C"', text: "text" };
+  const tables = initialTables(t, bare, (name) => `"${name}"`, { ...types, time: "timestamptz", json: "jsonb", flag: "boolean", no: "false" });
+  // Retention purges by update time across apps.
+  const byUpdateTime = `CREATE INDEX "${bare.sessions}_updated_at" ON ${t.sessions} (updated_at)`;
   return [
-    {
-      version: 1,
-      name: "initial schema",
-      statements: ddl(`
-        CREATE TABLE ${t.sessions} (
-          pk bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-          app_name text COLLATE "C" NOT NULL,
-          user_id text COLLATE "C" NOT NULL,
-          id text COLLATE "C" NOT NULL,
-          agent_id text NOT NULL DEFAULT '',
-          status text NOT NULL DEFAULT 'active',
-          state jsonb NOT NULL DEFAULT '{}',
-          metadata jsonb NOT NULL DEFAULT '{}',
-          created_at timestamptz NOT NULL,
-          updated_at timestamptz NOT NULL,
-          last_sequence bigint NOT NULL DEFAULT 0,
-          UNIQUE (app_name, user_id, id)
-        );
-        CREATE INDEX ${index(s, "app_updated")} ON ${t.sessions} (app_name, updated_at, user_id, id);
-        CREATE INDEX ${index(s, "user_id")} ON ${t.sessions} (app_name, user_id, updated_at);
-        CREATE INDEX ${index(s, "agent_id")} ON ${t.sessions} (app_name, agent_id);
-        CREATE INDEX ${index(s, "status")} ON ${t.sessions} (app_name, status);
-        CREATE INDEX ${index(s, "created_at")} ON ${t.sessions} (app_name, created_at);
-        CREATE INDEX ${index(s, "updated_at")} ON ${t.sessions} (updated_at);
-        CREATE TABLE ${t.events} (
-          session_pk bigint NOT NULL REFERENCES ${t.sessions} (pk) ON DELETE CASCADE,
-          sequence bigint NOT NULL,
-          id text NOT NULL,
-          invocation_id text NOT NULL DEFAULT '',
-          agent_id text NOT NULL DEFAULT '',
-          author text NOT NULL DEFAULT '',
-          branch text NOT NULL DEFAULT '',
-          timestamp timestamptz NOT NULL,
-          content jsonb,
-          actions jsonb,
-          metadata jsonb,
-          turn_complete boolean NOT NULL DEFAULT false,
-          error_code text NOT NULL DEFAULT '',
-          error_message text NOT NULL DEFAULT '',
-          long_running_tool_ids jsonb,
-          interrupted boolean NOT NULL DEFAULT false,
-          PRIMARY KEY (session_pk, sequence),
-          UNIQUE (session_pk, id)
-        );
-        CREATE INDEX ${index(e, "timestamp")} ON ${t.events} (session_pk, timestamp);
-        CREATE INDEX ${index(e, "invocation_id")} ON ${t.events} (session_pk, invocation_id);
-        CREATE INDEX ${index(e, "agent_id")} ON ${t.events} (session_pk, agent_id);
-        CREATE TABLE ${t.appStates} (
-          app_name text COLLATE "C" PRIMARY KEY,
-          state jsonb NOT NULL,
-          updated_at timestamptz NOT NULL
-        );
-        CREATE TABLE ${t.userStates} (
-          app_name text COLLATE "C" NOT NULL,
-          user_id text COLLATE "C" NOT NULL,
-          state jsonb NOT NULL,
-          updated_at timestamptz NOT NULL,
-          PRIMARY KEY (app_name, user_id)
-        );
-      `),
-    },
+    { version: 1, name: "initial schema", statements: [...ddl(tables), byUpdateTime] },
     {
       version: 2,
       name: "initial state and fork lineage",
@@ -118,7 +60,7 @@ function postgresMigrations(schema: string, prefix: string): Migration[] {
           ADD COLUMN forked_from_session_id text COLLATE "C",
           ADD COLUMN forked_from_user_id text COLLATE "C",
           ADD COLUMN forked_from_sequence bigint;
-        CREATE INDEX ${index(s, "forked_from")} ON ${t.sessions} (app_name, forked_from_session_id);
+        CREATE INDEX "${bare.sessions}_forked_from" ON ${t.sessions} (app_name, forked_from_session_id);
       `),
     },
   ];

@@ -59,7 +59,6 @@ export async function forkInto(client: Redis | Cluster, keys: RedisKeys, plan: F
     init: plan.initialState === null ? "" : JSON.stringify(plan.initialState),
     ff: JSON.stringify(plan.forkedFrom),
   };
-  const args = [JSON.stringify(header), ...statePairs(plan.state)];
-  const done = await scripts.fork.run(client, [...sessionKeyList(target), stageEvents, stageIds], args);
+  const done = await scripts.fork.run(client, [...sessionKeyList(target), stageEvents, stageIds], [header, ...statePairs(plan.state)]);
   return done === 1;
 }

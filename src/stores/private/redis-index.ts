@@ -3,16 +3,14 @@ import { appListed, compareSessionKeys, sessionCursor, sessionMatches } from "..
 import type { AppListQuery, AppSummary, JsonObject, SessionKey, SessionListQuery, SessionRecord, StoredEvent } from "../../core/types.js";
 import { eventFromJson, recordFrom, stateFrom } from "./redis-codec.js";
 import { type RedisKeys, SEP, scanMember } from "./redis-keys.js";
-import { scripts } from "./redis-scripts.js";
+import { reconcile } from "./redis-app-slot.js";
 
 /**
  * Reads of the Redis store: records, event ranges and the listing indexes.
- * Index entries are written in a second
- * step after the session's own keys (another slot in a cluster), so readers
- * trust the session record: an entry whose session is gone is removed, one
- * whose score differs from the record's update time is rescored (and listed
- * now only if its true position is in the range being read), both with a
- * compare-and-set so a concurrent writer's newer entry survives.
+ * The app's index is written in a write's second step (redis-app-slot.ts),
+ * so readers trust the session record and reconcile stale entries; a
+ * rescored entry is listed now only if its true position is in the range
+ * being read.
  */
 
 type Client = Redis | Cluster;
@@ -27,11 +25,6 @@ export async function loadRecord(client: Client, keys: RedisKeys, key: SessionKe
   for (const [error] of results) if (error) throw error;
   const [hash, state] = results.map(([, value]) => value as Record<string, string>);
   return recordFrom(key, hash ?? {}, stateFrom(state ?? {}));
-}
-
-/** Drops (newScore "") or rescores an index entry, if it still has the score the reader saw. */
-export async function reconcile(client: Client, index: string, member: string, seen: number, newScore = ""): Promise<void> {
-  await scripts.reconcile.run(client, [index], [member, String(seen), newScore]);
 }
 
 /** One ListSessions page (before offset/limit trimming by the caller's extra row), from the user's or the app's index. */

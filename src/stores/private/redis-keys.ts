@@ -1,3 +1,4 @@
+import type { SessionScriptKeys } from "./redis-scripts.js";
 import { invalidArgument } from "../../core/errors.js";
 import type { SessionKey } from "../../core/types.js";
 
@@ -128,7 +129,7 @@ export class RedisKeys {
 }
 
 /** Session keys in the order the Lua scripts expect them as KEYS. */
-export function sessionKeyList(k: SessionKeys): string[] {
+export function sessionKeyList(k: SessionKeys): SessionScriptKeys {
   return [k.record, k.state, k.events, k.ids, k.pending, k.userState, k.sessions];
 }
 

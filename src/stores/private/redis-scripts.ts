@@ -11,9 +11,14 @@ import type { Cluster, Redis } from "ioredis";
  *
  * Session scripts take the keys of {@link sessionKeyList}:
  * 1 record, 2 state, 3 events, 4 ids, 5 pending, 6 user state, 7 user's sessions.
+ * The app slot's scripts, the second step of a write, are in redis-app-slot.ts.
  */
 
-const PRELUDE = `
+/** KEYS of the session scripts (see sessionKeyList). */
+export type SessionScriptKeys = [record: string, state: string, events: string, ids: string, pending: string, userState: string, sessions: string];
+
+/** Lua helpers every script may use: `apply` writes key/JSON pairs to a hash ('null' deletes), `touch` renews the expiry of all KEYS. */
+export const PRELUDE = `
 local function apply(key, pairs)
   for i = 1, #pairs, 2 do
     if pairs[i + 1] == 'null' then redis.call('HDEL', key, pairs[i]) else redis.call('HSET', key, pairs[i], pairs[i + 1]) end
@@ -26,11 +31,26 @@ local function touch(ttl)
 end
 `;
 
+/** ARGV[1] of CREATE. */
+export interface CreateHeader {
+  sid: string;
+  agent: string;
+  /** Metadata JSON. */
+  meta: string;
+  now: string;
+  ttl: string;
+  /** JSON of the session-scoped initial state. */
+  init: string;
+  /** Session and user state deltas as flat key/JSON pairs. */
+  s: string[];
+  u: string[];
+  /** The app delta's JSON, or "". */
+  a: string;
+}
+
 /**
- * Creates a session unless its record exists. ARGV[1]: {sid, agent, meta,
- * now, ttl, init, s, u, a} with init the JSON of the session-scoped initial
- * state, s/u flat key/JSON pairs and a the app delta JSON or "". Returns 0
- * when taken, else {1, user state pairs, pending pairs}.
+ * Creates a session unless its record exists. ARGV: {@link CreateHeader}.
+ * Returns 0 when taken, else {1, user state pairs, pending pairs}.
  */
 const CREATE = `${PRELUDE}
 local h = cjson.decode(ARGV[1])
@@ -45,6 +65,19 @@ touch(tonumber(h.ttl))
 return {1, redis.call('HGETALL', KEYS[6]), redis.call('HGETALL', KEYS[5])}
 `;
 
+/** ARGV[1] of APPEND; ARGV[1 + i] is the JSON of event i. */
+export interface AppendHeader {
+  sid: string;
+  /** expected_last_sequence, or "". */
+  exp: string;
+  now: string;
+  ttl: string;
+  /** The session's notification channel. */
+  chan: string;
+  /** Per event: id, timestamp and its session, user and app deltas as key/JSON pairs. */
+  ev: { id: string; ts: string; s: string[]; u: string[]; a: string[] }[];
+}
+
 /**
  * The whole of planAppend (src/core/append.ts) and the delta rules of
  * src/core/state.ts, in one atomic step: looks up stored ids, checks
@@ -52,8 +85,7 @@ return {1, redis.call('HGETALL', KEYS[6]), redis.call('HGETALL', KEYS[5])}
  * last+1.. in batch order, applies their session and user deltas in order
  * (JSON null deletes), records the combined app delta as pending, and moves
  * last and ut (to the last fresh event's timestamp, which may be older than
- * the previous ut). ARGV[1]: {sid, exp, now, ttl, chan, ev: [{id, ts, s, u, a}]},
- * ARGV[1 + i]: the JSON of event i.
+ * the previous ut). ARGV: {@link AppendHeader}.
  * Returns {'missing'}, {'conflict', last} or
  * {'ok', last, ct, {"seq:ts" per event}, pending pairs, fresh count, ut, previous ut}.
  */
@@ -95,9 +127,22 @@ end
 return {'ok', seq, redis.call('HGET', KEYS[1], 'ct'), assigned, redis.call('HGETALL', KEYS[5]), fresh, ut, previous_ut}
 `;
 
+/** ARGV[1] of UPDATE; unset fields stay as they are. */
+export interface UpdateHeader {
+  sid: string;
+  /** expected_last_sequence, or "". */
+  exp: string;
+  now: string;
+  ttl: string;
+  status?: string;
+  /** Metadata JSON. */
+  meta?: string;
+  agent?: string;
+}
+
 /**
  * Changes status, metadata or agent after checking expected_last_sequence.
- * ARGV[1]: {sid, exp, now, ttl, status?, meta?, agent?}. Returns {'missing'},
+ * ARGV: {@link UpdateHeader}. Returns {'missing'},
  * {'conflict', last} or {'ok', record pairs, state pairs, user state pairs}.
  */
 const UPDATE = `${PRELUDE}
@@ -114,9 +159,17 @@ touch(tonumber(h.ttl))
 return {'ok', redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[6])}
 `;
 
+/** ARGV[1] of DELETE: the session and the conditions it must meet. */
+export interface DeleteHeader {
+  sid: string;
+  /** Only if updated before this time (µs). */
+  before?: string;
+  status?: string;
+}
+
 /**
  * Deletes a session's keys when it exists and matches the optional
- * conditions. ARGV[1]: {sid, before?, status?}. Returns {0} or {1, ct}.
+ * conditions. ARGV: {@link DeleteHeader}. Returns {0} or {1, ct}.
  */
 const DELETE = `
 local h = cjson.decode(ARGV[1])
@@ -129,10 +182,23 @@ redis.call('ZREM', KEYS[7], h.sid)
 return {1, r[3]}
 `;
 
+/** ARGV[1] of RESTORE_SESSION; ARGV[2..] are the state's key/JSON pairs. */
+export interface RestoreSessionHeader {
+  sid: string;
+  agent: string;
+  status: string;
+  meta: string;
+  ct: string;
+  ut: string;
+  last: string;
+  /** The fork origin's JSON, or "". */
+  ff: string;
+  ttl: string;
+}
+
 /**
  * Writes a record verbatim, keeping the larger last sequence and the events.
- * ARGV[1]: {sid, agent, status, meta, ct, ut, last, ff, ttl} (ff: the fork
- * origin's JSON or ""); ARGV[2..]: state pairs.
+ * ARGV: {@link RestoreSessionHeader}, then the state's pairs.
  */
 const RESTORE_SESSION = `${PRELUDE}
 local h = cjson.decode(ARGV[1])
@@ -146,13 +212,18 @@ touch(tonumber(h.ttl))
 return 1
 `;
 
+/** ARGV[1] of RESTORE_EVENTS; then sequence, id, timestamp and JSON per event. */
+export interface RestoreEventsHeader {
+  ttl: string;
+}
+
 /**
  * Stores events with their sequences by the rule of core `eventsToRestore`,
  * checked here so the check and the writes are one atomic step: sequences up
  * to the stored top (the events hash holds 1..top) are skipped, the rest must
  * continue it without a gap, else nothing is written. Ids already stored are
- * skipped too; last is raised. ARGV[1]: {ttl}; then seq, id, ts, JSON per
- * event. Returns 0 when the session is missing, {-1, sequence, top} for a
+ * skipped too; last is raised. ARGV: {@link RestoreEventsHeader}, then
+ * seq, id, ts, JSON per event. Returns 0 when the session is missing, {-1, sequence, top} for a
  * gap, 1 otherwise.
  */
 const RESTORE_EVENTS = `${PRELUDE}
@@ -182,11 +253,25 @@ touch(tonumber(h.ttl))
 return 1
 `;
 
+/** ARGV[1] of FORK; ARGV[2..] are the state's key/JSON pairs. */
+export interface ForkHeader {
+  sid: string;
+  agent: string;
+  meta: string;
+  now: string;
+  ttl: string;
+  last: string;
+  /** JSON of the initial state, or "". */
+  init: string;
+  /** The fork origin's JSON. */
+  ff: string;
+}
+
 /**
  * Finishes a fork: unless the target's record exists, moves the staged
  * events and ids (KEYS[8], KEYS[9], same slot) into place and writes the
- * record and state, so the session appears whole or not at all. ARGV[1]:
- * {sid, agent, meta, now, ttl, last, init, ff}; ARGV[2..]: state pairs.
+ * record and state, so the session appears whole or not at all. ARGV:
+ * {@link ForkHeader}, then the state's pairs.
  * Returns 0 when taken (the staged keys are dropped), else 1.
  */
 const FORK = `${PRELUDE}
@@ -208,83 +293,39 @@ touch(tonumber(h.ttl))
 return 1
 `;
 
-/**
- * The second step of a write, in the app's slot. KEYS: app state, app
- * sessions, users, applied. Moves the session's index entry (GT: never
- * back, unless `set`), remembers the user, and applies pending app deltas
- * with a sequence above the session's applied marker, in order, exactly once.
- * ARGV[1]: {ttl, member, ut, set, user, marker, deltas: [seq, JSON, ...]}.
- */
-const APP = `${PRELUDE}
-local h = cjson.decode(ARGV[1])
-if h.ut ~= '' then
-  if h.set then redis.call('ZADD', KEYS[2], h.ut, h.member) else redis.call('ZADD', KEYS[2], 'GT', h.ut, h.member) end
-end
-redis.call('SADD', KEYS[3], h.user)
-if #h.deltas > 0 then
-  local cur = tonumber(redis.call('HGET', KEYS[4], h.marker) or '-1')
-  for i = 1, #h.deltas, 2 do
-    local seq = tonumber(h.deltas[i])
-    if seq > cur then
-      for k, v in pairs(cjson.decode(h.deltas[i + 1])) do
-        if v == 'null' then redis.call('HDEL', KEYS[1], k) else redis.call('HSET', KEYS[1], k, v) end
-      end
-      cur = seq
-    end
-  end
-  redis.call('HSET', KEYS[4], h.marker, tostring(cur))
-end
-touch(tonumber(h.ttl))
-return 1
-`;
 
-/** Removes a deleted session from its app's index and applied markers. KEYS: app sessions, applied. ARGV: member, marker. */
-const FORGET = `
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[2])
-return 1
-`;
+
 
 /**
- * Compare-and-set on an index entry found stale by a reader: removes it
- * (ARGV[3] = "") or rescores it, but only if its score is still ARGV[2], so a
- * concurrent writer's newer entry is never lost. KEYS[1]: index; ARGV[1]: member.
+ * A Lua script run with EVALSHA, falling back to EVAL when the server lacks
+ * it (NOSCRIPT). `Keys` and `Argv` type its KEYS and ARGV (an object in ARGV
+ * travels as JSON text: the script's header), `Result` its reply.
  */
-const RECONCILE = `
-local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not cur or tonumber(cur) ~= tonumber(ARGV[2]) then return 0 end
-if ARGV[3] == '' then redis.call('ZREM', KEYS[1], ARGV[1]) else redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1]) end
-return 1
-`;
-
-/** A Lua script run with EVALSHA, falling back to EVAL when the server lacks it (NOSCRIPT). */
-export class RedisScript {
+export class RedisScript<Keys extends readonly string[], Argv extends readonly (string | object)[], Result = unknown> {
   readonly sha: string;
 
   constructor(readonly source: string) {
     this.sha = createHash("sha1").update(source).digest("hex");
   }
 
-  async run(client: Redis | Cluster, keys: string[], args: (string | number)[]): Promise<unknown> {
+  async run(client: Redis | Cluster, keys: Keys, argv: Argv): Promise<Result> {
+    const args = argv.map((a) => (typeof a === "string" ? a : JSON.stringify(a)));
     try {
-      return await client.evalsha(this.sha, keys.length, ...keys, ...args);
+      return (await client.evalsha(this.sha, keys.length, ...keys, ...args)) as Result;
     } catch (error) {
       if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
-      return client.eval(this.source, keys.length, ...keys, ...args);
+      return (await client.eval(this.source, keys.length, ...keys, ...args)) as Result;
     }
   }
 }
 
-/** The store's scripts. */
+/** The session slot's scripts. */
 export const scripts = {
-  create: new RedisScript(CREATE),
-  append: new RedisScript(APPEND),
-  update: new RedisScript(UPDATE),
-  delete: new RedisScript(DELETE),
-  restoreSession: new RedisScript(RESTORE_SESSION),
-  restoreEvents: new RedisScript(RESTORE_EVENTS),
-  fork: new RedisScript(FORK),
-  app: new RedisScript(APP),
-  forget: new RedisScript(FORGET),
-  reconcile: new RedisScript(RECONCILE),
+  create: new RedisScript<SessionScriptKeys, [CreateHeader], 0 | [1, string[], string[]]>(CREATE),
+  append: new RedisScript<SessionScriptKeys, [AppendHeader, ...string[]], ["missing"] | ["conflict", number] | ["ok", number, string, string[], string[], number, string, string]>(APPEND),
+  update: new RedisScript<SessionScriptKeys, [UpdateHeader], ["missing"] | ["conflict", number] | ["ok", string[], string[], string[]]>(UPDATE),
+  delete: new RedisScript<SessionScriptKeys, [DeleteHeader], [0] | [1, string]>(DELETE),
+  restoreSession: new RedisScript<SessionScriptKeys, [RestoreSessionHeader, ...string[]], 1>(RESTORE_SESSION),
+  restoreEvents: new RedisScript<SessionScriptKeys, [RestoreEventsHeader, ...string[]], 0 | 1 | [-1, number, number]>(RESTORE_EVENTS),
+  fork: new RedisScript<[...SessionScriptKeys, stagedEvents: string, stagedIds: string], [ForkHeader, ...string[]], 0 | 1>(FORK),
 };

@@ -4,7 +4,7 @@ import { sessionExists, sessionNotFound } from "../../core/errors.js";
 import { markersOf, type RewindMarker } from "../../core/effective-history.js";
 import { recentEventsRange } from "../../core/recent-events.js";
 import { eventsToRestore } from "../../core/restore.js";
-import { patchSession } from "../../core/session-patch.js";
+import { newSessionRecord, patchSession } from "../../core/session-patch.js";
 import { applyDelta } from "../../core/state.js";
 import { nowUs } from "../../core/time.js";
 import type {
@@ -67,18 +67,7 @@ export class SqlStore implements Store {
 
   async createSession(input: NewSession): Promise<SessionView> {
     const key = { appName: input.appName, userId: input.userId, sessionId: input.id };
-    const session: SessionRecord = {
-      appName: input.appName,
-      userId: input.userId,
-      id: input.id,
-      agentId: input.agentId,
-      status: "active",
-      state: applyDelta({}, input.delta.session),
-      metadata: input.metadata,
-      createTimeUs: input.nowUs,
-      updateTimeUs: input.nowUs,
-      lastSequence: 0,
-    };
+    const session = newSessionRecord(input);
     return this.db.transaction("write", async (tx) => {
       await tx.run(this.s.insertSession, this.sessionArgs(session, session.state)).catch((error: unknown) => {
         throw this.d.isDuplicate(error) ? sessionExists(key) : error;
@@ -187,10 +176,9 @@ export class SqlStore implements Store {
     const { rows } =
       ordered && args.length === 0
         ? await this.db.transaction("read", async (tx) => {
-            const settings = ordered.map((statement) => tx.run(statement));
-            const page = tx.run(sql, allArgs);
-            await Promise.all(settings);
-            return page;
+            // Sent together: the settings and the page travel in one round trip where the driver pipelines.
+            const results = await Promise.all([...ordered.map((statement) => tx.run(statement)), tx.run(sql, allArgs)]);
+            return results.at(-1)!;
           })
         : await this.db.run(sql, allArgs);
     // Whether the session exists matters only when the page is empty.
@@ -326,8 +314,9 @@ export class SqlStore implements Store {
     const stored = new Map<string, AssignedEvent>();
     if (ids.length === 0) return stored;
     const groups = this.d.lookupEachId ? ids.map((id) => [id]) : [ids];
-    for (const group of groups) {
-      for (const row of (await tx.run(this.s.storedIds(group.length), [pk, ...group])).rows) {
+    // Issued together: no wait between lookups (SQLite answers each at once, PostgreSQL pipelines them).
+    for (const { rows } of await Promise.all(groups.map((group) => tx.run(this.s.storedIds(group.length), [pk, ...group])))) {
+      for (const row of rows) {
         const id = String(row.id);
         stored.set(id, { id, sequence: Number(row.sequence), timestampUs: Number(row.timestamp) });
       }
@@ -338,7 +327,7 @@ export class SqlStore implements Store {
   private async insertEvents(tx: SqlTx, pk: unknown, events: StoredEvent[], skipStored: boolean): Promise<void> {
     const rows = events.map((event) => [pk, ...eventValues(event, (us) => this.d.time(us))]);
     const chunks = this.d.eventChunks ? this.d.eventChunks(rows) : rows.map((row) => [row]);
-    for (const chunk of chunks) await tx.run(this.s.insertEvents(chunk.length, skipStored), chunk.flat());
+    await Promise.all(chunks.map((chunk) => tx.run(this.s.insertEvents(chunk.length, skipStored), chunk.flat())));
   }
 
   /**

@@ -72,10 +72,12 @@ export function sqlStatements(d: SqlDialect) {
       GROUP BY app_name ORDER BY app_name LIMIT ?`,
     scanSessions: (where: string) => `SELECT ${sessionColumns()} FROM ${sessions}${where} ORDER BY app_name, user_id, id LIMIT ?`,
 
-    insertEvents: (rows: number, skipStored: boolean) =>
-      `INSERT INTO ${events} (session_pk, ${eventColumns}) VALUES ${Array.from({ length: rows }, () => `(?, ${marks(EVENT_COLUMNS.length)})`).join(", ")}` +
-      (skipStored ? d.insertIgnore("sequence") : ""),
-    storedIds: (n: number) => `SELECT id, sequence, ${time(ts)} FROM ${events} WHERE session_pk = ? AND id ${n === 1 ? "= ?" : `IN (${marks(n)})`}`,
+    insertEvents: memo(
+      (rows: number, skipStored: boolean) =>
+        `INSERT INTO ${events} (session_pk, ${eventColumns}) VALUES ${Array.from({ length: rows }, () => `(?, ${marks(EVENT_COLUMNS.length)})`).join(", ")}` +
+        (skipStored ? d.insertIgnore("sequence") : ""),
+    ),
+    storedIds: memo((n: number) => `SELECT id, sequence, ${time(ts)} FROM ${events} WHERE session_pk = ? AND id ${n === 1 ? "= ?" : `IN (${marks(n)})`}`),
     recentEvents: (afterTime: boolean) =>
       `SELECT ${eventSelect} FROM ${events} WHERE session_pk = ? AND sequence > ?${afterTime ? ` AND ${ts} >= ?` : ""} ORDER BY sequence`,
     /** A page of a session's events (args: the key, after sequence, filter values, limit, offset). */
@@ -98,6 +100,21 @@ export function sqlStatements(d: SqlDialect) {
       d.upsert(stateTable[s], stateKeys[s].split(", "), ["state", "updated_at"]),
     deleteState: (s: StateScope | "allUsers") =>
       s === "allUsers" ? `DELETE FROM ${userStates} WHERE app_name = ?` : `DELETE FROM ${stateTable[s]} WHERE ${stateWhere[s]}`,
+  };
+}
+
+/**
+ * A statement builder that returns the same string for the same shape: the
+ * hot loops run it per event, and drivers cache prepared statements by text
+ * (a string built anew would be built and hashed again every time).
+ */
+function memo<A extends (number | boolean)[]>(build: (...shape: A) => string): (...shape: A) => string {
+  const built = new Map<string, string>();
+  return (...shape) => {
+    const key = shape.join();
+    let sql = built.get(key);
+    if (sql === undefined) built.set(key, (sql = build(...shape)));
+    return sql;
   };
 }
 
