@@ -1,6 +1,6 @@
 import { sequenceConflict } from "./errors.js";
 import { applyDelta } from "./state.js";
-import type { NewSession, SessionPatch, SessionRecord } from "./types.js";
+import type { ForkPlan, NewSession, SessionPatch, SessionRecord } from "./types.js";
 
 /** The record a session starts as: active, no events, the session-scoped part of its initial state. */
 export function newSessionRecord(input: NewSession): SessionRecord {
@@ -15,6 +15,23 @@ export function newSessionRecord(input: NewSession): SessionRecord {
     createTimeUs: input.nowUs,
     updateTimeUs: input.nowUs,
     lastSequence: 0,
+  };
+}
+
+/** The record a fork starts as: active, with the plan's state and lineage and one event per planned source event. */
+export function forkedSessionRecord(plan: ForkPlan): SessionRecord {
+  return {
+    appName: plan.target.appName,
+    userId: plan.target.userId,
+    id: plan.target.sessionId,
+    agentId: plan.agentId,
+    status: "active",
+    state: plan.state,
+    metadata: plan.metadata,
+    createTimeUs: plan.nowUs,
+    updateTimeUs: plan.nowUs,
+    lastSequence: plan.ranges.reduce((n, r) => n + r.last - r.first + 1, 0),
+    forkedFrom: plan.forkedFrom,
   };
 }
 

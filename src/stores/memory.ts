@@ -1,5 +1,5 @@
 import { planAppend } from "../core/append.js";
-import { newSessionRecord, patchSession } from "../core/session-patch.js";
+import { forkedSessionRecord, newSessionRecord, patchSession } from "../core/session-patch.js";
 import { sessionExists, sessionNotFound } from "../core/errors.js";
 import { statePurge } from "../core/delete-scope.js";
 import { inRecentEventsRange, recentEventsRange } from "../core/recent-events.js";
@@ -204,19 +204,7 @@ export class MemoryStore implements Store {
     for (const range of plan.ranges) {
       for (let seq = range.first; seq <= range.last; seq++) events.push({ ...source.events[seq - 1]!, sequence: events.length + 1 });
     }
-    const record: SessionRecord = {
-      appName: plan.target.appName,
-      userId: plan.target.userId,
-      id: plan.target.sessionId,
-      agentId: plan.agentId,
-      status: "active",
-      state: plan.state,
-      metadata: plan.metadata,
-      createTimeUs: plan.nowUs,
-      updateTimeUs: plan.nowUs,
-      lastSequence: events.length,
-      forkedFrom: plan.forkedFrom,
-    };
+    const record = forkedSessionRecord(plan);
     this.sessions.set(id, { record, events, byId: new Map(events.map((e) => [e.id, e])), initialState: plan.initialState });
     return this.view(record);
   }

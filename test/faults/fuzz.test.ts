@@ -1,16 +1,15 @@
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
 import { spawnServe } from "../support/cli-process.js";
-import { testStores } from "../support/stores.js";
 import { corpus, type FuzzCase, FUZZ_APPS, mutant, type SessionKey } from "./support/fuzz-corpus.js";
 import { RawSender } from "./support/fuzz-wire.js";
 import { clientsOf, codeOf, count, recordFigures, type Tally } from "./support/load.js";
 import { seededRandom, suiteSeed } from "./support/random.js";
+import { storeUrls } from "./support/store-urls.js";
 
 // Bounds per store: the corpus always runs in full, random mutations fill up to the count or the time.
 const MAX_REQUESTS = Number(process.env.SESSIOND_FUZZ_REQUESTS ?? 5000);
@@ -28,34 +27,9 @@ const SPEC_INTERNAL = /^received compressed envelope, but do not know how to dec
 const seed = suiteSeed();
 console.log(`fuzz seed ${seed} (replay with SESSIOND_FAULTS_SEED=${seed})`);
 
-const cleanups: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
-
-const stores: Record<string, () => Promise<string>> = {
-  memory: async () => "memory:",
-  sqlite: async () => {
-    const dir = mkdtempSync(join(tmpdir(), "sessiond-faults-fuzz-"));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-    return `sqlite:${join(dir, "fuzz.db")}`;
-  },
-  postgres: async () => {
-    const isolated = await testStores.postgres!();
-    cleanups.push(isolated.cleanup);
-    return isolated.url;
-  },
-  mariadb: async () => {
-    const isolated = await testStores.mysql!();
-    cleanups.push(isolated.cleanup);
-    return isolated.url;
-  },
-  redis: async () => {
-    const isolated = await testStores.redis!();
-    cleanups.push(isolated.cleanup);
-    return isolated.url;
-  },
-};
+const faultStores = storeUrls("fuzz");
+afterAll(() => faultStores.cleanup());
+const stores: Record<string, () => Promise<string>> = faultStores.urls;
 // SQLite and PostgreSQL by default, as the suite's time allows; SESSIOND_FUZZ_STORES=memory,mariadb,redis picks others.
 const fuzzed = (process.env.SESSIOND_FUZZ_STORES ?? "sqlite,postgres").split(",").filter((name) => name !== "");
 for (const name of fuzzed) if (!(name in stores)) throw new Error(`SESSIOND_FUZZ_STORES: unknown store ${name}; known: ${Object.keys(stores).join(", ")}`);
@@ -64,7 +38,7 @@ describe.each(fuzzed)("fuzzing gRPC, gRPC-Web and Connect on %s", (name) => {
   it("never crashes, answers INTERNAL only where the spec says, never hangs past the deadline, and keeps tracked sessions", async () => {
     const random = seededRandom((seed ^ [...name].reduce((h, c) => Math.imul(h, 31) + c.charCodeAt(0), 11)) >>> 0);
     const server = await spawnServe(["--store", await stores[name]!(), "--no-ui"]);
-    cleanups.push(async () => void (await server.stop("SIGKILL")));
+    faultStores.track(async () => void (await server.stop("SIGKILL")));
     const { api, health } = clientsOf(server.url);
     const sender = new RawSender(server.url, GRACE_MS);
     const codes: Tally = {};

@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnServe, type ServeProcess } from "../support/cli-process.js";
-import { testStores } from "../support/stores.js";
 import { audit, type Audit, Ledger, retryUnacknowledged, runWriters } from "./support/batches.js";
 import { startPrivateRedis } from "./support/instances.js";
 import { clientsOf, recordFigures } from "./support/load.js";
 import { seededRandom, suiteSeed } from "./support/random.js";
+import { storeUrls } from "./support/store-urls.js";
 
 const ROUNDS = 5;
 const WRITERS = 8;
@@ -17,32 +14,18 @@ const BATCHES_BEFORE_KILL = 40;
 const seed = suiteSeed();
 console.log(`kill -9 suite seed ${seed} (replay with SESSIOND_FAULTS_SEED=${seed})`);
 
-const cleanups: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
+const shared = storeUrls("kill");
+afterAll(() => shared.cleanup());
 
 /** A store URL that outlives sessiond: the file, schema or database is removed after the file's tests. */
 const stores = {
-  sqlite: async () => {
-    const dir = mkdtempSync(join(tmpdir(), "sessiond-faults-sqlite-"));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-    return `sqlite:${join(dir, "kill.db")}`;
-  },
-  postgres: async () => {
-    const isolated = await testStores.postgres!();
-    cleanups.push(isolated.cleanup);
-    return isolated.url;
-  },
-  mariadb: async () => {
-    const isolated = await testStores.mysql!();
-    cleanups.push(isolated.cleanup);
-    return isolated.url;
-  },
+  sqlite: shared.urls.sqlite,
+  postgres: shared.urls.postgres,
+  mariadb: shared.urls.mariadb,
   // A private instance: durability of acknowledged writes needs an append-only file fsynced on every write.
   redis: async () => {
     const instance = await startPrivateRedis();
-    cleanups.push(instance.destroy);
+    shared.track(instance.destroy);
     return instance.url;
   },
 };
@@ -60,7 +43,7 @@ describe.each(Object.keys(stores) as (keyof typeof stores)[])("kill -9 of sessio
     let retried = 0;
     let storedUnacknowledged = 0;
     let server: ServeProcess = await spawnServe(["--store", url, "--no-ui"]);
-    cleanups.push(async () => void (await server.stop("SIGKILL")));
+    shared.track(async () => void (await server.stop("SIGKILL")));
     try {
       let { api } = clientsOf(server.url);
       for (const sessionId of sessions) await api.createSession({ appName: ledger.appName, userId: ledger.userId, sessionId });

@@ -4,7 +4,7 @@ import { sessionExists, sessionNotFound } from "../../core/errors.js";
 import { markersOf, type RewindMarker } from "../../core/effective-history.js";
 import { recentEventsRange } from "../../core/recent-events.js";
 import { eventsToRestore } from "../../core/restore.js";
-import { newSessionRecord, patchSession } from "../../core/session-patch.js";
+import { forkedSessionRecord, newSessionRecord, patchSession } from "../../core/session-patch.js";
 import { applyDelta } from "../../core/state.js";
 import { nowUs } from "../../core/time.js";
 import type {
@@ -239,19 +239,7 @@ export class SqlStore implements Store {
   }
 
   async forkSession(plan: ForkPlan): Promise<SessionView> {
-    const session: SessionRecord = {
-      appName: plan.target.appName,
-      userId: plan.target.userId,
-      id: plan.target.sessionId,
-      agentId: plan.agentId,
-      status: "active",
-      state: plan.state,
-      metadata: plan.metadata,
-      createTimeUs: plan.nowUs,
-      updateTimeUs: plan.nowUs,
-      lastSequence: plan.ranges.reduce((n, r) => n + r.last - r.first + 1, 0),
-      forkedFrom: plan.forkedFrom,
-    };
+    const session = forkedSessionRecord(plan);
     return this.db.transaction("write", async (tx) => {
       // Locked, so the source is neither deleted nor appended to while its rows are copied.
       const [source] = (await tx.run(this.s.session(true), keyArgs(plan.source))).rows;
