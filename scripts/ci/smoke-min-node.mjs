@@ -44,8 +44,11 @@ try {
   }
   console.log(`smoke test on Node ${process.versions.node}: serve on SQLite, CreateSession, AppendEvent, GetSession passed`);
 } finally {
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  await exited;
+  // A server that failed at start has exited already; its error is the one to report.
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+  }
   rmSync(dir, { recursive: true, force: true });
 }

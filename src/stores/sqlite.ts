@@ -129,7 +129,7 @@ class SqliteDriver implements SqlDriver {
     let prepared = this.statements.get(sql);
     if (!prepared) {
       const statement = this.db.prepare(sql);
-      prepared = { statement, reads: statement.columns().length > 0 };
+      prepared = { statement, reads: RETURNS_ROWS.test(sql) };
       this.statements.set(sql, prepared);
     }
     const values = args as SQLInputValue[];
@@ -137,6 +137,10 @@ class SqliteDriver implements SqlDriver {
     return { rows: [], changes: Number(prepared.statement.run(...values).changes) };
   }
 }
+
+// Statements whose rows are read with all(); the others run() for their change count. Decided by
+// the text because StatementSync.columns() is missing from Node 22.13, the oldest supported.
+const RETURNS_ROWS = /^\s*(SELECT|WITH|PRAGMA|VALUES)\b|\bRETURNING\b/i;
 
 function sqliteDialect(t: TableNames, path: string): SqlDialect {
   return {
