@@ -3,6 +3,7 @@ import { effectiveRanges, inRanges, markerOf, newestOf, rangesAfter, rangesSize,
 import { collectTouchedKeys, foldKeys, jsonEqual, restoringDelta, rewindMarkerEvent } from "../../src/core/rewind.js";
 import { applyDelta } from "../../src/core/state.js";
 import type { JsonObject, JsonValue, StoredEvent } from "../../src/core/types.js";
+import { eventData } from "../support/events.js";
 
 /** eff() straight from its recursive definition, for comparison. */
 function effByDefinition(markers: ReadonlyMap<number, number>, n: number): number[] {
@@ -16,22 +17,10 @@ function expand(ranges: { first: number; last: number }[]): number[] {
 }
 
 function event(sequence: number, delta?: JsonObject, target?: number): StoredEvent {
+  const rewind = target === undefined ? {} : { rewind: { targetSequence: target, lastRewoundSequence: sequence - 1 } };
   return {
-    id: `e${sequence}`,
+    ...eventData(`e${sequence}`, { author: "", timestampUs: sequence, actions: delta || target !== undefined ? { stateDelta: delta, ...rewind } : null }),
     sequence,
-    invocationId: "",
-    agentId: "",
-    author: "",
-    branch: "",
-    timestampUs: sequence,
-    content: null,
-    actions: delta || target !== undefined ? { stateDelta: delta, ...(target === undefined ? {} : { rewind: { targetSequence: target, lastRewoundSequence: sequence - 1 } }) } : null,
-    metadata: null,
-    turnComplete: false,
-    errorCode: "",
-    errorMessage: "",
-    longRunningToolIds: [],
-    interrupted: false,
   };
 }
 
