@@ -21,6 +21,11 @@ export type DriverErrorClassifier = (error: unknown) => SessiondError | undefine
  * gave up because the caller's time ran out, not because it is down.
  */
 export function withErrorBoundary(store: Store, classify: DriverErrorClassifier): Store {
+  // The settle callbacks are made once, not per call.
+  const settled = (value: unknown) => (typeof value === "function" ? guard(value as StoreMethod) : value);
+  const failed = (error: unknown) => {
+    throw storeFailure(error, classify);
+  };
   const guard = (method: StoreMethod): StoreMethod =>
     (...args) => {
       let result: unknown;
@@ -30,12 +35,7 @@ export function withErrorBoundary(store: Store, classify: DriverErrorClassifier)
         throw storeFailure(error, classify);
       }
       if (!isPromiseLike(result)) return result;
-      return Promise.resolve(result).then(
-        (value) => (typeof value === "function" ? guard(value as StoreMethod) : value),
-        (error: unknown) => {
-          throw storeFailure(error, classify);
-        },
-      );
+      return Promise.resolve(result).then(settled, failed);
     };
   return wrapStoreMethods(store, NOTHING, (_name, method) => guard(method));
 }
