@@ -36,9 +36,25 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     ? (label: string) => ({ severity: SEVERITY[label] ?? "DEFAULT" })
     : (label: string) => ({ level: label });
   return pino(
-    { level, timestamp: pino.stdTimeFunctions.isoTime, base: { pid: process.pid }, formatters: { level: levelField } },
+    { level, timestamp: isoTime, base: { pid: process.pid }, formatters: { level: levelField } },
     options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
+}
+
+let stampedMs = -1;
+let stamp = "";
+
+/**
+ * pino's `isoTime` (`,"time":"2026-01-02T03:04:05.678Z"`), formatted once per
+ * millisecond: a busy server writes many lines within one.
+ */
+function isoTime(): string {
+  const now = Date.now();
+  if (now !== stampedMs) {
+    stampedMs = now;
+    stamp = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return stamp;
 }
 
 /** The server's internal logger interface over pino. */

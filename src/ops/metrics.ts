@@ -5,6 +5,12 @@ import { wrapStoreMethods } from "../stores/method-proxy.js";
 import type { Store } from "../stores/store.js";
 import { observeStream, outcomeCode } from "./rpc-outcome.js";
 
+/** The labels of one method's series, and of its counts by status code. */
+interface MethodLabels {
+  readonly method: { service: string; method: string };
+  withCode(code: string): { service: string; method: string; code: string };
+}
+
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
@@ -17,6 +23,8 @@ export class ServerMetrics {
   private readonly rpcSeconds: Histogram<"service" | "method">;
   private readonly streams: Gauge<"service" | "method">;
   private readonly storeSeconds: Histogram<"operation" | "outcome">;
+  /** By method descriptor, the same object on every call of a method. */
+  private readonly methodLabels = new Map<object, MethodLabels>();
 
   constructor(options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -52,11 +60,11 @@ export class ServerMetrics {
   /** Counts and times every RPC; streams count as active until they end. */
   interceptor(): Interceptor {
     return (next) => async (req) => {
-      const labels = { service: req.service.typeName, method: req.method.name };
-      const stop = this.rpcSeconds.startTimer(labels);
+      const started = performance.now();
+      const labels = this.labelsOf(req.method, req.service.typeName);
       const finish = (error?: unknown) => {
-        stop();
-        this.rpcs.inc({ ...labels, code: outcomeCode(error) });
+        this.rpcSeconds.observe(labels.method, (performance.now() - started) / 1000);
+        this.rpcs.inc(labels.withCode(outcomeCode(error)));
       };
       let res;
       try {
@@ -69,15 +77,37 @@ export class ServerMetrics {
         finish();
         return res;
       }
-      this.streams.inc(labels);
+      this.streams.inc(labels.method);
       return {
         ...res,
         message: observeStream(res.message, (error) => {
-          this.streams.dec(labels);
+          this.streams.dec(labels.method);
           finish(error);
         }),
       };
     };
+  }
+
+  /**
+   * The label sets of one method, made on its first call and reused rather
+   * than built per call; nothing changes them once made.
+   */
+  private labelsOf(descriptor: { readonly name: string }, service: string): MethodLabels {
+    let labels = this.methodLabels.get(descriptor);
+    if (labels === undefined) {
+      const byCode = new Map<string, { service: string; method: string; code: string }>();
+      const base = { service, method: descriptor.name };
+      labels = {
+        method: base,
+        withCode(code) {
+          let withCode = byCode.get(code);
+          if (withCode === undefined) byCode.set(code, (withCode = { ...base, code }));
+          return withCode;
+        },
+      };
+      this.methodLabels.set(descriptor, labels);
+    }
+    return labels;
   }
 
   /** For `ServerOptions.onRejectedCall`: counts and times an RPC rejected before the interceptors saw it. */
@@ -167,15 +197,29 @@ export class ServerMetrics {
 const UNTIMED = new Set<PropertyKey>(["kind", "close", "poolStats", "subscribe", "constructor"]);
 
 function timedStore(store: Store, seconds: Histogram<"operation" | "outcome">): Store {
-  return wrapStoreMethods(store, UNTIMED, (operation, method) => async (...args) => {
-    const stop = seconds.startTimer({ operation });
-    try {
-      const result = await method(...args);
-      stop({ outcome: "ok" });
-      return result;
-    } catch (error) {
-      stop({ outcome: "error" });
-      throw error;
-    }
+  return wrapStoreMethods(store, UNTIMED, (operation, method) => {
+    // Label sets and settle callbacks are made once per operation, not per call.
+    const ok = { operation, outcome: "ok" };
+    const failed = { operation, outcome: "error" };
+    return (...args) => {
+      const started = performance.now();
+      let result: unknown;
+      try {
+        result = method(...args);
+      } catch (error) {
+        seconds.observe(failed, (performance.now() - started) / 1000);
+        return Promise.reject(error);
+      }
+      return Promise.resolve(result).then(
+        (value) => {
+          seconds.observe(ok, (performance.now() - started) / 1000);
+          return value;
+        },
+        (error: unknown) => {
+          seconds.observe(failed, (performance.now() - started) / 1000);
+          throw error;
+        },
+      );
+    };
   });
 }
