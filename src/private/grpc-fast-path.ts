@@ -5,7 +5,6 @@ import {
   ConnectError,
   type ContextValues,
   createContextValues,
-  createHandlerContext,
   type MethodImplSpec,
 } from "@connectrpc/connect";
 import {
@@ -25,6 +24,7 @@ import {
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { clampGrpcTimeout } from "./timeout-clamp.js";
 import { clientCancelled, isClientGone } from "./call-outcome.js";
+import { unaryContext } from "./unary-context.js";
 
 /**
  * The head of an RPC as `ServerOptions.contextValues` sees it: the request's
@@ -139,19 +139,22 @@ async function serveUnary(
   const head: CallHead = { headers, url: path, method: "POST" };
   const contextValues = options.contextValues?.(head, { setHeader: (name, value) => (responseHeaders[name.toLowerCase()] = value) }) ?? createContextValues();
   const timeout = parseTimeout(clampGrpcTimeout(single(headers["grpc-timeout"])), opt.maxTimeoutMs);
-  const context = createHandlerContext({
-    ...method.spec,
+  const responseHeader = new Headers();
+  responseHeader.set("content-type", "application/grpc+proto");
+  const responseTrailer = new Headers();
+  responseTrailer.set("grpc-status", "0");
+  const context = unaryContext({
+    method: method.spec.method,
     service: method.spec.method.parent,
     requestMethod: "POST",
     protocolName: "grpc",
     timeoutMs: timeout.timeoutMs,
     shutdownSignal: opt.shutdownSignal,
-    // The context copies these into its own Headers; one conversion is enough.
-    requestHeader: headerPairs(headers),
+    requestHeader: requestHeaders(headers),
     url: `${stream.session?.encrypted ? "https" : "http"}://${headers[":authority"] ?? ""}${path}`,
-    responseHeader: { "content-type": "application/grpc+proto" },
-    responseTrailer: { "grpc-status": "0" },
-    contextValues,
+    responseHeader,
+    responseTrailer,
+    values: contextValues,
   });
   const requestHeader = context.requestHeader;
   const compression = compressionNegotiate(opt.acceptCompression, requestHeader.get("grpc-encoding"), requestHeader.get("grpc-accept-encoding"), "grpc-accept-encoding");
@@ -163,7 +166,7 @@ async function serveUnary(
   };
   stream.once("aborted", cancel);
   stream.once("close", cancel);
-  stream.on("error", () => {});
+  stream.on("error", ignore);
 
   let body: Uint8Array | undefined;
   let failure: unknown;
@@ -196,7 +199,8 @@ async function serveUnary(
   }
   if (stream.closed || stream.destroyed) return;
   answered = true;
-  stream.respond({ ...responseHeaders, ...nodeHeaders(context.responseHeader), ":status": 200, date: new Date().toUTCString() }, { waitForTrailers: true });
+  // Node adds the `date` header (formatted once a second).
+  stream.respond({ ...responseHeaders, ...nodeHeaders(context.responseHeader), ":status": 200 }, { waitForTrailers: true });
   stream.once("wantTrailers", () => {
     stream.sendTrailers(nodeHeaders(context.responseTrailer));
     // An answer sent before the request was read in full (one too large, say) ends the upload.
@@ -289,16 +293,16 @@ function envelope(flags: number, data: Uint8Array): Buffer {
  * Request headers as Connect's handlers see them (pseudo-headers left out),
  * with a `grpc-timeout` longer than a timer holds clamped as on the router.
  */
-function headerPairs(headers: http2.IncomingHttpHeaders): [string, string][] {
-  const pairs: [string, string][] = [];
+function requestHeaders(headers: http2.IncomingHttpHeaders): Headers {
+  const result = new Headers();
   for (const key in headers) {
     if (key.charCodeAt(0) === 58 /* ":" */) continue;
     const value = headers[key];
     if (value === undefined) continue;
-    if (typeof value === "string") pairs.push([key, key === "grpc-timeout" ? clampGrpcTimeout(value)! : value]);
-    else for (const v of value) pairs.push([key, v]);
+    if (typeof value === "string") result.append(key, key === "grpc-timeout" ? clampGrpcTimeout(value)! : value);
+    else for (const v of value) result.append(key, v);
   }
-  return pairs;
+  return result;
 }
 
 /** A header's value when it was sent once. */
@@ -313,3 +317,6 @@ function nodeHeaders(headers: Headers): Record<string, string> {
   });
   return result;
 }
+
+/** A stream's errors end the call through its 'aborted' and 'close' events; the error itself says nothing more. */
+function ignore(): void {}
