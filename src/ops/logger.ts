@@ -41,20 +41,22 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   );
 }
 
-let stampedMs = -1;
-let stamp = "";
+let stampedSecond = Number.NaN;
+let secondPrefix = "";
 
 /**
- * pino's `isoTime` (`,"time":"2026-01-02T03:04:05.678Z"`), formatted once per
- * millisecond: a busy server writes many lines within one.
+ * pino's `isoTime` (`,"time":"2026-01-02T03:04:05.678Z"`), with the part up
+ * to the second formatted once a second rather than once a line.
  */
 function isoTime(): string {
   const now = Date.now();
-  if (now !== stampedMs) {
-    stampedMs = now;
-    stamp = `,"time":"${new Date(now).toISOString()}"`;
+  const second = Math.floor(now / 1000);
+  if (second !== stampedSecond) {
+    stampedSecond = second;
+    secondPrefix = `,"time":"${new Date(second * 1000).toISOString().slice(0, -4)}`;
   }
-  return stamp;
+  const ms = now - second * 1000;
+  return `${secondPrefix}${ms < 10 ? "00" : ms < 100 ? "0" : ""}${ms}Z"`;
 }
 
 /** The server's internal logger interface over pino. */
