@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 
 /** Every workload, in run order. */
-export const WORKLOADS = ["append-batch", "append-one", "get-session", "replay", "live-tail", "unary-floor", "throughput"] as const;
+export const WORKLOADS = ["append-batch", "append-one", "get-session", "replay", "live-tail", "unary-floor", "throughput", "session-ops"] as const;
 /** One of {@link WORKLOADS}. */
 export type WorkloadName = (typeof WORKLOADS)[number];
 

@@ -18,6 +18,7 @@ import { appendOne } from "./workloads/append-one.js";
 import { getSession } from "./workloads/get-session.js";
 import { liveTail } from "./workloads/live-tail.js";
 import { replay } from "./workloads/replay.js";
+import { sessionOps } from "./workloads/session-ops.js";
 import { throughput } from "./workloads/throughput.js";
 import { unaryFloor } from "./workloads/unary-floor.js";
 
@@ -29,6 +30,7 @@ const workloads: Record<WorkloadName, Workload> = {
   "live-tail": liveTail,
   "unary-floor": unaryFloor,
   throughput,
+  "session-ops": sessionOps,
 };
 
 const cleanups: (() => Promise<void>)[] = [];

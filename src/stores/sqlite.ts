@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { SessiondError } from "../core/errors.js";
 import { onConflictUpdate, type SqlDialect } from "./sql/dialect.js";
-import { callBudgetMs, deadlineExceeded, type Row, type SqlDriver, type SqlResult, type SqlTx, type TxMode } from "./sql/driver.js";
+import { callBudgetMs, deadlineExceeded, runWork, type Row, type SqlDriver, type SqlResult, type SqlTx, type TxMode } from "./sql/driver.js";
 import { type TableNames, tableNames } from "./sql/rows.js";
 import { initialTables } from "./sql/tables.js";
 import { ddl, openSchema, type SqlOpenOptions } from "./sql/schema.js";
@@ -56,7 +56,6 @@ export class SqliteStore extends SqlStore {
 class SqliteDriver implements SqlDriver {
   private readonly statements = new Map<string, { statement: StatementSync; reads: boolean }>();
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly tx: SqlTx = { run: async (sql, args = []) => this.execute(sql, args) };
 
   constructor(private readonly db: DatabaseSync) {}
 
@@ -76,10 +75,11 @@ class SqliteDriver implements SqlDriver {
   transaction<T>(mode: TxMode, work: (tx: SqlTx) => Promise<T>): Promise<T> {
     return this.serial(async () => {
       const budget = callBudgetMs();
+      const run = async (sql: string, args: unknown[]) => this.execute(sql, args);
       if (mode === "read") {
         this.db.exec("BEGIN");
         try {
-          return await work(this.tx);
+          return await runWork(run, work);
         } finally {
           this.db.exec("COMMIT");
         }
@@ -94,7 +94,7 @@ class SqliteDriver implements SqlDriver {
         if (wait !== BUSY_TIMEOUT_MS) this.db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
       }
       try {
-        const result = await work(this.tx);
+        const result = await runWork(run, work);
         if (budget !== undefined) callBudgetMs();
         this.db.exec("COMMIT");
         return result;

@@ -264,6 +264,41 @@ describe("postgres store", () => {
     expect((await append(store, "c3", k)).lastSequence).toBe(2);
   });
 
+  it("runs pipelined transactions back to back on one connection without mixing them up", async () => {
+    const name = isolationName("sessiond_pipe");
+    const single = await open(`${url}&max=1&application_name=${name}`);
+    const keys = Array.from({ length: 6 }, (_, i) => ({ appName: name, userId: `pipe-${i % 2}`, sessionId: `pipe-${i}` }));
+    await Promise.all(keys.map((k, i) => single.createSession({ appName: k.appName, userId: k.userId, id: k.sessionId, agentId: "", metadata: {}, delta: splitDelta({ [`user:n${i}`]: i, "app:pipe": i }).scoped, nowUs: 1 })));
+    // Reads (whose COMMIT is not waited for), writes (COMMIT behind their last statement) and failures, all queued on the one connection.
+    const calls = keys.flatMap((k, i) => [
+      single.getSession(k, {}),
+      single.updateSession(k, { metadata: { round: i }, nowUs: 10 + i }),
+      append(single, `p${i}`, k),
+      single.getSession(k, { numRecentEvents: 1 }),
+      single.createSession({ appName: k.appName, userId: k.userId, id: k.sessionId, agentId: "", metadata: {}, delta: splitDelta({ "app:pipe": -1 }).scoped, nowUs: 1 }),
+    ]);
+    const settled = await Promise.allSettled(calls);
+    const failures = settled.flatMap((r) => (r.status === "rejected" ? [(r.reason as SessiondError).kind] : []));
+    expect(failures).toEqual(keys.map(() => "already_exists"));
+    for (const [i, k] of keys.entries()) {
+      const { view, events } = await single.getSession(k, {});
+      expect(view.session.metadata).toEqual({ round: i });
+      expect(events.map((e) => e.id)).toEqual([`p${i}`]);
+      expect(view.appState.pipe).not.toBe(-1);
+    }
+    const [busy] = await admin`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = ${name} AND state <> 'idle'`;
+    expect(busy!.n).toBe(0);
+  });
+
+  it("fails a statement with an undefined parameter instead of leaving its connection hanging", async () => {
+    const single = await open(`${url}&max=1`);
+    const k = { appName: isolationName("undef"), userId: "u", id: "s", agentId: "", delta: splitDelta({ "app:x": 1 }).scoped, nowUs: 1 };
+    // A sessiond bug, not a client's input: metadata is required.
+    const broken = { ...k, metadata: undefined as never };
+    await expect(single.createSession(broken)).rejects.toThrow(/undefined parameter/);
+    expect((await single.createSession({ ...k, metadata: {} })).session.id).toBe("s");
+  });
+
   it("appends that waited for the session's lock: a retry of the same batch gets the first's sequences, others follow gaplessly", async () => {
     const k = { ...key, sessionId: "queued" };
     await createSession(store, k);

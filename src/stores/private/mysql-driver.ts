@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { PoolConnection as CoreConnection, ResultSetHeader } from "mysql2";
 import { createPool, type Pool, type PoolConnection as Connection } from "mysql2/promise";
 import { SessiondError } from "../../core/errors.js";
-import { callBudgetMs, deadlineExceeded, type Row, type SqlDriver, type SqlResult, type SqlTx, type TxMode } from "../sql/driver.js";
+import { callBudgetMs, deadlineExceeded, runWork, type Row, type SqlDriver, type SqlResult, type SqlTx, type TxMode } from "../sql/driver.js";
 import type { PoolStats } from "../store.js";
 import type { MysqlSettings } from "./mysql-options.js";
 
@@ -185,7 +185,7 @@ export class MysqlDriver implements SqlDriver {
     try {
       await this.bound(c, budget);
       await c.query(mode === "read" ? "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY" : "START TRANSACTION");
-      const result = await work({ run: (sql, args = []) => execute(c, sql, args) });
+      const result = await runWork((sql, args) => execute(c, sql, args), work);
       // A write whose deadline passed while it ran is rolled back, not committed.
       if (budget !== undefined) callBudgetMs();
       await c.query("COMMIT");

@@ -1,7 +1,7 @@
 import type { PendingQuery, ReservedSql, Row, RowList, Sql } from "postgres";
 import { SessiondError } from "../../core/errors.js";
 import { currentCallDeadline } from "../call-deadline.js";
-import { callBudgetMs, deadlineExceeded, type SqlDriver, type SqlResult, type SqlTx, type TxMode } from "../sql/driver.js";
+import { callBudgetMs, deadlineExceeded, runWork, type SqlDriver, type SqlResult, type SqlTx, type TxMode } from "../sql/driver.js";
 import type { PoolStats } from "../store.js";
 import { classifyPostgresError } from "./postgres-errors.js";
 
@@ -37,9 +37,13 @@ function dollars(sql: string): string {
   return text;
 }
 
-async function statement(c: ReservedSql, sql: string, args: unknown[]): Promise<SqlResult> {
-  const rows = await (args.length === 0 ? c.unsafe(sql) : c.unsafe(dollars(sql), args as never[], { prepare: true }));
-  return { rows, changes: rows.count ?? 0 };
+function statement(c: ReservedSql, sql: string, args: unknown[]): Promise<SqlResult> {
+  // The driver refuses undefined only once the query is built, which leaves a transaction begun on the connection hanging.
+  if (args.includes(undefined)) return Promise.reject(new Error(`postgres driver: undefined parameter ${args.indexOf(undefined) + 1} of ${sql}`));
+  const query = args.length === 0 ? c.unsafe(sql) : c.unsafe(dollars(sql), args as never[], { prepare: true });
+  // Sent now, in call order: a COMMIT queued right behind it must not overtake it.
+  query.execute();
+  return query.then((rows) => ({ rows, changes: rows.count ?? 0 }));
 }
 
 /**
@@ -64,6 +68,12 @@ export class PostgresDriver implements SqlDriver {
     return this.use((c) => statement(c, sql, args));
   }
 
+  /**
+   * A transaction in as few round trips as its statements allow: BEGIN goes
+   * out with the first statement, COMMIT with the statement marked `last`.
+   * A read transaction's COMMIT is not waited for: it has nothing to
+   * commit, and the connection's next user queues behind it.
+   */
   transaction<T>(mode: TxMode, work: (tx: SqlTx) => Promise<T>): Promise<T> {
     return this.use(async (c) => {
       // Handled at once: a failed BEGIN must not be an unhandled rejection while the work runs.
@@ -71,15 +81,19 @@ export class PostgresDriver implements SqlDriver {
         () => undefined,
         (error: unknown) => error,
       );
+      let committing: PromiseLike<RowList<Row[]>>[] | undefined;
+      const sendCommit = mode === "write" ? () => (committing = commit(c).map((f) => f.execute())) : undefined;
       let result: T;
       try {
-        result = await work({ run: (sql, args = []) => statement(c, sql, args) });
+        result = await runWork((sql, args) => statement(c, sql, args), work, sendCommit);
       } catch (error) {
+        if (committing) await Promise.allSettled(committing);
         throw (await begun) ?? error;
       }
       const failed = await begun;
       if (failed) throw failed;
-      await pipeline(c, commit(c));
+      if (mode === "read") c.unsafe("COMMIT").execute().catch(() => {});
+      else await pipeline(c, committing ?? commit(c));
       return result;
     }, true);
   }
@@ -149,7 +163,7 @@ export class PostgresDriver implements SqlDriver {
  * merely the consequence of an earlier one (inside a transaction, a failed
  * statement makes the later ones fail and turns COMMIT into a rollback).
  */
-export async function pipeline(c: ReservedSql, statements: Fragment[]): Promise<RowList<Row[]>[]> {
+export async function pipeline(c: ReservedSql, statements: PromiseLike<RowList<Row[]>>[]): Promise<RowList<Row[]>[]> {
   const results = await Promise.allSettled(statements);
   const failures = results.flatMap((r) => (r.status === "rejected" ? [r.reason as { code?: string }] : []));
   if (failures.length > 0) throw failures.find((e) => e.code !== "25P02") ?? failures[0];

@@ -16,8 +16,51 @@ export interface SqlTx {
   /**
    * Runs one statement with `?` placeholders. Calls made without awaiting
    * the previous one may be sent together (PostgreSQL pipelines them).
+   * `last` says no statement follows and nothing after it fails the work,
+   * so the driver may send COMMIT right behind it (PostgreSQL does: one
+   * round trip less).
    */
-  run(sql: string, args?: unknown[]): Promise<SqlResult>;
+  run(sql: string, args?: unknown[], options?: { last?: boolean }): Promise<SqlResult>;
+}
+
+/**
+ * Runs a transaction's work on a {@link SqlTx} over `run`, and resolves or
+ * throws only once every statement it issued has settled: one the work did
+ * not wait for still decides whether the transaction commits, and nothing
+ * is still running when the driver sends COMMIT or ROLLBACK. Statements
+ * issued after the work ended, or after one marked `last`, are refused, as
+ * they would run outside the transaction. `onLast` lets a driver send
+ * COMMIT behind the statement marked `last`.
+ */
+export async function runWork<T>(
+  run: (sql: string, args: unknown[]) => Promise<SqlResult>,
+  work: (tx: SqlTx) => Promise<T>,
+  onLast?: () => void,
+): Promise<T> {
+  const issued: Promise<SqlResult>[] = [];
+  let open = true;
+  const tx: SqlTx = {
+    run: (sql, args = [], options) => {
+      if (!open) return Promise.reject(new Error("sql: a statement issued after its transaction's last one"));
+      const result = run(sql, args);
+      issued.push(result);
+      // Seen by the work or below; never an unhandled rejection when the work fails first.
+      result.catch(() => {});
+      if (options?.last) {
+        open = false;
+        onLast?.();
+      }
+      return result;
+    },
+  };
+  try {
+    const result = await work(tx);
+    await Promise.all(issued);
+    return result;
+  } finally {
+    open = false;
+    await Promise.allSettled(issued);
+  }
 }
 
 /**

@@ -2,7 +2,6 @@ import { planAppend } from "../../core/append.js";
 import { statePurge } from "../../core/delete-scope.js";
 import { sessionExists, sessionNotFound } from "../../core/errors.js";
 import { markersOf, type RewindMarker } from "../../core/effective-history.js";
-import { recentEventsRange } from "../../core/recent-events.js";
 import { eventsToRestore } from "../../core/restore.js";
 import { forkedSessionRecord, newSessionRecord, patchSession } from "../../core/session-patch.js";
 import { applyDelta } from "../../core/state.js";
@@ -69,35 +68,36 @@ export class SqlStore implements Store {
     const key = { appName: input.appName, userId: input.userId, sessionId: input.id };
     const session = newSessionRecord(input);
     return this.db.transaction("write", async (tx) => {
-      await tx.run(this.s.insertSession, this.sessionArgs(session, session.state)).catch((error: unknown) => {
+      const inserted = tx.run(this.s.insertSession, this.sessionArgs(session, session.state)).catch((error: unknown) => {
         throw this.d.isDuplicate(error) ? sessionExists(key) : error;
       });
-      await this.applyShared(tx, input.appName, input.userId, input.delta, input.nowUs);
-      return { session, ...(await this.sharedState(tx, input.appName, input.userId)) };
+      const shared = () => this.sharedState(tx, input.appName, input.userId, true);
+      const [, view] = await settled([inserted, this.applyShared(tx, input.appName, input.userId, input.delta, input.nowUs, shared)]);
+      return { session, ...view };
     });
   }
 
   async getSession(key: SessionKey, query: RecentEventsQuery) {
     return this.db.transaction("read", async (tx) => {
-      const [row] = (await tx.run(this.s.sessionWithState, keyArgs(key))).rows;
-      if (!row) throw sessionNotFound(key);
-      const view = viewOf(row);
-      const range = recentEventsRange(query, view.session.lastSequence);
-      if (!range) return { view, events: [] };
-      const args = [row.pk, range.afterSequence];
-      if (range.afterTimeUs !== undefined) args.push(this.d.time(range.afterTimeUs));
-      const { rows } = await tx.run(this.s.recentEvents(range.afterTimeUs !== undefined), args);
-      return { view, events: rows.map(eventFromRow) };
+      // Sent together: the events' range is computed from the session row in SQL (see recentEvents).
+      const n = query.numRecentEvents;
+      const args = [...keyArgs(key), ...(n === undefined ? [] : [n]), ...(query.afterTimeUs === undefined ? [] : [this.d.time(query.afterTimeUs)])];
+      const [{ rows }, events] = await settled([
+        tx.run(this.s.sessionWithState, keyArgs(key)),
+        n === 0 ? undefined : tx.run(this.s.recentEvents(n !== undefined, query.afterTimeUs !== undefined), args),
+      ]);
+      if (!rows[0]) throw sessionNotFound(key);
+      return { view: viewOf(rows[0]), events: events ? events.rows.map(eventFromRow) : [] };
     });
   }
 
   async updateSession(key: SessionKey, patch: SessionPatch): Promise<SessionView> {
     return this.db.transaction("write", async (tx) => {
-      const [row] = (await tx.run(this.s.session(true), keyArgs(key))).rows;
-      if (!row) throw sessionNotFound(key);
-      const next = patchSession(sessionFromRow(row), patch);
-      await tx.run(this.s.updateSession, [next.status, json(next.metadata), next.agentId, this.d.time(next.updateTimeUs), row.pk]);
-      return { session: next, ...(await this.sharedState(tx, key.appName, key.userId)) };
+      const [{ rows }, shared] = await settled([tx.run(this.s.session(true), keyArgs(key)), this.sharedState(tx, key.appName, key.userId)]);
+      if (!rows[0]) throw sessionNotFound(key);
+      const next = patchSession(sessionFromRow(rows[0]), patch);
+      await tx.run(this.s.updateSession, [next.status, json(next.metadata), next.agentId, this.d.time(next.updateTimeUs), rows[0].pk], { last: true });
+      return { session: next, ...shared };
     });
   }
 
@@ -152,8 +152,7 @@ export class SqlStore implements Store {
       await this.insertEvents(tx, row.pk, plan.inserts, false);
       const state = plan.delta.session ? json(applyDelta(record.state, plan.delta.session)) : null;
       await tx.run(this.s.advanceSession, [plan.outcome.lastSequence, this.d.time(plan.updateTimeUs), state, row.pk]);
-      await this.applyShared(tx, key.appName, key.userId, plan.delta, batch.nowUs);
-      await this.d.notify?.(tx, [key]);
+      await this.applyShared(tx, key.appName, key.userId, plan.delta, batch.nowUs, async () => this.d.notify?.(tx, [key]));
       return plan.outcome;
     });
   }
@@ -244,16 +243,17 @@ export class SqlStore implements Store {
       // Locked, so the source is neither deleted nor appended to while its rows are copied.
       const [source] = (await tx.run(this.s.session(true), keyArgs(plan.source))).rows;
       if (!source || Number(source.last_sequence) < plan.throughSequence) throw sessionNotFound(plan.source);
-      await tx.run(this.s.insertSession, this.sessionArgs(session, plan.initialState)).catch((error: unknown) => {
+      const inserted = tx.run(this.s.insertSession, this.sessionArgs(session, plan.initialState)).catch((error: unknown) => {
         throw this.d.isDuplicate(error) ? sessionExists(plan.target) : error;
       });
-      const [target] = (await tx.run(this.s.session(false), keyArgs(plan.target))).rows;
       let next = 1;
-      for (const range of plan.ranges) {
-        await tx.run(this.s.copyEvents, [next - range.first, target!.pk, source.pk, range.first, range.last]);
+      const copied = plan.ranges.map((range) => {
+        const shift = next - range.first;
         next += range.last - range.first + 1;
-      }
-      return { session, ...(await this.sharedState(tx, plan.target.appName, plan.target.userId)) };
+        return tx.run(this.s.copyEvents, [shift, ...keyArgs(plan.target), source.pk, range.first, range.last]);
+      });
+      const [, shared] = await settled([inserted, this.sharedState(tx, plan.target.appName, plan.target.userId, true), ...copied]);
+      return { session, ...shared };
     });
   }
 
@@ -292,8 +292,8 @@ export class SqlStore implements Store {
     ];
   }
 
-  private async sharedState(tx: SqlTx, appName: string, userId: string) {
-    const [row] = (await tx.run(this.s.sharedState, [appName, appName, userId])).rows;
+  private async sharedState(tx: SqlTx, appName: string, userId: string, last = false) {
+    const [row] = (await tx.run(this.s.sharedState, [appName, appName, userId], { last })).rows;
     return { appState: parseJson(row?.app_state) ?? {}, userState: parseJson(row?.user_state) ?? {} };
   }
 
@@ -323,20 +323,41 @@ export class SqlStore implements Store {
    * are locked (not SQLite), a missing row is first created empty, so
    * concurrent first writers queue on one row lock instead of deadlocking
    * on gap locks; the locking read then returns the newest committed state.
+   * Both scopes' locks go out at once, then both writes, with `then` (the
+   * caller's next statements) right behind them.
    */
-  private async applyShared(tx: SqlTx, appName: string, userId: string, delta: ScopedDelta, nowUs: number): Promise<void> {
+  private async applyShared<T>(tx: SqlTx, appName: string, userId: string, delta: ScopedDelta, nowUs: number, then: () => Promise<T>): Promise<T> {
     const now = this.d.time(nowUs);
-    const scopes: [StateScope, JsonObject | null, unknown[]][] = [
-      ["app", delta.app, [appName]],
-      ["user", delta.user, [appName, userId]],
-    ];
-    for (const [scope, part, keys] of scopes) {
-      if (!part) continue;
-      if (this.d.forUpdate) await tx.run(this.s.touchState(scope), [...keys, now]);
-      const [row] = (await tx.run(this.s.lockState(scope), keys)).rows;
-      await tx.run(this.s.putState(scope), [...keys, json(applyDelta(parseJson(row?.state) ?? {}, part)), now]);
-    }
+    const scopes = (
+      [
+        ["app", delta.app, [appName]],
+        ["user", delta.user, [appName, userId]],
+      ] as [StateScope, JsonObject | null, unknown[]][]
+    ).filter(([, part]) => part !== null);
+    const states = await settled(
+      scopes.map(([scope, , keys]) => {
+        if (this.d.forUpdate) void tx.run(this.s.touchState(scope), [...keys, now]);
+        return tx.run(this.s.lockState(scope), keys);
+      }),
+    );
+    const written = scopes.map(([scope, part, keys], i) =>
+      tx.run(this.s.putState(scope), [...keys, json(applyDelta(parseJson(states[i]!.rows[0]?.state) ?? {}, part!)), now]),
+    );
+    const [result] = await settled([then(), ...written]);
+    return result as T;
   }
+}
+
+/**
+ * The values of statements issued together, once all have settled; throws
+ * the first failure. Unlike Promise.all it does not return while a part
+ * still runs, so nothing is issued after the transaction ended.
+ */
+async function settled<T extends readonly unknown[]>(parts: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const results = await Promise.allSettled(parts);
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
 
 function viewOf(row: Row): SessionView {

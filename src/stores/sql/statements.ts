@@ -24,7 +24,8 @@ export function sqlStatements(d: SqlDialect) {
     `${sessionColumns("s.")}, (SELECT state FROM ${appStates} a WHERE a.app_name = s.app_name) AS app_state, ` +
     `(SELECT state FROM ${userStates} u WHERE u.app_name = s.app_name AND u.user_id = s.user_id) AS user_state`;
   const eventColumns = EVENT_COLUMNS.map(q).join(", ");
-  const eventSelect = EVENT_COLUMNS.map((c) => (c === "timestamp" ? `${d.timeOf(ts)} AS ${ts}` : q(c))).join(", ");
+  const eventSelectOf = (a = "") => EVENT_COLUMNS.map((c) => (c === "timestamp" ? `${d.timeOf(a + ts)} AS ${ts}` : a + q(c))).join(", ");
+  const eventSelect = eventSelectOf();
   const byKey = "app_name = ? AND user_id = ? AND id = ?";
   const insertSession = `INSERT INTO ${sessions} (app_name, user_id, id, agent_id, status, state, metadata, created_at, updated_at, last_sequence,
     initial_state, forked_from_session_id, forked_from_user_id, forked_from_sequence)
@@ -48,11 +49,11 @@ export function sqlStatements(d: SqlDialect) {
     initialState: `SELECT initial_state FROM ${sessions} WHERE ${byKey}`,
     /**
      * Copies the source's events first..last to the target with their
-     * sequences shifted, inside the database (args: shift, target pk, source pk, first, last).
+     * sequences shifted, inside the database (args: shift, the target's key, source pk, first, last).
      */
     copyEvents: `INSERT INTO ${events} (session_pk, ${eventColumns})
       SELECT t.pk, ${EVENT_COLUMNS.map((c) => (c === "sequence" ? "e.sequence + ?" : `e.${q(c)}`)).join(", ")}
-      FROM ${events} e, ${sessions} t WHERE t.pk = ? AND e.session_pk = ? AND e.sequence BETWEEN ? AND ?`,
+      FROM ${events} e, ${sessions} t WHERE t.app_name = ? AND t.user_id = ? AND t.id = ? AND e.session_pk = ? AND e.sequence BETWEEN ? AND ?`,
     session: (lock: boolean) => `SELECT ${sessionColumns()} FROM ${sessions} WHERE ${byKey}${lock ? d.forUpdate : ""}`,
     sessionWithState: `SELECT ${withState} FROM ${sessions} s WHERE s.app_name = ? AND s.user_id = ? AND s.id = ?`,
     sessionExists: `SELECT pk FROM ${sessions} WHERE ${byKey}`,
@@ -78,8 +79,17 @@ export function sqlStatements(d: SqlDialect) {
         (skipStored ? d.insertIgnore("sequence") : ""),
     ),
     storedIds: memo((n: number) => `SELECT id, sequence, ${time(ts)} FROM ${events} WHERE session_pk = ? AND id ${n === 1 ? "= ?" : `IN (${marks(n)})`}`),
-    recentEvents: (afterTime: boolean) =>
-      `SELECT ${eventSelect} FROM ${events} WHERE session_pk = ? AND sequence > ?${afterTime ? ` AND ${ts} >= ?` : ""} ORDER BY sequence`,
+    /**
+     * GetSession's events, found from the key so they can be read together
+     * with the session (args: the key, N when `newest`, the time when
+     * `afterTime`). Sequences are gapless, so the newest N are those above
+     * last_sequence − N: recentEventsRange's rule, in SQL.
+     */
+    recentEvents: memo(
+      (newest: boolean, afterTime: boolean) => `SELECT ${eventSelectOf("e.")} FROM ${sessions} s JOIN ${events} e ON e.session_pk = s.pk
+      WHERE s.app_name = ? AND s.user_id = ? AND s.id = ?${newest ? " AND e.sequence > s.last_sequence - ?" : ""}${afterTime ? ` AND e.${ts} >= ?` : ""}
+      ORDER BY e.sequence`,
+    ),
     /** A page of a session's events (args: the key, after sequence, filter values, limit, offset). */
     readEvents: (filters: string) => `SELECT ${eventSelect} FROM ${events}
       WHERE session_pk = (SELECT pk FROM ${sessions} WHERE ${byKey}) AND sequence > ?${filters} ORDER BY sequence LIMIT ? OFFSET ?`,

@@ -28,6 +28,20 @@ export function sessionSpecs(ctx: StoreSpecContext): void {
       await rejection(ctx.store.readEvents(key, { filter: {}, afterSequence: 0, limit: 10 }), "not_found");
     });
 
+    it("a create refused as a duplicate, and a fork onto an existing session, change no shared state", async () => {
+      const key = freshKey();
+      await create(ctx.store, key, { "app:a": 1, "user:b": 1 });
+      await appendEvents(ctx.store, key, 1);
+      await rejection(create(ctx.store, key, { "app:a": 2, "user:b": 2, "app:c": 3 }), "already_exists");
+      expect(await ctx.store.getSharedState(key.appName, key.userId)).toEqual({ appState: { a: 1 }, userState: { b: 1 } });
+      const other = { ...key, sessionId: `${key.sessionId}-other` };
+      await create(ctx.store, other);
+      const forkedFrom = { sessionId: key.sessionId, userId: key.userId, sequence: 1 };
+      const fork = { source: key, target: other, ranges: [{ first: 1, last: 1 }], throughSequence: 1, state: {}, initialState: {}, agentId: "", metadata: {}, forkedFrom, nowUs: 9 };
+      await rejection(ctx.store.forkSession(fork), "already_exists");
+      expect((await ctx.store.getSession(other, {})).events).toEqual([]);
+    });
+
     it("lists an app's sessions in keyset order with their shared state", async () => {
       const appName = uniqueName("list");
       for (const [userId, id, at] of [["u1", "a", 3], ["u2", "b", 1], ["u1", "c", 2]] as const) {
