@@ -13,7 +13,7 @@ import { nowUs } from "../core/time.js";
 import type { AssignedEvent, EventFilter, SessionKey } from "../core/types.js";
 import type { Store } from "../stores/store.js";
 import { assignedToProto, eventToProto } from "./convert.js";
-import { binaryResponse, encodedEvents } from "./private/event-encoder.js";
+import { binaryResponse, encodedStoredEvents, encodedTail } from "./private/event-encoder.js";
 import { collectRangeEvents, readEffectiveRanges } from "./private/history.js";
 import { checkText, effectiveView, nonNegative, pageSize, pendingEvents, sessionKeyOf, timeUs } from "./validate.js";
 
@@ -29,6 +29,7 @@ export function eventHandlers(store: Store, onAppended: AppendListener): EventHa
     const { pending, partialIndexes } = pendingEvents(field, events, now);
     const expectedLastSequence = expected === undefined ? undefined : nonNegative("expected_last_sequence", expected);
     const durable = pending.filter((_, i) => !partialIndexes.has(i));
+    for (const p of durable) p.event.encodedTail = encodedTail(p.event);
     let assigned: AssignedEvent[] = [];
     let lastSequence: number;
     if (durable.length > 0) {
@@ -69,17 +70,18 @@ export function eventHandlers(store: Store, onAppended: AppendListener): EventHa
       const { filter, afterSequence } = eventFilterOf(req.filter);
       const limit = pageSize("page_size", req.pageSize);
       const effective = effectiveView("view", req.view);
+      const binary = binaryResponse(ctx);
       const fingerprint = queryFingerprint(effective ? [key, filter, afterSequence, "effective"] : [key, filter, afterSequence]);
       const after = req.pageToken === "" ? afterSequence : decodeEventToken(req.pageToken, fingerprint);
       const events = effective
         ? await effectivePage(store, key, filter, after, limit + 1)
-        : await store.readEvents(key, { filter, afterSequence: after, limit: limit + 1 });
-      const page = events.slice(0, limit).map((e) => eventToProto(e, key.sessionId));
+        : await store.readEvents(key, { filter, afterSequence: after, limit: limit + 1, encoded: binary });
+      const page = events.slice(0, limit);
       const nextPageToken = events.length > limit ? encodeEventToken(events[limit - 1]!.sequence, fingerprint) : "";
-      if (!binaryResponse(ctx)) return { events: page, nextPageToken };
+      if (!binary) return { events: page.map((e) => eventToProto(e, key.sessionId)), nextPageToken };
       // A message, not an init object: unknown fields survive only on messages.
       const response = create(ListEventsResponseSchema, { nextPageToken });
-      response.$unknown = encodedEvents(page, ListEventsResponseSchema.field.events.number);
+      response.$unknown = encodedStoredEvents(page, key.sessionId, ListEventsResponseSchema.field.events.number);
       return response;
     },
   };

@@ -10,7 +10,7 @@ import type { Store } from "../stores/store.js";
 import { eventToProto } from "./convert.js";
 import { eventFilterOf } from "./event-handlers.js";
 import type { FollowHub } from "./follow-hub.js";
-import { binaryResponse, encodedEvents } from "./private/event-encoder.js";
+import { binaryResponse, encodedStoredEvents } from "./private/event-encoder.js";
 import { linkSignals, WakeSignal } from "./private/wake-signal.js";
 import { rangeEvents, readEffectiveRanges } from "./private/history.js";
 import { effectiveView, nonNegative, sessionKeyOf } from "./validate.js";
@@ -121,7 +121,7 @@ async function* replay(
   signal: AbortSignal,
 ): AsyncGenerator<Message, { cursor: number; sent: number }> {
   const read = (afterSequence: number, limit: number, offset: number) => {
-    const page = store.readEvents(key, { filter: query.filter, afterSequence, limit, offset });
+    const page = store.readEvents(key, { filter: query.filter, afterSequence, limit, offset, encoded: out.binary });
     // Awaited below; a stream that ends first must not leave an unhandled rejection behind.
     page.catch(() => {});
     return page;
@@ -242,10 +242,7 @@ function pageMessages(events: StoredEvent[], out: Output): { messages: Message[]
     }));
     return { messages, bytes };
   }
-  const fields = encodedEvents(
-    events.map((e) => eventToProto(e, sessionId)),
-    EVENTS_FIELD,
-  );
+  const fields = encodedStoredEvents(events, sessionId, EVENTS_FIELD);
   const messages: Message[] = [];
   const flush = (from: number, to: number) =>
     messages.push({ $typeName: "sessiond.v1.GetEventsResponse", events: [], caughtUp: false, $unknown: fields.slice(from, to) });

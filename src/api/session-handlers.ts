@@ -12,8 +12,8 @@ import { newestOf } from "../core/effective-history.js";
 import type { SessionKey, SessionListQuery, SessionPatch, SessionStatus as DomainStatus, SessionView, StoredEvent } from "../core/types.js";
 import type { Store } from "../stores/store.js";
 import type { SessionScope } from "./follow-hub.js";
-import { eventToProto, sessionToProto, statusFromProto } from "./convert.js";
-import { binaryResponse, encodedEvents } from "./private/event-encoder.js";
+import { sessionToProto, statusFromProto } from "./convert.js";
+import { binaryResponse, encodedStoredEvents } from "./private/event-encoder.js";
 import { collectRangeEvents, readEffectiveRanges } from "./private/history.js";
 import { boundedObject, checkText, effectiveView, nonNegative, pageSize, requireId, sessionKeyOf, timeUs } from "./validate.js";
 
@@ -59,15 +59,13 @@ export function sessionHandlers(store: Store, onDeleted: DeleteListener = () => 
       const numRecentEvents =
         req.numRecentEvents === undefined ? undefined : nonNegative("num_recent_events", req.numRecentEvents);
       const afterTimeUs = timeUs("after_time", req.afterTime);
+      const binary = binaryResponse(ctx);
       const { view, events } = effectiveView("view", req.view)
         ? await effectiveSession(store, key, numRecentEvents, afterTimeUs)
-        : await store.getSession(key, { numRecentEvents, afterTimeUs });
-      if (!binaryResponse(ctx)) return { session: sessionToProto(view, events) };
+        : await store.getSession(key, { numRecentEvents, afterTimeUs, encoded: binary });
+      if (!binary) return { session: sessionToProto(view, events) };
       const session = sessionToProto(view);
-      session.$unknown = encodedEvents(
-        events.map((e) => eventToProto(e, key.sessionId)),
-        SessionSchema.field.events.number,
-      );
+      session.$unknown = encodedStoredEvents(events, key.sessionId, SessionSchema.field.events.number);
       return { session };
     },
 

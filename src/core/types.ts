@@ -92,6 +92,13 @@ export interface EventData {
   errorMessage: string;
   longRunningToolIds: string[];
   interrupted: boolean;
+  /**
+   * The event's protobuf encoding from field 4 on (everything but id,
+   * session id and sequence), made when it was appended. Opaque to stores:
+   * those that keep it return it on reads that ask for it, so binary
+   * responses write it out instead of encoding the event again.
+   */
+  encodedTail?: Uint8Array;
 }
 
 /** An event as stored, with the sequence the server assigned. */
@@ -138,6 +145,8 @@ export interface RecentEventsQuery {
   numRecentEvents?: number;
   /** Only events whose timestamp is at or after this time. */
   afterTimeUs?: number;
+  /** As {@link EventPageQuery.encoded}. */
+  encoded?: boolean;
 }
 
 /** Predicates on events; undefined fields match everything. */
@@ -158,6 +167,12 @@ export interface EventPageQuery {
   limit: number;
   /** Matching events to skip before the page starts. */
   offset?: number;
+  /**
+   * The caller writes binary responses: events that have an encodedTail
+   * may come back with it and, of their other fields, only their sequence,
+   * id and timestamp.
+   */
+  encoded?: boolean;
 }
 
 /** Keyset position in a session listing. */

@@ -5,7 +5,7 @@ import { SessiondError } from "../core/errors.js";
 import { onConflictUpdate, type SqlDialect } from "./sql/dialect.js";
 import { callBudgetMs, deadlineExceeded, runWork, type Row, type SqlDriver, type SqlResult, type SqlTx, type TxMode } from "./sql/driver.js";
 import { type TableNames, tableNames } from "./sql/rows.js";
-import { initialTables } from "./sql/tables.js";
+import { encodedTailMigration, initialTables } from "./sql/tables.js";
 import { ddl, openSchema, type SqlOpenOptions } from "./sql/schema.js";
 import { SqlStore } from "./sql/sql-store.js";
 import { StoreUrlOptions } from "./url-options.js";
@@ -193,5 +193,6 @@ function sqliteMigrations(t: TableNames) {
         CREATE INDEX ${t.sessions}_forked_from ON ${t.sessions} (app_name, forked_from_session_id);
       `),
     },
+    encodedTailMigration(t, "BLOB"),
   ];
 }

@@ -64,7 +64,8 @@ export async function exportStore(store: Store, out: Writable, options: { appNam
     await write({ type: "session", session });
     counts.sessions++;
     for await (const page of eventPagesOf(store, keyOf(session))) {
-      for (const event of page) await write({ type: "event", event });
+      // The encoded tail is the server's cache of the other fields, not part of the format.
+      for (const { encodedTail: _, ...event } of page) await write({ type: "event", event });
       counts.events += page.length;
     }
   }

@@ -98,6 +98,7 @@ describe("mysql store", () => {
       expect(rows).toEqual([
         { version: 1, name: "initial schema" },
         { version: 2, name: "initial state and fork lineage" },
+        { version: 3, name: "encoded event tails" },
       ]);
       expect((await tables()).filter((t) => t.startsWith("mig_")).sort()).toEqual([
         "mig_app_states",

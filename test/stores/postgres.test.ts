@@ -133,6 +133,7 @@ describe("postgres schema", () => {
     expect(first.map((r) => [r.version, r.name])).toEqual([
       [1, "initial schema"],
       [2, "initial state and fork lineage"],
+      [3, "encoded event tails"],
     ]);
     await store.migrate();
     await (await open(url)).migrate();

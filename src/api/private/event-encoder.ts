@@ -2,6 +2,8 @@ import { type JsonObject, type JsonValue, toBinary, type UnknownField } from "@b
 import { WireType } from "@bufbuild/protobuf/wire";
 import type { HandlerContext } from "@connectrpc/connect";
 import { type Event, type EventActions, EventSchema } from "../../../gen/sessiond/v1/session_pb.js";
+import type { EventData, StoredEvent } from "../../core/types.js";
+import { eventToProto } from "../convert.js";
 import { WireBuffer } from "./wire-buffer.js";
 
 /**
@@ -50,14 +52,58 @@ export function encodedEvents(events: readonly Event[], fieldNo: number): Unknow
     }
     ends[i] = w.pos;
   }
-  const all = w.bytes();
-  const fields = new Array<UnknownField>(events.length);
+  return fieldsOf(w.bytes(), ends, fieldNo);
+}
+
+/** Length-delimited fields `fieldNo` that are views of `all`, each ending at its entry of `ends`. */
+function fieldsOf(all: Uint8Array, ends: number[], fieldNo: number): UnknownField[] {
+  const fields = new Array<UnknownField>(ends.length);
   let start = 0;
-  for (let i = 0; i < events.length; i++) {
+  for (let i = 0; i < ends.length; i++) {
     fields[i] = { no: fieldNo, wireType: WireType.LengthDelimited, data: all.subarray(start, ends[i]) };
     start = ends[i]!;
   }
   return fields;
+}
+
+/**
+ * Stored events as unknown fields `fieldNo` of their parent message, like
+ * {@link encodedEvents}: an event with an encodedTail is its id, session id
+ * and sequence followed by the tail, the bytes `toBinary` writes for the
+ * same event (fields in number order); others are encoded from their fields.
+ */
+export function encodedStoredEvents(events: readonly StoredEvent[], sessionId: string, fieldNo: number): UnknownField[] {
+  const w = new WireBuffer();
+  const ends = new Array<number>(events.length);
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    const mark = w.fork();
+    if (e.encodedTail) {
+      if (e.id !== "") w.uint32(0x0a).string(e.id);
+      if (sessionId !== "") w.uint32(0x12).string(sessionId);
+      if (e.sequence !== 0) w.uint32(0x18).int64(BigInt(e.sequence));
+      w.raw(e.encodedTail);
+    } else {
+      writeEvent(w, eventToProto(e, sessionId));
+    }
+    w.join(mark);
+    ends[i] = w.pos;
+  }
+  return fieldsOf(w.bytes(), ends, fieldNo);
+}
+
+const scratch = new WireBuffer();
+
+/**
+ * An appended event's encodedTail: its encoding as reads return it, from
+ * field 4 on. Id, session id and sequence are left out (they are written
+ * only when set), as a read writes them from the row: the tail holds for a
+ * fork's renumbered copy too.
+ */
+export function encodedTail(event: EventData): Uint8Array {
+  scratch.pos = 0;
+  writeEvent(scratch, eventToProto({ ...event, id: "", sequence: 0 }, ""));
+  return Uint8Array.prototype.slice.call(scratch.bytes());
 }
 
 /** The encoding of one event without a length prefix (as `toBinary` returns it). */

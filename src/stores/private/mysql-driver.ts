@@ -236,14 +236,14 @@ export class MysqlDriver implements SqlDriver {
   }
 }
 
-/** Runs a statement; rows of a SELECT have their VARBINARY columns (identifiers, UTF-8) decoded to strings. */
+/** Runs a statement; rows of a SELECT have their VARBINARY columns (identifiers, UTF-8) decoded to strings, all but the encoded tail. */
 async function execute(c: Connection, sql: string, args: unknown[]): Promise<SqlResult> {
   const [result] = (await c.query(sql, args)) as unknown as [Row[] | ResultSetHeader];
   if (!Array.isArray(result)) return { rows: [], changes: result.affectedRows };
   for (const row of result) {
     for (const name in row) {
       const value = row[name];
-      if (Buffer.isBuffer(value)) row[name] = value.toString("utf8");
+      if (Buffer.isBuffer(value) && name !== "encoded") row[name] = value.toString("utf8");
     }
   }
   return { rows: result, changes: 0 };

@@ -2,6 +2,7 @@ import { SessiondError } from "../../core/errors.js";
 import { nowUs } from "../../core/time.js";
 import type { Migration, SqlSchema } from "../sql/dialect.js";
 import { type TableNames, utcDatetime } from "../sql/rows.js";
+import { encodedTailMigration } from "../sql/tables.js";
 import { ER_NO_SUCH_TABLE, errno } from "./mysql-driver.js";
 import type { MysqlSettings } from "./mysql-options.js";
 
@@ -125,5 +126,6 @@ function mysqlMigrations(t: TableNames): Migration[] {
           ADD KEY app_forked_from (app_name, forked_from_session_id)`,
       ],
     },
+    encodedTailMigration(t, "LONGBLOB NULL"),
   ];
 }

@@ -17,6 +17,7 @@ const CASTS: Partial<Record<(typeof EVENT_COLUMNS)[number], (value: string) => s
   turn_complete: (v) => `(${v})::boolean`,
   long_running_tool_ids: (v) => `(${v})::jsonb`,
   interrupted: (v) => `(${v})::boolean`,
+  encoded: (v) => `decode(${v}, 'base64')`,
 };
 const INSERT_COLUMNS = EVENT_COLUMNS.map((name) => `"${name}"`).join(", ");
 // Each record's sequence is an offset from the column `ok.last_sequence`.
@@ -44,7 +45,7 @@ export async function appendFresh(c: ReservedSql, tables: SqlTables, channel: st
   const t = (name: keyof SqlTables) => c.unsafe(tables[name]) as Fragment;
   const ok = c`ok`;
   const expected = batch.expectedLastSequence ?? null;
-  const records = draft.inserts.map((event) => eventValues(event, (us) => us) as JsonValue[]);
+  const records = draft.inserts.map((event) => eventValues(event, (us) => us, (b) => b.toString("base64")) as JsonValue[]);
   const state = own ? c`, state = (state || ${c.json(own)}::jsonb) - ${nullKeys(own)}::text[]` : c``;
   const statement = c`
     WITH s AS (

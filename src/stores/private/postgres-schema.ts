@@ -2,7 +2,7 @@ import { SessiondError } from "../../core/errors.js";
 import { ddl } from "../sql/schema.js";
 import type { Migration, SqlSchema, SqlTables } from "../sql/dialect.js";
 import { tableNames } from "../sql/rows.js";
-import { initialTables } from "../sql/tables.js";
+import { encodedTailMigration, initialTables } from "../sql/tables.js";
 
 /**
  * PostgreSQL schema, mirroring the SQLite one: sessions get a bigint key so
@@ -63,5 +63,6 @@ function postgresMigrations(schema: string, prefix: string): Migration[] {
         CREATE INDEX "${bare.sessions}_forked_from" ON ${t.sessions} (app_name, forked_from_session_id);
       `),
     },
+    encodedTailMigration(t, "bytea"),
   ];
 }

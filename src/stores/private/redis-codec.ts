@@ -7,9 +7,9 @@ import type { EventData, ForkOrigin, JsonObject, SessionKey, SessionRecord, Sess
  * hashes of key to JSON text, records as hashes of plain fields.
  */
 
-/** The JSON stored for an event; the sequence is the field it is stored under. */
+/** The JSON stored for an event; the sequence is the field it is stored under, and the encoded tail is not kept. */
 export function eventJson(event: EventData): string {
-  const { sequence: _, ...data } = event as StoredEvent;
+  const { sequence: _, encodedTail: __, ...data } = event as StoredEvent;
   return JSON.stringify(data);
 }
 

@@ -47,6 +47,7 @@ export const EVENT_COLUMNS = [
   "error_message",
   "long_running_tool_ids",
   "interrupted",
+  "encoded",
 ] as const;
 
 const pad = (n: number, width = 2) => String(n).padStart(width, "0");
@@ -78,8 +79,13 @@ export function parseJson<T = JsonObject>(value: unknown): T | null {
   return value as T;
 }
 
-/** Column values of an event in {@link EVENT_COLUMNS} order: JSON as text, flags as 1/0, the time converted by `time`. */
-export function eventValues(event: StoredEvent, time: (us: number) => unknown): unknown[] {
+/**
+ * Column values of an event in {@link EVENT_COLUMNS} order: JSON as text,
+ * flags as 1/0, the time converted by `time`, the encoded tail as a Buffer
+ * or as `bytes` makes it.
+ */
+export function eventValues(event: StoredEvent, time: (us: number) => unknown, bytes: (b: Buffer) => unknown = (b) => b): unknown[] {
+  const tail = event.encodedTail;
   return [
     event.sequence,
     event.id,
@@ -96,11 +102,17 @@ export function eventValues(event: StoredEvent, time: (us: number) => unknown): 
     event.errorMessage,
     event.longRunningToolIds.length > 0 ? JSON.stringify(event.longRunningToolIds) : null,
     event.interrupted ? 1 : 0,
+    tail ? bytes(Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength)) : null,
   ];
 }
 
-/** Decodes an events row whose timestamp was selected as integer microseconds. */
+/**
+ * Decodes an events row whose timestamp was selected as integer
+ * microseconds. A row read with its encoded tail has only its sequence, id
+ * and time besides (see EventPageQuery.encoded).
+ */
 export function eventFromRow(row: Row): StoredEvent {
+  if (row.encoded) return encodedEvent(Number(row.sequence), row.id as string, Number(row.timestamp), row.encoded as Uint8Array);
   return {
     sequence: Number(row.sequence),
     id: row.id as string,
@@ -117,6 +129,27 @@ export function eventFromRow(row: Row): StoredEvent {
     errorMessage: row.error_message as string,
     longRunningToolIds: parseJson<string[]>(row.long_running_tool_ids) ?? [],
     interrupted: Boolean(Number(row.interrupted)),
+  };
+}
+
+function encodedEvent(sequence: number, id: string, timestampUs: number, encodedTail: Uint8Array): StoredEvent {
+  return {
+    sequence,
+    id,
+    invocationId: "",
+    agentId: "",
+    author: "",
+    branch: "",
+    timestampUs,
+    content: null,
+    actions: null,
+    metadata: null,
+    turnComplete: false,
+    errorCode: "",
+    errorMessage: "",
+    longRunningToolIds: [],
+    interrupted: false,
+    encodedTail,
   };
 }
 

@@ -82,12 +82,13 @@ export class SqlStore implements Store {
       // Sent together: the events' range is computed from the session row in SQL (see recentEvents).
       const n = query.numRecentEvents;
       const args = [...keyArgs(key), ...(n === undefined ? [] : [n]), ...(query.afterTimeUs === undefined ? [] : [this.d.time(query.afterTimeUs)])];
-      const [{ rows }, events] = await settled([
-        tx.run(this.s.sessionWithState, keyArgs(key)),
-        n === 0 ? undefined : tx.run(this.s.recentEvents(n !== undefined, query.afterTimeUs !== undefined), args),
-      ]);
+      const recent = (encoded: boolean) => tx.run(this.s.recentEvents(n !== undefined, query.afterTimeUs !== undefined, encoded), args);
+      const [{ rows }, events] = await settled([tx.run(this.s.sessionWithState, keyArgs(key)), n === 0 ? undefined : recent(query.encoded ?? false)]);
       if (!rows[0]) throw sessionNotFound(key);
-      return { view: viewOf(rows[0]), events: events ? events.rows.map(eventFromRow) : [] };
+      let eventRows = events?.rows ?? [];
+      // As in readEvents: events without a tail are read whole (the same snapshot).
+      if (query.encoded && !eventRows.every((row) => row.encoded)) eventRows = (await recent(false)).rows;
+      return { view: viewOf(rows[0]), events: eventRows.map(eventFromRow) };
     });
   }
 
@@ -158,6 +159,15 @@ export class SqlStore implements Store {
   }
 
   async readEvents(key: SessionKey, query: EventPageQuery): Promise<StoredEvent[]> {
+    let rows = await this.eventPage(key, query, query.encoded ?? false);
+    // Events stored before tails were kept (or imported) are read again whole, and encoded by the caller.
+    if (query.encoded && !rows.every((row) => row.encoded)) rows = await this.eventPage(key, query, false);
+    // Whether the session exists matters only when the page is empty.
+    if (rows.length === 0 && (await this.db.run(this.s.sessionExists, keyArgs(key))).rows.length === 0) throw sessionNotFound(key);
+    return rows.map(eventFromRow);
+  }
+
+  private async eventPage(key: SessionKey, query: EventPageQuery, encoded: boolean): Promise<Row[]> {
     const f = query.filter;
     const t = (us: number | undefined) => (us === undefined ? undefined : this.d.time(us));
     const ts = this.s.eventTime;
@@ -169,20 +179,15 @@ export class SqlStore implements Store {
       [`${ts} >= ?`, t(f.startTimeUs)],
       [`${ts} < ?`, t(f.endTimeUs)],
     ]);
-    const sql = this.s.readEvents(clauses);
+    const sql = this.s.readEvents(clauses, encoded);
     const allArgs = [...keyArgs(key), query.afterSequence, ...args, query.limit, query.offset ?? 0];
     const ordered = this.d.orderedScan;
-    const { rows } =
-      ordered && args.length === 0
-        ? await this.db.transaction("read", async (tx) => {
-            // Sent together: the settings and the page travel in one round trip where the driver pipelines.
-            const results = await Promise.all([...ordered.map((statement) => tx.run(statement)), tx.run(sql, allArgs)]);
-            return results.at(-1)!;
-          })
-        : await this.db.run(sql, allArgs);
-    // Whether the session exists matters only when the page is empty.
-    if (rows.length === 0 && (await this.db.run(this.s.sessionExists, keyArgs(key))).rows.length === 0) throw sessionNotFound(key);
-    return rows.map(eventFromRow);
+    if (!ordered || args.length > 0) return (await this.db.run(sql, allArgs)).rows;
+    return this.db.transaction("read", async (tx) => {
+      // Sent together: the settings and the page travel in one round trip where the driver pipelines.
+      const results = await Promise.all([...ordered.map((statement) => tx.run(statement)), tx.run(sql, allArgs)]);
+      return results.at(-1)!.rows;
+    });
   }
 
   async deleteSessions(scope: DeleteScope): Promise<number> {

@@ -24,8 +24,13 @@ export function sqlStatements(d: SqlDialect) {
     `${sessionColumns("s.")}, (SELECT state FROM ${appStates} a WHERE a.app_name = s.app_name) AS app_state, ` +
     `(SELECT state FROM ${userStates} u WHERE u.app_name = s.app_name AND u.user_id = s.user_id) AS user_state`;
   const eventColumns = EVENT_COLUMNS.map(q).join(", ");
-  const eventSelectOf = (a = "") => EVENT_COLUMNS.map((c) => (c === "timestamp" ? `${d.timeOf(a + ts)} AS ${ts}` : a + q(c))).join(", ");
-  const eventSelect = eventSelectOf();
+  // With `encoded`, only what a binary read needs besides the tail: fewer columns are sent and decoded (see readEncoded).
+  const eventSelectOf = (a = "", encoded = false) =>
+    encoded
+      ? `${a}sequence, ${a}id, ${d.timeOf(a + ts)} AS ${ts}, ${a}encoded`
+      : EVENT_COLUMNS.filter((c) => c !== "encoded")
+          .map((c) => (c === "timestamp" ? `${d.timeOf(a + ts)} AS ${ts}` : a + q(c)))
+          .join(", ");
   const byKey = "app_name = ? AND user_id = ? AND id = ?";
   const insertSession = `INSERT INTO ${sessions} (app_name, user_id, id, agent_id, status, state, metadata, created_at, updated_at, last_sequence,
     initial_state, forked_from_session_id, forked_from_user_id, forked_from_sequence)
@@ -86,12 +91,12 @@ export function sqlStatements(d: SqlDialect) {
      * last_sequence − N: recentEventsRange's rule, in SQL.
      */
     recentEvents: memo(
-      (newest: boolean, afterTime: boolean) => `SELECT ${eventSelectOf("e.")} FROM ${sessions} s JOIN ${events} e ON e.session_pk = s.pk
+      (newest: boolean, afterTime: boolean, encoded: boolean) => `SELECT ${eventSelectOf("e.", encoded)} FROM ${sessions} s JOIN ${events} e ON e.session_pk = s.pk
       WHERE s.app_name = ? AND s.user_id = ? AND s.id = ?${newest ? " AND e.sequence > s.last_sequence - ?" : ""}${afterTime ? ` AND e.${ts} >= ?` : ""}
       ORDER BY e.sequence`,
     ),
     /** A page of a session's events (args: the key, after sequence, filter values, limit, offset). */
-    readEvents: (filters: string) => `SELECT ${eventSelect} FROM ${events}
+    readEvents: (filters: string, encoded: boolean) => `SELECT ${eventSelectOf("", encoded)} FROM ${events}
       WHERE session_pk = (SELECT pk FROM ${sessions} WHERE ${byKey}) AND sequence > ?${filters} ORDER BY sequence LIMIT ? OFFSET ?`,
     eventTime: ts,
     /** A session's rewind markers through a sequence, as (sequence, actions) (args: the key, through). */

@@ -1,4 +1,4 @@
-import type { SqlTables } from "./dialect.js";
+import type { Migration, SqlTables } from "./dialect.js";
 import type { TableNames } from "./rows.js";
 
 /** Column types of a dialect, for {@link initialTables}. */
@@ -83,4 +83,13 @@ export function initialTables(t: SqlTables, bare: TableNames, quote: (name: stri
       updated_at ${c.time} NOT NULL,
       PRIMARY KEY (app_name, user_id)
     )`;
+}
+
+/**
+ * Migration 3: each event's encoded tail (see EventData.encodedTail), in a
+ * column of the dialect's binary type. Events stored before it have none;
+ * reads encode those from their columns as before.
+ */
+export function encodedTailMigration(t: SqlTables, binaryType: string): Migration {
+  return { version: 3, name: "encoded event tails", statements: [`ALTER TABLE ${t.events} ADD COLUMN encoded ${binaryType}`] };
 }
