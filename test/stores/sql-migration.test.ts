@@ -60,6 +60,9 @@ for (const name of ["sqlite", "postgres", "mysql"]) {
       expect(old.view.session.forkedFrom).toBeUndefined();
       expect(old.events.map((e) => e.id)).toEqual(["e1", "e2"]);
       expect(await store.readInitialState(key)).toBeNull();
+      // Their events have no encoded tail (migration 3): binary reads get them whole, to encode from their columns.
+      const binary = await store.readEvents(key, { filter: {}, afterSequence: 0, limit: 10, encoded: true });
+      expect(binary.map((e) => [e.id, e.encodedTail, e.actions?.stateDelta])).toEqual([["e1", undefined, { a: 1 }], ["e2", undefined, { a: 2, b: 1 }]]);
 
       const fresh = { ...key, sessionId: "s2" };
       await store.createSession({ appName: fresh.appName, userId: fresh.userId, id: fresh.sessionId, agentId: "", metadata: {}, delta: splitDelta({ x: 1 }).scoped, nowUs: 3_000_000 });
