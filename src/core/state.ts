@@ -56,15 +56,18 @@ export function combineDeltas(first: JsonObject | null, second: JsonObject | nul
   return Object.assign(copyJsonObject(first), second);
 }
 
-/** Combines the scoped deltas of several events, in order. */
+/**
+ * Combines the scoped deltas of several events, in order, as
+ * {@link combineDeltas} would pairwise: each scope is one new object that
+ * the deltas are written into, so a batch costs its keys once rather than
+ * a copy of everything combined so far per event.
+ */
 export function combineScopedDeltas(deltas: Iterable<ScopedDelta>): ScopedDelta {
-  let result: ScopedDelta = { app: null, user: null, session: null };
+  const result: ScopedDelta = { app: null, user: null, session: null };
   for (const delta of deltas) {
-    result = {
-      app: combineDeltas(result.app, delta.app),
-      user: combineDeltas(result.user, delta.user),
-      session: combineDeltas(result.session, delta.session),
-    };
+    if (delta.app) result.app = Object.assign(result.app ?? emptyJsonObject(), delta.app);
+    if (delta.user) result.user = Object.assign(result.user ?? emptyJsonObject(), delta.user);
+    if (delta.session) result.session = Object.assign(result.session ?? emptyJsonObject(), delta.session);
   }
   return result;
 }
