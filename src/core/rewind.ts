@@ -2,6 +2,7 @@ import { SessiondError } from "./errors.js";
 import { emptyJsonObject } from "./json-object.js";
 import { splitDelta } from "./state.js";
 import type { JsonObject, JsonValue, PendingEvent, RewindAction, StoredEvent } from "./types.js";
+import { eventDataOf } from "./event-data.js";
 
 /**
  * Rewind rules. A session's state changes only through its initial state and
@@ -93,22 +94,12 @@ export function rewindMarkerEvent(input: MarkerInput): PendingEvent {
   const rewind: RewindAction = { targetSequence: input.rewind.targetSequence, lastRewoundSequence: input.rewind.lastRewoundSequence };
   if (input.rewind.beforeInvocationId) rewind.beforeInvocationId = input.rewind.beforeInvocationId;
   return {
-    event: {
-      id: input.id,
+    event: eventDataOf(input.id, {
       invocationId: input.invocationId,
-      agentId: "",
       author: input.author,
-      branch: "",
       timestampUs: input.nowUs,
-      content: null,
       actions: hasDelta ? { stateDelta: input.delta, rewind } : { rewind },
-      metadata: null,
-      turnComplete: false,
-      errorCode: "",
-      errorMessage: "",
-      longRunningToolIds: [],
-      interrupted: false,
-    },
+    }),
     // Session state never holds app:, user: or temp: keys, so the whole delta is session-scoped.
     delta: { app: null, user: null, session: hasDelta ? input.delta : null },
   };

@@ -1,4 +1,5 @@
 import { invalidArgument } from "../../core/errors.js";
+import { eventDataOf } from "../../core/event-data.js";
 import type { EventActions, JsonObject, SessionRecord, SessionStatus, StoredEvent } from "../../core/types.js";
 import type { Row } from "./driver.js";
 
@@ -133,24 +134,7 @@ export function eventFromRow(row: Row): StoredEvent {
 }
 
 function encodedEvent(sequence: number, id: string, timestampUs: number, encodedTail: Uint8Array): StoredEvent {
-  return {
-    sequence,
-    id,
-    invocationId: "",
-    agentId: "",
-    author: "",
-    branch: "",
-    timestampUs,
-    content: null,
-    actions: null,
-    metadata: null,
-    turnComplete: false,
-    errorCode: "",
-    errorMessage: "",
-    longRunningToolIds: [],
-    interrupted: false,
-    encodedTail,
-  };
+  return { ...eventDataOf(id, { timestampUs, encodedTail }), sequence };
 }
 
 /** Decodes a sessions row whose times were selected as integer microseconds. */
