@@ -133,8 +133,15 @@ export function eventFromRow(row: Row): StoredEvent {
   };
 }
 
+const NO_FIELDS = {};
+
+// One object per row: replays make one per event.
 function encodedEvent(sequence: number, id: string, timestampUs: number, encodedTail: Uint8Array): StoredEvent {
-  return { ...eventDataOf(id, { timestampUs, encodedTail }), sequence };
+  const event = eventDataOf(id, NO_FIELDS) as StoredEvent;
+  event.sequence = sequence;
+  event.timestampUs = timestampUs;
+  event.encodedTail = encodedTail;
+  return event;
 }
 
 /** Decodes a sessions row whose times were selected as integer microseconds. */
