@@ -113,7 +113,10 @@ export function eventValues(event: StoredEvent, time: (us: number) => unknown, b
  * and time besides (see EventPageQuery.encoded).
  */
 export function eventFromRow(row: Row): StoredEvent {
-  if (row.encoded) return encodedEvent(Number(row.sequence), row.id as string, Number(row.timestamp), row.encoded as Uint8Array);
+  if (row.encoded) {
+    const tail = typeof row.encoded === "string" ? Buffer.from(row.encoded, "base64") : (row.encoded as Uint8Array);
+    return encodedEvent(Number(row.sequence), row.id as string, Number(row.timestamp), tail);
+  }
   return {
     sequence: Number(row.sequence),
     id: row.id as string,
