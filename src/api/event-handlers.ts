@@ -29,7 +29,7 @@ export function eventHandlers(store: Store, onAppended: AppendListener): EventHa
     const { pending, partialIndexes } = pendingEvents(field, events, now);
     const expectedLastSequence = expected === undefined ? undefined : nonNegative("expected_last_sequence", expected);
     const durable = pending.filter((_, i) => !partialIndexes.has(i));
-    for (const p of durable) p.event.encodedTail = encodedTail(p.event);
+    if (store.keepsEncodedTails) for (const p of durable) p.event.encodedTail = encodedTail(p.event);
     let assigned: AssignedEvent[] = [];
     let lastSequence: number;
     if (durable.length > 0) {

@@ -30,6 +30,12 @@ import type {
 export interface Store {
   /** Short name of the backend, e.g. "sqlite". */
   readonly kind: string;
+  /**
+   * Whether the store keeps appended events' encodedTail for binary reads.
+   * Where it does not, the server does not make them: a store that holds
+   * events as objects encodes them about as fast as it would copy a tail.
+   */
+  readonly keepsEncodedTails?: boolean;
 
   /** Creates a session and applies the scoped parts of its initial state. */
   createSession(input: NewSession): Promise<SessionView>;

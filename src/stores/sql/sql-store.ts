@@ -46,6 +46,7 @@ const json = (value: JsonObject) => JSON.stringify(value);
  */
 export class SqlStore implements Store {
   readonly kind: string;
+  readonly keepsEncodedTails = true;
   protected readonly s: SqlStatements;
   /** The driver's pool figures, where it has a pool. */
   readonly poolStats?: () => PoolStats;
