@@ -24,7 +24,7 @@ import type {
   StoredEvent,
 } from "../core/types.js";
 import { withinCallDeadline } from "./call-deadline.js";
-import { appDeltaJson, eventJson, pairsToObject, recordFrom, stateFrom, statePairs } from "./private/redis-codec.js";
+import { appDeltaJson, eventValue, pairsToObject, recordFrom, stateFrom, statePairs } from "./private/redis-codec.js";
 import { connectRedis, parseRedisUrl, type RedisTarget } from "./private/redis-connect.js";
 import { appSessionKeys, EVENT_CHUNK, listAppsFromIndex, listFromIndex, readEventRange, readState, scanAll, scanIndex } from "./private/redis-index.js";
 import { AppSlot } from "./private/redis-app-slot.js";
@@ -62,6 +62,7 @@ const LAYOUT_VERSION = 1;
  */
 export class RedisStore implements Store {
   readonly kind = "redis";
+  readonly keepsEncodedTails = true;
   private readonly subscriber: RedisSubscriber;
   /** The second step of every write (see redis-app-slot.ts). */
   private readonly appSlot: AppSlot;
@@ -140,7 +141,9 @@ export class RedisStore implements Store {
     let events: StoredEvent[] = [];
     const range = recentEventsRange(query, record.lastSequence);
     if (range) {
-      events = await readEventRange(this.client, k.events, range.afterSequence + 1, record.lastSequence);
+      // Without a time bound the range is by sequence alone, which encoded events keep.
+      const encoded = query.encoded === true && range.afterTimeUs === undefined;
+      events = await readEventRange(this.client, k.events, range.afterSequence + 1, record.lastSequence, encoded);
       events = events.filter((e) => inRecentEventsRange(e, range));
     }
     return { view: { session: record, appState, userState: stateFrom(userState ?? {}) }, events };
@@ -197,7 +200,7 @@ export class RedisStore implements Store {
         a: statePairs(delta.app),
       })),
     };
-    const bodies = batch.events.map((p) => eventJson(p.event));
+    const bodies = batch.events.map((p) => eventValue(p.event));
     const result = await this.sessionScript(scripts.append, key, [header, ...bodies]);
     this.checkOutcome(key, result, batch.expectedLastSequence);
     const [, last, ct, assigned, pending, fresh, ut, previousUt] = result as ["ok", number, string, string[], string[], number, string, string];
@@ -220,9 +223,11 @@ export class RedisStore implements Store {
     const last = Number(lastText);
     const page: StoredEvent[] = [];
     let skip = query.offset ?? 0;
+    // Filters are matched here, on the events' fields, which encoded events come without.
+    const encoded = query.encoded === true && Object.values(query.filter).every((v) => v === undefined);
     const chunk = Math.min(EVENT_CHUNK, Math.max(100, query.limit + skip));
     for (let from = query.afterSequence + 1; from <= last && page.length < query.limit; from += chunk) {
-      for (const event of await readEventRange(this.client, k.events, from, Math.min(last, from + chunk - 1))) {
+      for (const event of await readEventRange(this.client, k.events, from, Math.min(last, from + chunk - 1), encoded)) {
         if (!eventMatches(event, query.filter)) continue;
         if (skip > 0) skip--;
         else if (page.push(event) >= query.limit) break;
@@ -287,7 +292,7 @@ export class RedisStore implements Store {
   async restoreEvents(key: SessionKey, events: StoredEvent[]): Promise<void> {
     const header = { ttl: this.ttl };
     for (let i = 0; i === 0 || i < events.length; i += 500) {
-      const args = events.slice(i, i + 500).flatMap((e) => [String(e.sequence), e.id, String(e.timestampUs), eventJson(e)]);
+      const args = events.slice(i, i + 500).flatMap((e) => [String(e.sequence), e.id, String(e.timestampUs), eventValue(e)]);
       const result = await this.sessionScript(scripts.restoreEvents, key, [header, ...args]);
       if (result === 0) throw sessionNotFound(key);
       if (Array.isArray(result)) throw restoreGap(result[1], result[2]);

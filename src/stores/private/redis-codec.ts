@@ -1,21 +1,67 @@
+import { eventDataOf } from "../../core/event-data.js";
 import { emptyJsonObject, jsonObjectFromEntries } from "../../core/json-object.js";
 import type { EventData, ForkOrigin, JsonObject, SessionKey, SessionRecord, SessionStatus, StoredEvent } from "../../core/types.js";
 
 /**
  * Conversions between domain values and the strings the Redis store keeps:
- * events as JSON without their sequence (the hash field holds it), state as
+ * events as JSON without their sequence (the hash field holds it), after
+ * their encoded tail where they have one (see eventValue), state as
  * hashes of key to JSON text, records as hashes of plain fields.
  */
 
-/** The JSON stored for an event; the sequence is the field it is stored under, and the encoded tail is not kept. */
-export function eventJson(event: EventData): string {
+/** The JSON of an event without its sequence (the field it is stored under) and its encoded tail. */
+function eventJson(event: EventData): string {
   const { sequence: _, encodedTail: __, ...data } = event as StoredEvent;
   return JSON.stringify(data);
 }
 
-/** An event read back from its field and JSON. */
-export function eventFromJson(sequence: number, json: string): StoredEvent {
-  return { ...(JSON.parse(json) as EventData), sequence };
+/** Marks a stored value that starts with the id and the encoded tail (JSON values start with "{"). */
+const WITH_TAIL = 0;
+
+/**
+ * The value stored for an event: its JSON, or with an encoded tail, the
+ * marker byte, the id's and the tail's lengths and bytes, then the JSON, so
+ * binary reads take the tail without parsing anything.
+ */
+export function eventValue(event: EventData): string | Buffer {
+  const json = eventJson(event);
+  const tail = event.encodedTail;
+  if (!tail) return json;
+  const id = Buffer.from(event.id);
+  return Buffer.concat([Buffer.from([WITH_TAIL]), varint(id.length), id, varint(tail.length), tail, Buffer.from(json)]);
+}
+
+/**
+ * An event read back from its field and stored value. With `encoded`, one
+ * stored with a tail comes back with only the tail, its id and sequence
+ * (see EventPageQuery.encoded); otherwise whole, keeping its tail.
+ */
+export function eventFromValue(sequence: number, value: Buffer, encoded: boolean): StoredEvent {
+  if (value[0] !== WITH_TAIL) return { ...(JSON.parse(value.toString("utf8")) as EventData), sequence };
+  let at = 1;
+  const [idLength, idAt] = readVarint(value, at);
+  const id = value.toString("utf8", idAt, idAt + idLength);
+  const [tailLength, tailAt] = readVarint(value, idAt + idLength);
+  at = tailAt + tailLength;
+  const encodedTail = value.subarray(tailAt, at);
+  if (encoded) return { ...eventDataOf(id, { encodedTail }), sequence };
+  return { ...(JSON.parse(value.toString("utf8", at)) as EventData), encodedTail, sequence };
+}
+
+function varint(n: number): Buffer {
+  const bytes: number[] = [];
+  for (; n > 0x7f; n >>>= 7) bytes.push((n & 0x7f) | 0x80);
+  bytes.push(n);
+  return Buffer.from(bytes);
+}
+
+function readVarint(buf: Buffer, at: number): [value: number, next: number] {
+  let value = 0;
+  for (let shift = 0; ; shift += 7) {
+    const byte = buf[at++]!;
+    value |= (byte & 0x7f) << shift;
+    if (byte < 0x80) return [value >>> 0, at];
+  }
 }
 
 /** Flat key/JSON pairs of a delta or state; a null value becomes "null" (delete). */

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
 import { sessionExists, sessionNotFound } from "../../core/errors.js";
 import type { ForkPlan } from "../../core/types.js";
-import { eventJson, statePairs } from "./redis-codec.js";
+import { eventValue, statePairs } from "./redis-codec.js";
 import { EVENT_CHUNK, readEventRange } from "./redis-index.js";
 import { type RedisKeys, sessionKeyList } from "./redis-keys.js";
 import { scripts } from "./redis-scripts.js";
@@ -37,7 +37,7 @@ export async function forkInto(client: Redis | Cluster, keys: RedisKeys, plan: F
         const tx = client.multi();
         for (const event of events) {
           sequence++;
-          tx.hset(stageEvents, String(sequence), eventJson(event));
+          tx.hset(stageEvents, String(sequence), eventValue(event));
           tx.hset(stageIds, event.id, `${sequence}:${event.timestampUs}`);
         }
         tx.expire(stageEvents, STAGE_TTL_SECONDS).expire(stageIds, STAGE_TTL_SECONDS);

@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from "ioredis";
 import { appListed, compareSessionKeys, sessionCursor, sessionMatches } from "../../core/match.js";
 import type { AppListQuery, AppSummary, JsonObject, SessionKey, SessionListQuery, SessionRecord, StoredEvent } from "../../core/types.js";
-import { eventFromJson, recordFrom, stateFrom } from "./redis-codec.js";
+import { eventFromValue, recordFrom, stateFrom } from "./redis-codec.js";
 import { type RedisKeys, SEP, scanMember } from "./redis-keys.js";
 import { reconcile } from "./redis-app-slot.js";
 
@@ -190,14 +190,14 @@ export async function appSessionKeys(client: Client, keys: RedisKeys, appName: s
   return [...found.values()];
 }
 
-/** Events with sequences from..to (inclusive), in order, read in HMGET chunks. */
-export async function readEventRange(client: Client, eventsKey: string, from: number, to: number): Promise<StoredEvent[]> {
+/** Events with sequences from..to (inclusive), in order, read in HMGET chunks; `encoded` as in eventFromValue. */
+export async function readEventRange(client: Client, eventsKey: string, from: number, to: number, encoded = false): Promise<StoredEvent[]> {
   const events: StoredEvent[] = [];
   for (let start = from; start <= to; start += EVENT_CHUNK) {
     const fields = Array.from({ length: Math.min(EVENT_CHUNK, to - start + 1) }, (_, i) => String(start + i));
-    const values = await client.hmget(eventsKey, ...fields);
-    values.forEach((json, i) => {
-      if (json !== null) events.push(eventFromJson(start + i, json));
+    const values = await client.hmgetBuffer(eventsKey, ...fields);
+    values.forEach((value, i) => {
+      if (value !== null) events.push(eventFromValue(start + i, value, encoded));
     });
   }
   return events;

@@ -65,7 +65,7 @@ touch(tonumber(h.ttl))
 return {1, redis.call('HGETALL', KEYS[6]), redis.call('HGETALL', KEYS[5])}
 `;
 
-/** ARGV[1] of APPEND; ARGV[1 + i] is the JSON of event i. */
+/** ARGV[1] of APPEND; ARGV[1 + i] is the stored value of event i (see eventValue). */
 export interface AppendHeader {
   sid: string;
   /** expected_last_sequence, or "". */
@@ -212,7 +212,7 @@ touch(tonumber(h.ttl))
 return 1
 `;
 
-/** ARGV[1] of RESTORE_EVENTS; then sequence, id, timestamp and JSON per event. */
+/** ARGV[1] of RESTORE_EVENTS; then sequence, id, timestamp and stored value per event. */
 export interface RestoreEventsHeader {
   ttl: string;
 }
@@ -309,7 +309,7 @@ export class RedisScript<Keys extends readonly string[], Argv extends readonly (
   }
 
   async run(client: Redis | Cluster, keys: Keys, argv: Argv): Promise<Result> {
-    const args = argv.map((a) => (typeof a === "string" ? a : JSON.stringify(a)));
+    const args = argv.map((a) => (typeof a === "string" || Buffer.isBuffer(a) ? a : JSON.stringify(a)));
     try {
       return (await client.evalsha(this.sha, keys.length, ...keys, ...args)) as Result;
     } catch (error) {
@@ -322,10 +322,10 @@ export class RedisScript<Keys extends readonly string[], Argv extends readonly (
 /** The session slot's scripts. */
 export const scripts = {
   create: new RedisScript<SessionScriptKeys, [CreateHeader], 0 | [1, string[], string[]]>(CREATE),
-  append: new RedisScript<SessionScriptKeys, [AppendHeader, ...string[]], ["missing"] | ["conflict", number] | ["ok", number, string, string[], string[], number, string, string]>(APPEND),
+  append: new RedisScript<SessionScriptKeys, [AppendHeader, ...(string | Buffer)[]], ["missing"] | ["conflict", number] | ["ok", number, string, string[], string[], number, string, string]>(APPEND),
   update: new RedisScript<SessionScriptKeys, [UpdateHeader], ["missing"] | ["conflict", number] | ["ok", string[], string[], string[]]>(UPDATE),
   delete: new RedisScript<SessionScriptKeys, [DeleteHeader], [0] | [1, string]>(DELETE),
   restoreSession: new RedisScript<SessionScriptKeys, [RestoreSessionHeader, ...string[]], 1>(RESTORE_SESSION),
-  restoreEvents: new RedisScript<SessionScriptKeys, [RestoreEventsHeader, ...string[]], 0 | 1 | [-1, number, number]>(RESTORE_EVENTS),
+  restoreEvents: new RedisScript<SessionScriptKeys, [RestoreEventsHeader, ...(string | Buffer)[]], 0 | 1 | [-1, number, number]>(RESTORE_EVENTS),
   fork: new RedisScript<[...SessionScriptKeys, stagedEvents: string, stagedIds: string], [ForkHeader, ...string[]], 0 | 1>(FORK),
 };
