@@ -1,7 +1,7 @@
-import { type JsonObject, type JsonValue, toBinary, type UnknownField } from "@bufbuild/protobuf";
+import type { JsonObject, JsonValue, UnknownField } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
 import type { HandlerContext } from "@connectrpc/connect";
-import { type Event, type EventActions, EventSchema } from "../../../gen/sessiond/v1/session_pb.js";
+import type { Event, EventActions } from "../../../gen/sessiond/v1/session_pb.js";
 import type { EventData, StoredEvent } from "../../core/types.js";
 import { eventToProto } from "../convert.js";
 import { WireBuffer } from "./wire-buffer.js";
@@ -32,29 +32,6 @@ export function binaryResponse(ctx: HandlerContext): boolean {
   return BINARY_CONTENT_TYPES.has(ctx.responseHeader.get("content-type") ?? "");
 }
 
-/**
- * The events as unknown fields `fieldNo` of their parent message: each one
- * the length-delimited encoding of an Event, as a repeated message field.
- * All are written into one buffer; the fields are views of it.
- */
-export function encodedEvents(events: readonly Event[], fieldNo: number): UnknownField[] {
-  const w = new WireBuffer();
-  const ends = new Array<number>(events.length);
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i]!;
-    if (e.$unknown !== undefined && e.$unknown.length > 0) {
-      const bytes = toBinary(EventSchema, e);
-      w.uint32(bytes.length).raw(bytes);
-    } else {
-      const mark = w.fork();
-      writeEvent(w, e);
-      w.join(mark);
-    }
-    ends[i] = w.pos;
-  }
-  return fieldsOf(w.bytes(), ends, fieldNo);
-}
-
 /** Length-delimited fields `fieldNo` that are views of `all`, each ending at its entry of `ends`. */
 function fieldsOf(all: Uint8Array, ends: number[], fieldNo: number): UnknownField[] {
   const fields = new Array<UnknownField>(ends.length);
@@ -67,10 +44,12 @@ function fieldsOf(all: Uint8Array, ends: number[], fieldNo: number): UnknownFiel
 }
 
 /**
- * Stored events as unknown fields `fieldNo` of their parent message, like
- * {@link encodedEvents}: an event with an encodedTail is its id, session id
- * and sequence followed by the tail, the bytes `toBinary` writes for the
- * same event (fields in number order); others are encoded from their fields.
+ * Stored events as unknown fields `fieldNo` of their parent message: each
+ * one the length-delimited encoding of an Event, as a repeated message
+ * field, all written into one buffer whose views the fields are. An event
+ * with an encodedTail is its id, session id and sequence followed by the
+ * tail, the bytes `toBinary` writes for the same event (fields in number
+ * order); others are encoded from their fields.
  */
 export function encodedStoredEvents(events: readonly StoredEvent[], sessionId: string, fieldNo: number): UnknownField[] {
   const w = new WireBuffer();
@@ -81,7 +60,12 @@ export function encodedStoredEvents(events: readonly StoredEvent[], sessionId: s
     if (e.encodedTail) {
       if (e.id !== "") w.uint32(0x0a).string(e.id);
       if (sessionId !== "") w.uint32(0x12).string(sessionId);
-      if (e.sequence !== 0) w.uint32(0x18).int64(BigInt(e.sequence));
+      // No BigInt per event for the sequences there are in practice.
+      if (e.sequence !== 0) {
+        w.uint32(0x18);
+        if (e.sequence <= 0xffffffff) w.uint32(e.sequence);
+        else w.int64(BigInt(e.sequence));
+      }
       w.raw(e.encodedTail);
     } else {
       writeEvent(w, eventToProto(e, sessionId));
