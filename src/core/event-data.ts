@@ -1,4 +1,4 @@
-import type { EventData } from "./types.js";
+import type { EventData, StoredEvent } from "./types.js";
 
 /** Event data with every field empty except the id, then `fields`: events the server makes itself, or knows only in part. */
 export function eventDataOf(id: string, fields: Partial<EventData>): EventData {
@@ -19,4 +19,18 @@ export function eventDataOf(id: string, fields: Partial<EventData>): EventData {
     interrupted: false,
     ...fields,
   };
+}
+
+const NO_FIELDS = {};
+
+/**
+ * A stored event read for a binary response: its sequence, id and encoded
+ * tail, nothing else (see EventPageQuery.encoded). One object per event, as
+ * replays make one for every event they send.
+ */
+export function encodedStoredEvent(sequence: number, id: string, encodedTail: Uint8Array): StoredEvent {
+  const event = eventDataOf(id, NO_FIELDS) as StoredEvent;
+  event.sequence = sequence;
+  event.encodedTail = encodedTail;
+  return event;
 }

@@ -169,8 +169,8 @@ export interface EventPageQuery {
   offset?: number;
   /**
    * The caller writes binary responses: events that have an encodedTail
-   * may come back with it and, of their other fields, only their sequence,
-   * id and timestamp.
+   * may come back with it and, of their other fields, only their sequence
+   * and id.
    */
   encoded?: boolean;
 }

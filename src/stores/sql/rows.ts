@@ -1,5 +1,5 @@
 import { invalidArgument } from "../../core/errors.js";
-import { eventDataOf } from "../../core/event-data.js";
+import { encodedStoredEvent } from "../../core/event-data.js";
 import type { EventActions, JsonObject, SessionRecord, SessionStatus, StoredEvent } from "../../core/types.js";
 import type { Row } from "./driver.js";
 
@@ -109,13 +109,13 @@ export function eventValues(event: StoredEvent, time: (us: number) => unknown, b
 
 /**
  * Decodes an events row whose timestamp was selected as integer
- * microseconds. A row read with its encoded tail has only its sequence, id
- * and time besides (see EventPageQuery.encoded).
+ * microseconds. A row read with its encoded tail has only its sequence and
+ * id besides (see EventPageQuery.encoded).
  */
 export function eventFromRow(row: Row): StoredEvent {
   if (row.encoded) {
     const tail = typeof row.encoded === "string" ? Buffer.from(row.encoded, "base64") : (row.encoded as Uint8Array);
-    return encodedEvent(Number(row.sequence), row.id as string, Number(row.timestamp), tail);
+    return encodedStoredEvent(Number(row.sequence), row.id as string, tail);
   }
   return {
     sequence: Number(row.sequence),
@@ -134,17 +134,6 @@ export function eventFromRow(row: Row): StoredEvent {
     longRunningToolIds: parseJson<string[]>(row.long_running_tool_ids) ?? [],
     interrupted: Boolean(Number(row.interrupted)),
   };
-}
-
-const NO_FIELDS = {};
-
-// One object per row: replays make one per event.
-function encodedEvent(sequence: number, id: string, timestampUs: number, encodedTail: Uint8Array): StoredEvent {
-  const event = eventDataOf(id, NO_FIELDS) as StoredEvent;
-  event.sequence = sequence;
-  event.timestampUs = timestampUs;
-  event.encodedTail = encodedTail;
-  return event;
 }
 
 /** Decodes a sessions row whose times were selected as integer microseconds. */

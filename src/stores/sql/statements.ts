@@ -27,7 +27,7 @@ export function sqlStatements(d: SqlDialect) {
   // With `encoded`, only what a binary read needs besides the tail: fewer columns are sent and decoded (see readEncoded).
   const eventSelectOf = (a = "", encoded = false) =>
     encoded
-      ? `${a}sequence, ${a}id, ${d.timeOf(a + ts)} AS ${ts}, ${d.encodedAsBase64 ? `${d.encodedAsBase64(`${a}encoded`)} AS encoded` : `${a}encoded`}`
+      ? `${a}sequence, ${a}id, ${d.encodedAsBase64 ? `${d.encodedAsBase64(`${a}encoded`)} AS encoded` : `${a}encoded`}`
       : EVENT_COLUMNS.filter((c) => c !== "encoded")
           .map((c) => (c === "timestamp" ? `${d.timeOf(a + ts)} AS ${ts}` : a + q(c)))
           .join(", ");
