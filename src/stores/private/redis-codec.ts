@@ -1,4 +1,5 @@
-import { eventDataOf } from "../../core/event-data.js";
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { encodedStoredEvent } from "../../core/event-data.js";
 import { emptyJsonObject, jsonObjectFromEntries } from "../../core/json-object.js";
 import type { EventData, ForkOrigin, JsonObject, SessionKey, SessionRecord, SessionStatus, StoredEvent } from "../../core/types.js";
 
@@ -20,15 +21,16 @@ const WITH_TAIL = 0;
 
 /**
  * The value stored for an event: its JSON, or with an encoded tail, the
- * marker byte, the id's and the tail's lengths and bytes, then the JSON, so
- * binary reads take the tail without parsing anything.
+ * marker byte, the id and the tail (each length-prefixed, as protobuf
+ * writes bytes), then the JSON, so binary reads take the tail without
+ * parsing anything.
  */
 export function eventValue(event: EventData): string | Buffer {
   const json = eventJson(event);
   const tail = event.encodedTail;
   if (!tail) return json;
-  const id = Buffer.from(event.id);
-  return Buffer.concat([Buffer.from([WITH_TAIL]), varint(id.length), id, varint(tail.length), tail, Buffer.from(json)]);
+  const head = new BinaryWriter().raw(Uint8Array.of(WITH_TAIL)).string(event.id).bytes(tail).finish();
+  return Buffer.concat([head, Buffer.from(json)]);
 }
 
 /**
@@ -38,30 +40,12 @@ export function eventValue(event: EventData): string | Buffer {
  */
 export function eventFromValue(sequence: number, value: Buffer, encoded: boolean): StoredEvent {
   if (value[0] !== WITH_TAIL) return { ...(JSON.parse(value.toString("utf8")) as EventData), sequence };
-  let at = 1;
-  const [idLength, idAt] = readVarint(value, at);
-  const id = value.toString("utf8", idAt, idAt + idLength);
-  const [tailLength, tailAt] = readVarint(value, idAt + idLength);
-  at = tailAt + tailLength;
-  const encodedTail = value.subarray(tailAt, at);
-  if (encoded) return { ...eventDataOf(id, { encodedTail }), sequence };
-  return { ...(JSON.parse(value.toString("utf8", at)) as EventData), encodedTail, sequence };
-}
-
-function varint(n: number): Buffer {
-  const bytes: number[] = [];
-  for (; n > 0x7f; n >>>= 7) bytes.push((n & 0x7f) | 0x80);
-  bytes.push(n);
-  return Buffer.from(bytes);
-}
-
-function readVarint(buf: Buffer, at: number): [value: number, next: number] {
-  let value = 0;
-  for (let shift = 0; ; shift += 7) {
-    const byte = buf[at++]!;
-    value |= (byte & 0x7f) << shift;
-    if (byte < 0x80) return [value >>> 0, at];
-  }
+  const reader = new BinaryReader(value);
+  reader.pos = 1;
+  const id = reader.string();
+  const encodedTail = reader.bytes();
+  if (encoded) return encodedStoredEvent(sequence, id, encodedTail);
+  return { ...(JSON.parse(value.toString("utf8", reader.pos)) as EventData), encodedTail, sequence };
 }
 
 /** Flat key/JSON pairs of a delta or state; a null value becomes "null" (delete). */
