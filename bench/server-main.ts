@@ -3,15 +3,15 @@
  * alone. `server-main.js --store URL` starts SessionService the way
  * `sessiond serve` does by default (request log at info level, metrics,
  * health, reflection; auth is off on loopback without keys); the request
- * log is written synchronously, as to stdout, but to /dev/null since stdout
- * carries the ready line. With `--echo connect` a bare server over an empty
+ * log is written as to stdout (in batches, synchronously), but to /dev/null
+ * since stdout carries the ready line. With `--echo connect` a bare server over an empty
  * memory store also serves the echo service; `--echo grpc-js` and
  * `--echo http2` serve it on those servers instead (bench/echo-servers.ts).
  * Prints one JSON line with the URL once listening, and drains on SIGTERM.
  */
 import { parseArgs } from "node:util";
-import { pino } from "pino";
 import { parseServeArgs, startSessiond } from "../src/commands/serve.js";
+import { batchedDestination } from "../src/ops/log-destination.js";
 import { startServer } from "../src/server.js";
 import { openStore } from "../src/stores/open.js";
 import { startGrpcJsEcho, startHttp2Echo } from "./echo-servers.js";
@@ -37,7 +37,7 @@ async function start(): Promise<{ url: string; store: string; close(graceMs: num
   if (values.echo !== undefined) throw new Error(`--echo: unknown kind ${JSON.stringify(values.echo)}`);
   const flags = ["--store", values.store ?? "memory:", "--host", "127.0.0.1", "--port", port, "--no-ui"];
   const config = parseServeArgs(values["no-grpc-fast-path"] ? [...flags, "--no-grpc-fast-path"] : flags, {});
-  const sessiond = await startSessiond(config, { logDestination: pino.destination({ dest: "/dev/null", sync: true }) });
+  const sessiond = await startSessiond(config, { logDestination: batchedDestination("/dev/null") });
   return { url: sessiond.server.url, store: config.storeUrl.slice(0, config.storeUrl.indexOf(":")), close: (grace) => sessiond.close(grace) };
 }
 

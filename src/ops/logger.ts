@@ -1,5 +1,6 @@
 import { pino, type Logger, type DestinationStream, type Level } from "pino";
 import type { ServerLogger } from "../server.js";
+import { batchedDestination } from "./log-destination.js";
 
 /** The log levels `--log-level` accepts. */
 export const LOG_LEVELS: readonly Level[] = ["fatal", "error", "warn", "info", "debug", "trace"];
@@ -26,7 +27,7 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
-/** A JSON-lines logger (pino) writing to `destination` (stdout by default), levels as names. */
+/** A JSON-lines logger (pino) writing to `destination` (stdout, in batches: see log-destination.ts, by default), levels as names. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? "info";
   if (!LOG_LEVELS.includes(level as Level) && level !== "silent") {
@@ -37,7 +38,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     : (label: string) => ({ level: label });
   return pino(
     { level, timestamp: isoTime, base: { pid: process.pid }, formatters: { level: levelField } },
-    options.destination ?? pino.destination({ dest: 1, sync: true }),
+    options.destination ?? batchedDestination(),
   );
 }
 
