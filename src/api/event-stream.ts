@@ -10,7 +10,7 @@ import type { Store } from "../stores/store.js";
 import { eventToProto } from "./convert.js";
 import { eventFilterOf } from "./event-handlers.js";
 import type { FollowHub } from "./follow-hub.js";
-import { binaryResponse, encodedStoredEvents } from "./private/event-encoder.js";
+import { binaryResponse, encodeStoredEvents, unknownEvents } from "./private/event-encoder.js";
 import { linkSignals, WakeSignal } from "./private/wake-signal.js";
 import { rangeEvents, readEffectiveRanges } from "./private/history.js";
 import { effectiveView, nonNegative, sessionKeyOf } from "./validate.js";
@@ -139,7 +139,7 @@ async function* replay(
     cursor = page.at(-1)!.sequence;
     sent += page.length;
     if (page.length === want && sent < query.limit) {
-      want = Math.min(nextPageSize(bytes, page.length), query.limit - sent);
+      want = Math.min(nextPageSize(store, bytes, page.length), query.limit - sent);
       next = read(cursor, want, 0);
     }
     yield* messages;
@@ -203,7 +203,7 @@ async function* follow(
       if (matching.length > left) matching = matching.slice(0, left);
       const full = page.length === pageSize;
       const bytes = yield* send(matching, out);
-      pageSize = nextPageSize(filtered ? pageBytes(page, key.sessionId) : bytes, page.length);
+      pageSize = nextPageSize(store, filtered ? pageBytes(page, key.sessionId) : bytes, page.length);
       left -= matching.length;
       if (left <= 0) return;
       if (full) continue;
@@ -242,25 +242,24 @@ function pageMessages(events: StoredEvent[], out: Output): { messages: Message[]
     }));
     return { messages, bytes };
   }
-  const fields = encodedStoredEvents(events, sessionId, EVENTS_FIELD);
+  const encoded = encodeStoredEvents(events, sessionId, EVENTS_FIELD);
+  const { ends } = encoded;
   const messages: Message[] = [];
   const flush = (from: number, to: number) =>
-    messages.push({ $typeName: "sessiond.v1.GetEventsResponse", events: [], caughtUp: false, $unknown: fields.slice(from, to) });
+    messages.push({ $typeName: "sessiond.v1.GetEventsResponse", events: [], caughtUp: false, $unknown: unknownEvents(encoded, from, to) });
   let start = 0;
   let size = 0;
-  let bytes = 0;
-  for (let i = 0; i < fields.length; i++) {
-    // The field's tag takes one byte; the data holds the length prefix and the event.
-    const n = 1 + fields[i]!.data.length;
+  for (let i = 0; i < ends.length; i++) {
+    const n = ends[i]! - (i === 0 ? 0 : ends[i - 1]!);
     if (i > start && (i - start >= streamBounds.maxEvents || size + n > streamBounds.maxBytes)) {
       flush(start, i);
       start = i;
       size = 0;
     }
     size += n;
-    bytes += n;
   }
-  if (start < fields.length) flush(start, fields.length);
+  if (start < ends.length) flush(start, ends.length);
+  const bytes = ends.length === 0 ? 0 : ends.at(-1)!;
   return { messages, bytes };
 }
 
@@ -270,10 +269,14 @@ function pageBytes(events: StoredEvent[], sessionId: string): number {
   return bytes;
 }
 
-/** Sizes the next page so that it holds about PAGE_BYTES, from the average event of the last one. */
-function nextPageSize(bytes: number, count: number): number {
+/**
+ * Sizes the next page so that it holds about PAGE_BYTES, from the average
+ * event of the last one, within the store's page size for long reads.
+ */
+function nextPageSize(store: Store, bytes: number, count: number): number {
+  const maxEvents = store.streamPageSize ?? limits.maxPageSize;
   if (count === 0) return FIRST_PAGE;
-  return Math.max(1, Math.min(limits.maxPageSize, Math.floor((PAGE_BYTES * count) / Math.max(bytes, 1))));
+  return Math.max(1, Math.min(maxEvents, Math.floor((PAGE_BYTES * count) / Math.max(bytes, 1))));
 }
 
 function drainingError(): SessiondError {

@@ -36,6 +36,12 @@ export interface Store {
    * events as objects encodes them about as fast as it would copy a tail.
    */
   readonly keepsEncodedTails?: boolean;
+  /**
+   * Events a long read (a GetEvents replay) asks for per readEvents call,
+   * when more than the API's page limit pays: each read costs a round trip
+   * to a database server. Undefined: the page limit.
+   */
+  readonly streamPageSize?: number;
 
   /** Creates a session and applies the scoped parts of its initial state. */
   createSession(input: NewSession): Promise<SessionView>;

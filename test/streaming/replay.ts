@@ -38,6 +38,20 @@ export function replayTests(ctx: StreamContext): void {
       for (const size of sizes) expect(size).toBeLessThanOrEqual(limits.maxStreamMessageBytes);
     });
 
+    it("reads a long history of small events in pages of the store's stream page size", async () => {
+      const f = await newSession(ctx);
+      const pageSize = ctx.store.streamPageSize ?? limits.maxPageSize;
+      const total = pageSize * 2 + 500;
+      await appendMany(ctx, f, total);
+      const received: number[] = [];
+      for await (const m of ctx.client.getEvents(f.key)) received.push(...sequencesOf(m));
+      expect(received).toEqual(range(1, total));
+      // The first read is small (sizes are unknown); the following ones are whole pages.
+      const reads = ctx.counters.reads.get(f.sessionId) ?? 0;
+      expect(reads).toBeLessThanOrEqual(Math.ceil((total - 64) / pageSize) + 2);
+      expect(reads).toBeGreaterThanOrEqual(Math.ceil(total / pageSize));
+    });
+
     it("reads the next store page only when the client takes the previous messages", async () => {
       const f = await newSession(ctx);
       const total = 300;

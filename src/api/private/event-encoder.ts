@@ -4,7 +4,7 @@ import type { HandlerContext } from "@connectrpc/connect";
 import type { Event, EventActions } from "../../../gen/sessiond/v1/session_pb.js";
 import type { EventData, StoredEvent } from "../../core/types.js";
 import { eventToProto } from "../convert.js";
-import { WireBuffer } from "./wire-buffer.js";
+import { varintSize, WireBuffer } from "./wire-buffer.js";
 
 /**
  * A direct binary encoder for Event messages. The generic encoder turns
@@ -32,30 +32,30 @@ export function binaryResponse(ctx: HandlerContext): boolean {
   return BINARY_CONTENT_TYPES.has(ctx.responseHeader.get("content-type") ?? "");
 }
 
-/** Length-delimited fields `fieldNo` that are views of `all`, each ending at its entry of `ends`. */
-function fieldsOf(all: Uint8Array, ends: number[], fieldNo: number): UnknownField[] {
-  const fields = new Array<UnknownField>(ends.length);
-  let start = 0;
-  for (let i = 0; i < ends.length; i++) {
-    fields[i] = { no: fieldNo, wireType: WireType.LengthDelimited, data: all.subarray(start, ends[i]) };
-    start = ends[i]!;
-  }
-  return fields;
+/**
+ * Stored events encoded as the repeated message field `fieldNo` of their
+ * parent: each event's tag, length and encoding, back to back in `bytes`.
+ * Event i's field ends at `ends[i]`.
+ */
+export interface EncodedEvents {
+  readonly fieldNo: number;
+  readonly bytes: Uint8Array;
+  readonly ends: readonly number[];
 }
 
 /**
- * Stored events as unknown fields `fieldNo` of their parent message: each
- * one the length-delimited encoding of an Event, as a repeated message
- * field, all written into one buffer whose views the fields are. An event
- * with an encodedTail is its id, session id and sequence followed by the
- * tail, the bytes `toBinary` writes for the same event (fields in number
+ * Stored events as {@link EncodedEvents}, all written into one buffer. An
+ * event with an encodedTail is its id, session id and sequence followed by
+ * the tail, the bytes `toBinary` writes for the same event (fields in number
  * order); others are encoded from their fields.
  */
-export function encodedStoredEvents(events: readonly StoredEvent[], sessionId: string, fieldNo: number): UnknownField[] {
+export function encodeStoredEvents(events: readonly StoredEvent[], sessionId: string, fieldNo: number): EncodedEvents {
   const w = new WireBuffer();
   const ends = new Array<number>(events.length);
+  const tag = ((fieldNo << 3) | WireType.LengthDelimited) >>> 0;
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
+    w.uint32(tag);
     const mark = w.fork();
     if (e.encodedTail) {
       if (e.id !== "") w.uint32(0x0a).string(e.id);
@@ -73,7 +73,26 @@ export function encodedStoredEvents(events: readonly StoredEvent[], sessionId: s
     w.join(mark);
     ends[i] = w.pos;
   }
-  return fieldsOf(w.bytes(), ends, fieldNo);
+  return { fieldNo, bytes: w.bytes(), ends };
+}
+
+/**
+ * Events from..to of `encoded` as the parent's `$unknown`, which the binary
+ * serialization writes verbatim as tag and data: one unknown field whose
+ * data runs from the first event's length to the last event's end, later
+ * events' tags included. The serializer copies one block per message
+ * instead of a field per event.
+ */
+export function unknownEvents(encoded: EncodedEvents, from = 0, to = encoded.ends.length): UnknownField[] {
+  if (to <= from) return [];
+  const start = from === 0 ? 0 : encoded.ends[from - 1]!;
+  const tagBytes = varintSize((encoded.fieldNo << 3) | WireType.LengthDelimited);
+  return [{ no: encoded.fieldNo, wireType: WireType.LengthDelimited, data: encoded.bytes.subarray(start + tagBytes, encoded.ends[to - 1]) }];
+}
+
+/** Stored events as the `$unknown` of their parent message (see {@link encodeStoredEvents} and {@link unknownEvents}). */
+export function encodedStoredEvents(events: readonly StoredEvent[], sessionId: string, fieldNo: number): UnknownField[] {
+  return unknownEvents(encodeStoredEvents(events, sessionId, fieldNo));
 }
 
 const scratch = new WireBuffer();

@@ -141,7 +141,8 @@ export class WireBuffer {
   }
 }
 
-function varintSize(value: number): number {
+/** Bytes of a uint32 varint. */
+export function varintSize(value: number): number {
   if (value < 0x80) return 1;
   if (value < 0x4000) return 2;
   if (value < 0x200000) return 3;

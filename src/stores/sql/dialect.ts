@@ -64,6 +64,8 @@ export interface SqlDialect {
   /** Whether an error is a unique-key violation. */
   isDuplicate(error: unknown): boolean;
 
+  /** Hook: events per read of a long replay (see Store.streamPageSize); measured per dialect. */
+  readonly streamPageSize?: number;
   /** Hook: SQL reading the encoded tail column, when the dialect reads it faster as base64 text than as binary. */
   encodedAsBase64?(column: string): string;
   /** Hook: look up each id of a batch with its own index probe instead of one IN (…) query. */

@@ -47,6 +47,7 @@ const json = (value: JsonObject) => JSON.stringify(value);
 export class SqlStore implements Store {
   readonly kind: string;
   readonly keepsEncodedTails = true;
+  readonly streamPageSize?: number;
   protected readonly s: SqlStatements;
   /** The driver's pool figures, where it has a pool. */
   readonly poolStats?: () => PoolStats;
@@ -57,6 +58,7 @@ export class SqlStore implements Store {
   ) {
     this.kind = d.name;
     this.s = sqlStatements(d);
+    this.streamPageSize = d.streamPageSize;
     if (db.poolStats) this.poolStats = () => db.poolStats!();
   }
 
