@@ -13,7 +13,7 @@ import type { SessionKey, SessionListQuery, SessionPatch, SessionStatus as Domai
 import type { Store } from "../stores/store.js";
 import type { SessionScope } from "./follow-hub.js";
 import { sessionToProto, statusFromProto } from "./convert.js";
-import { binaryResponse, encodedStoredEvents } from "./private/event-encoder.js";
+import { binaryResponse, unknownEventFields } from "./private/event-encoder.js";
 import { collectRangeEvents, readEffectiveRanges } from "./private/history.js";
 import { boundedObject, checkText, effectiveView, nonNegative, pageSize, requireId, sessionKeyOf, timeUs } from "./validate.js";
 
@@ -65,7 +65,7 @@ export function sessionHandlers(store: Store, onDeleted: DeleteListener = () => 
         : await store.getSession(key, { numRecentEvents, afterTimeUs, encoded: binary });
       if (!binary) return { session: sessionToProto(view, events) };
       const session = sessionToProto(view);
-      session.$unknown = encodedStoredEvents(events, key.sessionId, SessionSchema.field.events.number);
+      session.$unknown = unknownEventFields(events, key.sessionId, SessionSchema.field.events.number);
       return { session };
     },
 

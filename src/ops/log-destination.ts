@@ -9,6 +9,14 @@ const WANTS_LEVEL: unique symbol = Symbol.for("pino.metadata") as never;
 const waiting = new Set<BatchedDestination>();
 let exitHooked = false;
 
+function flushAtExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.once("exit", () => {
+    for (const destination of waiting) destination.flush();
+  });
+}
+
 /**
  * A pino destination that writes the lines logged during one turn of the
  * event loop with one synchronous write, after the turn's calls have sent
@@ -25,7 +33,9 @@ export class BatchedDestination implements DestinationStream {
   private lines: string[] = [];
   private scheduled = false;
 
-  constructor(private readonly sink: DestinationStream) {}
+  constructor(private readonly sink: DestinationStream) {
+    flushAtExit();
+  }
 
   write(line: string): void {
     this.lines.push(line);
@@ -55,11 +65,5 @@ export class BatchedDestination implements DestinationStream {
  * (stdout by default); see {@link BatchedDestination}.
  */
 export function batchedDestination(dest: number | string = 1): BatchedDestination {
-  if (!exitHooked) {
-    exitHooked = true;
-    process.once("exit", () => {
-      for (const destination of waiting) destination.flush();
-    });
-  }
   return new BatchedDestination(pino.destination({ dest, sync: true }));
 }

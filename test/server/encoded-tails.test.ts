@@ -90,9 +90,9 @@ for (const name of ["sqlite", "postgres", "mysql", "redis", "redis-cluster", "me
 
 describe("encodedTail", () => {
   it("after the id, session id and sequence, is the encoding of the event as a read returns it", async () => {
-    const { encodedStoredEvents } = await import("../../src/api/private/event-encoder.js");
+    const { unknownEventFields } = await import("../../src/api/private/event-encoder.js");
     const event = { ...eventData("id-1", { timestampUs: 1_750_000_000_123_456, content: { a: [1, "b", { c: null }] }, turnComplete: true }), sequence: 7 };
-    const [field] = encodedStoredEvents([{ ...event, encodedTail: encodedTail(event) }], "sid", 1);
+    const [field] = unknownEventFields([{ ...event, encodedTail: encodedTail(event) }], "sid", 1);
     const expected = toBinary(EventSchema, eventToProto(event, "sid"));
     // The field's data is the length prefix, then the event.
     expect(Buffer.from(field!.data.subarray(1))).toEqual(Buffer.from(expected));

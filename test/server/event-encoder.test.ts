@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { type Event, EventSchema } from "../../gen/sessiond/v1/session_pb.js";
 import { GetEventsResponseSchema, SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
 import { eventToProto } from "../../src/api/convert.js";
-import { encodedStoredEvents, encodeEvent } from "../../src/api/private/event-encoder.js";
+import { unknownEventFields, encodeEvent } from "../../src/api/private/event-encoder.js";
 import { textProblem } from "../../src/core/json-check.js";
 import type { StoredEvent } from "../../src/core/types.js";
 import { startServer } from "../../src/server.js";
@@ -138,7 +138,7 @@ describe("event encoder", () => {
     const next = random(7);
     const stored = Array.from({ length: 200 }, (_, i) => storedEvent(next, i));
     const events = stored.map((e) => eventToProto(e, "s"));
-    const fast = toBinary(GetEventsResponseSchema, { $typeName: "sessiond.v1.GetEventsResponse", events: [], caughtUp: true, $unknown: encodedStoredEvents(stored, "s", 1) });
+    const fast = toBinary(GetEventsResponseSchema, { $typeName: "sessiond.v1.GetEventsResponse", events: [], caughtUp: true, $unknown: unknownEventFields(stored, "s", 1) });
     const slow = toBinary(GetEventsResponseSchema, create(GetEventsResponseSchema, { events, caughtUp: true }));
     // Unknown fields follow the known ones, so only the field order differs.
     const decoded = fromBinary(GetEventsResponseSchema, fast);

@@ -91,7 +91,7 @@ export function unknownEvents(encoded: EncodedEvents, from = 0, to = encoded.end
 }
 
 /** Stored events as the `$unknown` of their parent message (see {@link encodeStoredEvents} and {@link unknownEvents}). */
-export function encodedStoredEvents(events: readonly StoredEvent[], sessionId: string, fieldNo: number): UnknownField[] {
+export function unknownEventFields(events: readonly StoredEvent[], sessionId: string, fieldNo: number): UnknownField[] {
   return unknownEvents(encodeStoredEvents(events, sessionId, fieldNo));
 }
 

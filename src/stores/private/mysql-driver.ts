@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { PoolConnection as CoreConnection, ResultSetHeader } from "mysql2";
+import type { FieldPacket, PoolConnection as CoreConnection, ResultSetHeader } from "mysql2";
 import { createPool, type Pool, type PoolConnection as Connection } from "mysql2/promise";
 import { SessiondError } from "../../core/errors.js";
 import { callBudgetMs, deadlineExceeded, runWork, type Row, type SqlDriver, type SqlResult, type SqlTx, type TxMode } from "../sql/driver.js";
@@ -236,14 +236,22 @@ export class MysqlDriver implements SqlDriver {
   }
 }
 
-/** Runs a statement; rows of a SELECT have their VARBINARY columns (identifiers, UTF-8) decoded to strings, all but the encoded tail. */
+/** The protocol's column types of VARBINARY and BINARY (VAR_STRING, STRING; VARCHAR and CHAR too, which arrive as strings). */
+const BINARY_STRING_TYPES = new Set([0xfd, 0xfe]);
+
+/**
+ * Runs a statement; rows of a SELECT have their VARBINARY columns
+ * (identifiers and labels, UTF-8) decoded to strings. BLOB columns (the
+ * encoded tails) stay bytes.
+ */
 async function execute(c: Connection, sql: string, args: unknown[]): Promise<SqlResult> {
-  const [result] = (await c.query(sql, args)) as unknown as [Row[] | ResultSetHeader];
+  const [result, fields] = (await c.query(sql, args)) as unknown as [Row[] | ResultSetHeader, FieldPacket[] | undefined];
   if (!Array.isArray(result)) return { rows: [], changes: result.affectedRows };
+  const textual = (fields ?? []).filter((f) => BINARY_STRING_TYPES.has(f.columnType ?? f.type ?? 0)).map((f) => f.name);
   for (const row of result) {
-    for (const name in row) {
+    for (const name of textual) {
       const value = row[name];
-      if (Buffer.isBuffer(value) && name !== "encoded") row[name] = value.toString("utf8");
+      if (Buffer.isBuffer(value)) row[name] = value.toString("utf8");
     }
   }
   return { rows: result, changes: 0 };

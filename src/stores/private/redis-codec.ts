@@ -29,8 +29,9 @@ export function eventValue(event: EventData): string | Buffer {
   const json = eventJson(event);
   const tail = event.encodedTail;
   if (!tail) return json;
-  const head = new BinaryWriter().raw(Uint8Array.of(WITH_TAIL)).string(event.id).bytes(tail).finish();
-  return Buffer.concat([head, Buffer.from(json)]);
+  // The tail's length prefix is written here and the tail itself copied once, by concat.
+  const head = new BinaryWriter().raw(Uint8Array.of(WITH_TAIL)).string(event.id).uint32(tail.length).finish();
+  return Buffer.concat([head, tail, Buffer.from(json)]);
 }
 
 /**

@@ -358,8 +358,10 @@ export class SqlStore implements Store {
 
 /**
  * The values of statements issued together, once all have settled; throws
- * the first failure. Unlike Promise.all it does not return while a part
- * still runs, so nothing is issued after the transaction ended.
+ * the first failure in issue order. Promise.all would throw whichever
+ * settles first, which in a failed transaction may be a later statement
+ * refused because of it rather than the failure itself (a duplicate key,
+ * say, that becomes ALREADY_EXISTS).
  */
 async function settled<T extends readonly unknown[]>(parts: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
   const results = await Promise.allSettled(parts);
