@@ -134,6 +134,7 @@ describe("postgres schema", () => {
       [1, "initial schema"],
       [2, "initial state and fork lineage"],
       [3, "encoded event tails"],
+      [4, "events without a foreign key"],
     ]);
     await store.migrate();
     await (await open(url)).migrate();

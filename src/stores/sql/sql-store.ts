@@ -36,6 +36,8 @@ import { type SqlStatements, type StateScope, sqlStatements } from "./statements
 
 const keyArgs = (key: SessionKey) => [key.appName, key.userId, key.sessionId];
 const json = (value: JsonObject) => JSON.stringify(value);
+/** Sessions per DELETE of a purge: well within every database's limit on parameters. */
+const DELETE_CHUNK = 500;
 
 /**
  * The Store over any SQL database: a {@link SqlDriver} runs the statements
@@ -107,7 +109,9 @@ export class SqlStore implements Store {
 
   async deleteSession(key: SessionKey): Promise<void> {
     await this.db.transaction("write", async (tx) => {
-      const { changes } = await tx.run(this.s.deleteSession, keyArgs(key));
+      // Sent together, the lock first: an append holding it commits before the events are deleted, and one after it finds no session.
+      const args = keyArgs(key);
+      const [, , { changes }] = await settled([tx.run(this.s.session(true), args), tx.run(this.s.deleteSessionEvents, args), tx.run(this.s.deleteSession, args)]);
       if (changes === 0) throw sessionNotFound(key);
       await this.d.notify?.(tx, [key]);
     });
@@ -202,8 +206,15 @@ export class SqlStore implements Store {
     ]);
     return this.db.transaction("write", async (tx) => {
       const notify = this.d.notify;
-      const doomed = notify ? (await tx.run(this.s.sessionKeys(clauses), args)).rows : [];
-      const { changes } = await tx.run(this.s.deleteSessions(clauses), args);
+      // Deleted by the keys of the rows locked here, events first (see deleteSession); a session created
+      // meanwhile is left alone, and its events with it.
+      const doomed = (await tx.run(this.s.lockSessions(clauses), args)).rows;
+      const deletions = [];
+      for (let i = 0; i < doomed.length; i += DELETE_CHUNK) {
+        const pks = doomed.slice(i, i + DELETE_CHUNK).map((r) => r.pk);
+        deletions.push(tx.run(this.s.deleteEventsOf(pks.length), pks), tx.run(this.s.deleteSessionsByPk(pks.length), pks));
+      }
+      await settled(deletions);
       const purge = statePurge(scope);
       if (purge.kind === "user") await tx.run(this.s.deleteState("user"), [purge.appName, purge.userId]);
       if (purge.kind === "app") {
@@ -213,7 +224,7 @@ export class SqlStore implements Store {
       if (notify && doomed.length > 0) {
         await notify(tx, doomed.map((r) => ({ appName: String(r.app_name), userId: String(r.user_id), sessionId: String(r.id) })));
       }
-      return changes;
+      return doomed.length;
     });
   }
 

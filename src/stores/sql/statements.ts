@@ -67,9 +67,13 @@ export function sqlStatements(d: SqlDialect) {
     /** last_sequence raised to the highest stored sequence (args: pk, pk). */
     raiseLastSequence: `UPDATE ${sessions} SET last_sequence = ${d.greatest}(last_sequence,
       (SELECT COALESCE(MAX(sequence), 0) FROM ${events} WHERE session_pk = ?)) WHERE pk = ?`,
+    /** A session's events, found from its key (run with the session locked: the key then names one pk). */
+    deleteSessionEvents: `DELETE FROM ${events} WHERE session_pk = (SELECT pk FROM ${sessions} WHERE ${byKey})`,
     deleteSession: `DELETE FROM ${sessions} WHERE ${byKey}`,
-    deleteSessions: (where: string) => `DELETE FROM ${sessions} WHERE 1 = 1${where}`,
-    sessionKeys: (where: string) => `SELECT app_name, user_id, id FROM ${sessions} WHERE 1 = 1${where}`,
+    /** The sessions a purge deletes, locked, with their keys. */
+    lockSessions: (where: string) => `SELECT pk, app_name, user_id, id FROM ${sessions} WHERE 1 = 1${where}${d.forUpdate}`,
+    deleteEventsOf: memo((sessionCount: number) => `DELETE FROM ${events} WHERE session_pk IN (${marks(sessionCount)})`),
+    deleteSessionsByPk: memo((sessionCount: number) => `DELETE FROM ${sessions} WHERE pk IN (${marks(sessionCount)})`),
     listSessions: (where: string, dir: "ASC" | "DESC") => `SELECT ${withState} FROM ${sessions} s WHERE 1 = 1${where}
       ORDER BY s.updated_at ${dir}, s.user_id ${dir}, s.id ${dir} LIMIT ? OFFSET ?`,
     /** Apps by name from a prefix (args: prefix three times, the `only` names, `after`, limit). */
