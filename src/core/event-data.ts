@@ -28,9 +28,14 @@ const NO_FIELDS = {};
  * tail, nothing else (see EventPageQuery.encoded). One object per event, as
  * replays make one for every event they send.
  */
-export function encodedStoredEvent(sequence: number, id: string, encodedTail: Uint8Array): StoredEvent {
+export function encodedStoredEvent(sequence: number, id: string, encodedTail: Uint8Array | string): StoredEvent {
   const event = eventDataOf(id, NO_FIELDS) as StoredEvent;
   event.sequence = sequence;
   event.encodedTail = encodedTail;
   return event;
+}
+
+/** An encoded tail as bytes (see EventData.encodedTail). */
+export function tailBytes(tail: Uint8Array | string): Uint8Array {
+  return typeof tail === "string" ? Buffer.from(tail, "base64") : tail;
 }

@@ -96,9 +96,11 @@ export interface EventData {
    * The event's protobuf encoding from field 4 on (everything but id,
    * session id and sequence), made when it was appended. Opaque to stores:
    * those that keep it return it on reads that ask for it, so binary
-   * responses write it out instead of encoding the event again.
+   * responses write it out instead of encoding the event again. A string
+   * is the bytes in base64, as a store whose driver reads base64 text
+   * fastest returns them: the encoder decodes them into place.
    */
-  encodedTail?: Uint8Array;
+  encodedTail?: Uint8Array | string;
 }
 
 /** An event as stored, with the sequence the server assigned. */

@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { type Event, EventSchema } from "../../gen/sessiond/v1/session_pb.js";
 import { GetEventsResponseSchema, SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
 import { eventToProto } from "../../src/api/convert.js";
-import { unknownEventFields, encodeEvent } from "../../src/api/private/event-encoder.js";
+import { encodeEvent, encodeStoredEvents, encodedTail, unknownEventFields } from "../../src/api/private/event-encoder.js";
+import { encodedStoredEvent } from "../../src/core/event-data.js";
 import { textProblem } from "../../src/core/json-check.js";
 import type { StoredEvent } from "../../src/core/types.js";
 import { startServer } from "../../src/server.js";
@@ -144,6 +145,28 @@ describe("event encoder", () => {
     const decoded = fromBinary(GetEventsResponseSchema, fast);
     expect(decoded).toEqual(fromBinary(GetEventsResponseSchema, slow));
     expect(fast.length).toBe(slow.length);
+  });
+
+  it("writes an event from its stored tail, as bytes or as base64 text, exactly as from its fields", () => {
+    const next = random(11);
+    // Long ids and tails make length prefixes of two and three bytes, non-ASCII ids a wrong guess of the size.
+    const stored = Array.from({ length: 400 }, (_, i) => {
+      const event = storedEvent(next, i);
+      return i % 5 === 0 ? { ...event, id: STRINGS[i % STRINGS.length]! || "id" } : event;
+    });
+    for (const sessionId of ["", "s", "séssion-ü", "q".repeat(300)]) {
+      const fromFields = encodeStoredEvents(stored, sessionId, 1);
+      const fromTails = encodeStoredEvents(
+        stored.map((e, i) => {
+          const tail = encodedTail(e);
+          return encodedStoredEvent(e.sequence, e.id, i % 2 === 0 ? tail : Buffer.from(tail).toString("base64"));
+        }),
+        sessionId,
+        1,
+      );
+      expect(Buffer.from(fromTails.bytes).equals(Buffer.from(fromFields.bytes))).toBe(true);
+      expect(fromTails.ends).toEqual(fromFields.ends);
+    }
   });
 });
 

@@ -4,7 +4,7 @@ import type { HandlerContext } from "@connectrpc/connect";
 import type { Event, EventActions } from "../../../gen/sessiond/v1/session_pb.js";
 import type { EventData, StoredEvent } from "../../core/types.js";
 import { eventToProto } from "../convert.js";
-import { varintSize, WireBuffer } from "./wire-buffer.js";
+import { base64Size, varintSize, WireBuffer } from "./wire-buffer.js";
 
 /**
  * A direct binary encoder for Event messages. The generic encoder turns
@@ -50,14 +50,25 @@ export interface EncodedEvents {
  * order); others are encoded from their fields.
  */
 export function encodeStoredEvents(events: readonly StoredEvent[], sessionId: string, fieldNo: number): EncodedEvents {
-  const w = new WireBuffer();
+  // Each event's size is guessed (ids counted as ASCII, as they almost always are) so that its length
+  // prefix rarely has to move, and the page's so that the buffer rarely grows.
+  const sizes = new Array<number>(events.length);
+  let total = 0;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    const tail = e.encodedTail;
+    sizes[i] = tail === undefined ? 0 : tailSize(tail) + e.id.length + sessionId.length + 16;
+    total += (sizes[i] || GUESSED_EVENT_SIZE) + 6;
+  }
+  const w = new WireBuffer(Math.max(total, 1024));
   const ends = new Array<number>(events.length);
   const tag = ((fieldNo << 3) | WireType.LengthDelimited) >>> 0;
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
     w.uint32(tag);
-    const mark = w.fork();
-    if (e.encodedTail) {
+    const tail = e.encodedTail;
+    const mark = w.fork(sizes[i]);
+    if (tail) {
       if (e.id !== "") w.uint32(0x0a).string(e.id);
       if (sessionId !== "") w.uint32(0x12).string(sessionId);
       // No BigInt per event for the sequences there are in practice.
@@ -66,7 +77,8 @@ export function encodeStoredEvents(events: readonly StoredEvent[], sessionId: st
         if (e.sequence <= 0xffffffff) w.uint32(e.sequence);
         else w.int64(BigInt(e.sequence));
       }
-      w.raw(e.encodedTail);
+      if (typeof tail === "string") w.base64(tail);
+      else w.raw(tail);
     } else {
       writeEvent(w, eventToProto(e, sessionId));
     }
@@ -93,6 +105,13 @@ export function unknownEvents(encoded: EncodedEvents, from = 0, to = encoded.end
 /** Stored events as the `$unknown` of their parent message (see {@link encodeStoredEvents} and {@link unknownEvents}). */
 export function unknownEventFields(events: readonly StoredEvent[], sessionId: string, fieldNo: number): UnknownField[] {
   return unknownEvents(encodeStoredEvents(events, sessionId, fieldNo));
+}
+
+/** Bytes assumed for an event encoded from its fields, when sizing the buffer. */
+const GUESSED_EVENT_SIZE = 512;
+
+function tailSize(tail: Uint8Array | string): number {
+  return typeof tail === "string" ? base64Size(tail) : tail.length;
 }
 
 const scratch = new WireBuffer();

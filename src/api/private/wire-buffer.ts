@@ -111,6 +111,13 @@ export class WireBuffer {
     return this;
   }
 
+  /** The bytes of base64 text, decoded into place. */
+  base64(text: string): this {
+    this.ensure(base64Size(text));
+    this.pos += this.buf.write(text, this.pos, "base64");
+    return this;
+  }
+
   raw(data: Uint8Array): this {
     this.ensure(data.length);
     this.buf.set(data, this.pos);
@@ -118,22 +125,34 @@ export class WireBuffer {
     return this;
   }
 
-  /** Starts a length-delimited payload; returns the mark {@link join} takes. One byte is kept for the length. */
-  fork(): number {
-    this.ensure(1);
-    return this.pos++;
+  /**
+   * Starts a length-delimited payload; returns the mark {@link join} takes.
+   * Room is kept for the length of a payload of `expected` bytes (one byte
+   * without it); join moves the payload only when the guess was wrong.
+   */
+  fork(expected = 0): number {
+    const room = varintSize(expected);
+    this.ensure(room);
+    const mark = this.pos;
+    // Noted in the room's first byte, which join overwrites.
+    this.buf[mark] = room;
+    this.pos += room;
+    return mark;
   }
 
   /** Ends the payload started at `mark`, writing its length before it. */
   join(mark: number): this {
-    const length = this.pos - mark - 1;
-    if (length < 0x80) {
+    const room = this.buf[mark]!;
+    const length = this.pos - mark - room;
+    if (length < 0x80 && room === 1) {
       this.buf[mark] = length;
       return this;
     }
     const size = varintSize(length);
-    this.ensure(size - 1);
-    this.buf.copyWithin(mark + size, mark + 1, this.pos);
+    if (size !== room) {
+      this.ensure(size - room);
+      this.buf.copyWithin(mark + size, mark + room, this.pos);
+    }
     this.pos = mark;
     this.uint32(length);
     this.pos += length;
@@ -148,4 +167,12 @@ export function varintSize(value: number): number {
   if (value < 0x200000) return 3;
   if (value < 0x10000000) return 4;
   return 5;
+}
+
+/** Bytes that base64 text decodes to, at most (exactly, for padded or unpadded standard base64). */
+export function base64Size(text: string): number {
+  let size = Math.floor((text.length * 3) / 4);
+  if (text.endsWith("==")) size -= 2;
+  else if (text.endsWith("=")) size -= 1;
+  return size;
 }

@@ -1,5 +1,5 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { encodedStoredEvent } from "../../core/event-data.js";
+import { encodedStoredEvent, tailBytes } from "../../core/event-data.js";
 import { emptyJsonObject, jsonObjectFromEntries } from "../../core/json-object.js";
 import type { EventData, ForkOrigin, JsonObject, SessionKey, SessionRecord, SessionStatus, StoredEvent } from "../../core/types.js";
 
@@ -27,8 +27,8 @@ const WITH_TAIL = 0;
  */
 export function eventValue(event: EventData): string | Buffer {
   const json = eventJson(event);
-  const tail = event.encodedTail;
-  if (!tail) return json;
+  if (!event.encodedTail) return json;
+  const tail = tailBytes(event.encodedTail);
   // The tail's length prefix is written here and the tail itself copied once, by concat.
   const head = new BinaryWriter().raw(Uint8Array.of(WITH_TAIL)).string(event.id).uint32(tail.length).finish();
   return Buffer.concat([head, tail, Buffer.from(json)]);

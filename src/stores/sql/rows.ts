@@ -1,5 +1,5 @@
 import { invalidArgument } from "../../core/errors.js";
-import { encodedStoredEvent } from "../../core/event-data.js";
+import { encodedStoredEvent, tailBytes } from "../../core/event-data.js";
 import type { EventActions, JsonObject, SessionRecord, SessionStatus, StoredEvent } from "../../core/types.js";
 import type { Row } from "./driver.js";
 
@@ -86,7 +86,7 @@ export function parseJson<T = JsonObject>(value: unknown): T | null {
  * or as `bytes` makes it.
  */
 export function eventValues(event: StoredEvent, time: (us: number) => unknown, bytes: (b: Buffer) => unknown = (b) => b): unknown[] {
-  const tail = event.encodedTail;
+  const tail = event.encodedTail && tailBytes(event.encodedTail);
   return [
     event.sequence,
     event.id,
@@ -113,10 +113,8 @@ export function eventValues(event: StoredEvent, time: (us: number) => unknown, b
  * id besides (see EventPageQuery.encoded).
  */
 export function eventFromRow(row: Row): StoredEvent {
-  if (row.encoded) {
-    const tail = typeof row.encoded === "string" ? Buffer.from(row.encoded, "base64") : (row.encoded as Uint8Array);
-    return encodedStoredEvent(Number(row.sequence), row.id as string, tail);
-  }
+  // A base64 tail stays text: the encoder decodes it straight into the response.
+  if (row.encoded) return encodedStoredEvent(Number(row.sequence), row.id as string, row.encoded as Uint8Array | string);
   return {
     sequence: Number(row.sequence),
     id: row.id as string,
