@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AppendBatch, JsonObject, SessionKey } from "../../src/core/types.js";
+import type { AppendBatch, EventData, JsonObject, SessionKey } from "../../src/core/types.js";
 import { MemoryStore } from "../../src/stores/memory.js";
 import { PostgresStore } from "../../src/stores/postgres.js";
 import type { SqlDialect } from "../../src/stores/sql/dialect.js";
@@ -16,7 +16,7 @@ import { create, event, freshKey, pending } from "./spec/context.js";
  * core rules) and against the memory store; all three must agree.
  */
 
-type Step = { events: [string, JsonObject?][]; expected?: number };
+type Step = { events: [string, JsonObject?, Partial<EventData>?][]; expected?: number };
 const CASES: Record<string, Step[]> = {
   "a fresh batch with session, app and user deltas": [{ events: [["a", { x: 1, "app:a": 1, "user:u": "v" }], ["b", { y: { n: 2 } }]] }],
   "deltas that delete keys and replace nested values": [
@@ -29,6 +29,15 @@ const CASES: Record<string, Step[]> = {
   "a retry of a stored batch": [{ events: [["a", { x: 1 }], ["b"]] }, { events: [["a", { x: 1 }], ["b"]] }],
   "a batch partly stored already": [{ events: [["a", { x: 1 }]] }, { events: [["a", { x: 1 }], ["c", { x: 3 }]] }],
   "an empty batch": [{ events: [["a"]] }, { events: [] }],
+  "JSON values that are absent, empty, or hold nulls and JSON-looking text": [
+    {
+      events: [
+        ["a", undefined, { content: null, metadata: {}, longRunningToolIds: ["t1", "t2"] }],
+        ["b", { x: null }, { content: { v: null, s: "null", q: '{"a":1}', n: [null, -2.5, 1.5e300] }, metadata: null }],
+        ["c", undefined, { content: {}, actions: null, metadata: { "": "", "日本": "語" } }],
+      ],
+    },
+  ],
 };
 
 const places: IsolatedStore[] = [];
@@ -55,7 +64,7 @@ async function run(store: Store, key: SessionKey, steps: Step[]) {
   const outcomes = [];
   for (const [i, step] of steps.entries()) {
     const batch: AppendBatch = {
-      events: step.events.map(([id, delta], n) => pending(event(id, i * 10 + n), delta)),
+      events: step.events.map(([id, delta, fields], n) => pending(event(id, i * 10 + n, fields), delta)),
       expectedLastSequence: step.expected,
       nowUs: 5_000_000 + i,
     };

@@ -9,21 +9,22 @@ import { sessionTopic } from "./postgres-notify.js";
 
 type Fragment = PendingQuery<Row[]>;
 
-const CASTS: Partial<Record<(typeof EVENT_COLUMNS)[number], (value: string) => string>> = {
-  timestamp: (v) => `(timestamptz 'epoch' + (${v})::int8 * interval '1 microsecond')`,
-  content: (v) => `(${v})::jsonb`,
-  actions: (v) => `(${v})::jsonb`,
-  metadata: (v) => `(${v})::jsonb`,
-  turn_complete: (v) => `(${v})::boolean`,
-  long_running_tool_ids: (v) => `(${v})::jsonb`,
-  interrupted: (v) => `(${v})::boolean`,
-  encoded: (v) => `decode(${v}, 'base64')`,
+// Record element i as a column value: `r->>i` is its text, `r->i` its JSON.
+const COLUMN_OF_RECORD: Partial<Record<(typeof EVENT_COLUMNS)[number], (i: number) => string>> = {
+  // Each record's sequence is an offset from the column `ok.last_sequence`.
+  sequence: (i) => `ok.last_sequence + (r->>${i})::int8`,
+  timestamp: (i) => `(timestamptz 'epoch' + (r->>${i})::int8 * interval '1 microsecond')`,
+  // JSON values travel as JSON inside the records, so that they are encoded and parsed once; an absent one is null.
+  content: (i) => `nullif(r->${i}, 'null')`,
+  actions: (i) => `nullif(r->${i}, 'null')`,
+  metadata: (i) => `nullif(r->${i}, 'null')`,
+  turn_complete: (i) => `(r->>${i})::boolean`,
+  long_running_tool_ids: (i) => `nullif(r->${i}, 'null')`,
+  interrupted: (i) => `(r->>${i})::boolean`,
+  encoded: (i) => `decode(r->>${i}, 'base64')`,
 };
 const INSERT_COLUMNS = EVENT_COLUMNS.map((name) => `"${name}"`).join(", ");
-// Each record's sequence is an offset from the column `ok.last_sequence`.
-const OFFSET_RECORD = EVENT_COLUMNS.map((name, i) =>
-  name === "sequence" ? `ok.last_sequence + (r->>${i})::int8` : (CASTS[name] ?? ((v: string) => v))(`r->>${i}`),
-).join(", ");
+const OFFSET_RECORD = EVENT_COLUMNS.map((name, i) => COLUMN_OF_RECORD[name]?.(i) ?? `r->>${i}`).join(", ");
 
 /**
  * The common PostgreSQL append in one round trip and one statement (the
@@ -45,7 +46,7 @@ export async function appendFresh(c: ReservedSql, tables: SqlTables, channel: st
   const t = (name: keyof SqlTables) => c.unsafe(tables[name]) as Fragment;
   const ok = c`ok`;
   const expected = batch.expectedLastSequence ?? null;
-  const records = draft.inserts.map((event) => eventValues(event, (us) => us, (b) => b.toString("base64")) as JsonValue[]);
+  const records = draft.inserts.map((event) => eventValues(event, (us) => us, (b) => b.toString("base64"), (json) => json) as JsonValue[]);
   const state = own ? c`, state = (state || ${c.json(own)}::jsonb) - ${nullKeys(own)}::text[]` : c``;
   const statement = c`
     WITH s AS (
@@ -82,7 +83,10 @@ export async function appendFresh(c: ReservedSql, tables: SqlTables, channel: st
   const row = rows[0];
   if (!row) throw sessionNotFound(key);
   if (row.applied === 0) return undefined;
-  return planAppend(batch, Number(row.last_sequence), new Map()).outcome;
+  // The draft's assignments shifted by the locked last_sequence are planAppend's for it (the tests compare the two).
+  const base = Number(row.last_sequence);
+  for (const assigned of draft.outcome.events) assigned.sequence += base;
+  return { events: draft.outcome.events, lastSequence: base + draft.outcome.lastSequence };
 }
 
 /** A TIMESTAMPTZ from integer microseconds since the epoch. */

@@ -83,9 +83,14 @@ export function parseJson<T = JsonObject>(value: unknown): T | null {
 /**
  * Column values of an event in {@link EVENT_COLUMNS} order: JSON as text,
  * flags as 1/0, the time converted by `time`, the encoded tail as a Buffer
- * or as `bytes` makes it.
+ * or as `bytes` makes it, JSON values (objects, arrays or null) as `json` makes them.
  */
-export function eventValues(event: StoredEvent, time: (us: number) => unknown, bytes: (b: Buffer) => unknown = (b) => b): unknown[] {
+export function eventValues(
+  event: StoredEvent,
+  time: (us: number) => unknown,
+  bytes: (b: Buffer) => unknown = (b) => b,
+  json: (value: JsonObject | EventActions | string[] | null) => unknown = jsonText,
+): unknown[] {
   const tail = event.encodedTail && tailBytes(event.encodedTail);
   return [
     event.sequence,
@@ -95,13 +100,13 @@ export function eventValues(event: StoredEvent, time: (us: number) => unknown, b
     event.author,
     event.branch,
     time(event.timestampUs),
-    jsonText(event.content),
-    jsonText(event.actions),
-    jsonText(event.metadata),
+    json(event.content),
+    json(event.actions),
+    json(event.metadata),
     event.turnComplete ? 1 : 0,
     event.errorCode,
     event.errorMessage,
-    event.longRunningToolIds.length > 0 ? JSON.stringify(event.longRunningToolIds) : null,
+    event.longRunningToolIds.length > 0 ? json(event.longRunningToolIds) : null,
     event.interrupted ? 1 : 0,
     tail ? bytes(Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength)) : null,
   ];
