@@ -64,16 +64,29 @@ export function leanClient(url: string): LeanClient {
       };
       stream.on("response", readStatus);
       stream.on("trailers", readStatus);
-      let pending: Buffer | undefined;
+      // A message's chunks are kept until it is complete and joined once: joining at every chunk would copy
+      // a large message over and over, and the client would take CPU the server needs on a small machine.
+      const chunks: Buffer[] = [];
+      let buffered = 0;
+      let needed = 5;
       stream.on("data", (chunk: Buffer) => {
-        let buf = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
+        chunks.push(chunk);
+        buffered += chunk.length;
+        if (buffered < needed) return;
+        let buf = chunks.length === 1 ? chunk : Buffer.concat(chunks, buffered);
+        needed = 5;
         while (buf.length >= 5) {
           const length = buf.readUInt32BE(1);
-          if (buf.length < 5 + length) break;
+          if (buf.length < 5 + length) {
+            needed = 5 + length;
+            break;
+          }
           onMessage(buf.subarray(5, 5 + length));
           buf = buf.subarray(5 + length);
         }
-        pending = buf.length > 0 ? buf : undefined;
+        chunks.length = 0;
+        if (buf.length > 0) chunks.push(buf);
+        buffered = buf.length;
       });
       stream.on("error", reject);
       stream.on("close", () => {

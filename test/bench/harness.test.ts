@@ -134,6 +134,12 @@ describe("bench lean client", () => {
       }
       expect(await leanGetSession(client, getSessionFrame(key))).toBe(3);
       expect(await leanGetEvents(client, getEventsFrame({ ...key, filter: { afterSequence: 1n } }))).toBe(2);
+      // Messages of hundreds of kilobytes, each arriving in many chunks, are counted whole.
+      const filler = "x".repeat(400);
+      for (let batch = 0; batch < 5; batch++) {
+        await typed.appendEvents({ ...key, events: Array.from({ length: 500 }, (_, i) => ({ id: `b${batch}-${i}`, author: "a", content: { text: filler } })) });
+      }
+      expect(await leanGetEvents(client, getEventsFrame({ ...key, filter: { afterSequence: 0n } }))).toBe(2503);
     } finally {
       client.close();
       await server.close(1000);
