@@ -111,7 +111,7 @@ export class SqlStore implements Store {
     await this.db.transaction("write", async (tx) => {
       // Sent together, the lock first: an append holding it commits before the events are deleted, and one after it finds no session.
       const args = keyArgs(key);
-      const [, , { changes }] = await settled([tx.run(this.s.session(true), args), tx.run(this.s.deleteSessionEvents, args), tx.run(this.s.deleteSession, args)]);
+      const [, , { changes }] = await settled([tx.run(this.s.sessionPk(true), args), tx.run(this.s.deleteSessionEvents, args), tx.run(this.s.deleteSession, args)]);
       if (changes === 0) throw sessionNotFound(key);
       await this.d.notify?.(tx, [key]);
     });
@@ -170,7 +170,7 @@ export class SqlStore implements Store {
     // Events stored before tails were kept (or imported) are read again whole, and encoded by the caller.
     if (query.encoded && !rows.every((row) => row.encoded)) rows = await this.eventPage(key, query, false);
     // Whether the session exists matters only when the page is empty.
-    if (rows.length === 0 && (await this.db.run(this.s.sessionExists, keyArgs(key))).rows.length === 0) throw sessionNotFound(key);
+    if (rows.length === 0 && (await this.db.run(this.s.sessionPk(false), keyArgs(key))).rows.length === 0) throw sessionNotFound(key);
     return rows.map(eventFromRow);
   }
 
@@ -246,7 +246,7 @@ export class SqlStore implements Store {
 
   async readRewindMarkers(key: SessionKey, through: number): Promise<RewindMarker[]> {
     const { rows } = await this.db.run(this.s.rewindMarkers, [...keyArgs(key), through]);
-    if (rows.length === 0 && (await this.db.run(this.s.sessionExists, keyArgs(key))).rows.length === 0) throw sessionNotFound(key);
+    if (rows.length === 0 && (await this.db.run(this.s.sessionPk(false), keyArgs(key))).rows.length === 0) throw sessionNotFound(key);
     return markersOf(rows.map((r) => ({ sequence: Number(r.sequence), actions: parseJson<EventActions>(r.actions) })));
   }
 

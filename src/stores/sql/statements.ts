@@ -61,7 +61,8 @@ export function sqlStatements(d: SqlDialect) {
       FROM ${events} e, ${sessions} t WHERE t.app_name = ? AND t.user_id = ? AND t.id = ? AND e.session_pk = ? AND e.sequence BETWEEN ? AND ?`,
     session: (lock: boolean) => `SELECT ${sessionColumns()} FROM ${sessions} WHERE ${byKey}${lock ? d.forUpdate : ""}`,
     sessionWithState: `SELECT ${withState} FROM ${sessions} s WHERE s.app_name = ? AND s.user_id = ? AND s.id = ?`,
-    sessionExists: `SELECT pk FROM ${sessions} WHERE ${byKey}`,
+    /** The session's pk alone; with `lock`, its row locked as `session(true)` locks it. */
+    sessionPk: (lock: boolean) => `SELECT pk FROM ${sessions} WHERE ${byKey}${lock ? d.forUpdate : ""}`,
     updateSession: `UPDATE ${sessions} SET status = ?, metadata = ?, agent_id = ?, updated_at = ? WHERE pk = ?`,
     advanceSession: `UPDATE ${sessions} SET last_sequence = ?, updated_at = ?, state = COALESCE(?, state) WHERE pk = ?`,
     /** last_sequence raised to the highest stored sequence (args: pk, pk). */
