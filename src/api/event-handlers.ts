@@ -13,7 +13,7 @@ import { nowUs } from "../core/time.js";
 import type { AssignedEvent, EventFilter, SessionKey } from "../core/types.js";
 import type { Store } from "../stores/store.js";
 import { assignedToProto, eventToProto } from "./convert.js";
-import { binaryResponse, unknownEventFields, encodedTail } from "./private/event-encoder.js";
+import { binaryResponse, encodedTail, withEncodedEvents } from "./private/event-encoder.js";
 import { collectRangeEvents, readEffectiveRanges } from "./private/history.js";
 import { checkText, effectiveView, nonNegative, pageSize, pendingEvents, sessionKeyOf, timeUs } from "./validate.js";
 
@@ -81,8 +81,8 @@ export function eventHandlers(store: Store, onAppended: AppendListener): EventHa
       if (!binary) return { events: page.map((e) => eventToProto(e, key.sessionId)), nextPageToken };
       // A message, not an init object: unknown fields survive only on messages.
       const response = create(ListEventsResponseSchema, { nextPageToken });
-      response.$unknown = unknownEventFields(page, key.sessionId, ListEventsResponseSchema.field.events.number);
-      return response;
+      const parent = { schema: ListEventsResponseSchema, message: response };
+      return withEncodedEvents(ctx, response, parent, page, key.sessionId, ListEventsResponseSchema.field.events.number);
     },
   };
 }

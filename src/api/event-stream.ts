@@ -250,7 +250,7 @@ function pageMessages(events: StoredEvent[], out: Output): { messages: Message[]
   let start = 0;
   let size = 0;
   for (let i = 0; i < ends.length; i++) {
-    const n = ends[i]! - (i === 0 ? 0 : ends[i - 1]!);
+    const n = ends[i]! - (i === 0 ? encoded.start : ends[i - 1]!);
     if (i > start && (i - start >= streamBounds.maxEvents || size + n > streamBounds.maxBytes)) {
       flush(start, i);
       start = i;

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { SessionSchema, SessionStatus } from "../../gen/sessiond/v1/session_pb.js";
-import { SessionOrder, type SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
+import { GetSessionResponseSchema, SessionOrder, type SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
 import { decodeSessionToken, encodeSessionToken, queryFingerprint } from "../core/cursor.js";
 import { invalidArgument } from "../core/errors.js";
 import { limits } from "../core/limits.js";
@@ -13,7 +14,7 @@ import type { SessionKey, SessionListQuery, SessionPatch, SessionStatus as Domai
 import type { Store } from "../stores/store.js";
 import type { SessionScope } from "./follow-hub.js";
 import { sessionToProto, statusFromProto } from "./convert.js";
-import { binaryResponse, unknownEventFields } from "./private/event-encoder.js";
+import { binaryResponse, withEncodedEvents } from "./private/event-encoder.js";
 import { collectRangeEvents, readEffectiveRanges } from "./private/history.js";
 import { boundedObject, checkText, effectiveView, nonNegative, pageSize, requireId, sessionKeyOf, timeUs } from "./validate.js";
 
@@ -65,8 +66,8 @@ export function sessionHandlers(store: Store, onDeleted: DeleteListener = () => 
         : await store.getSession(key, { numRecentEvents, afterTimeUs, encoded: binary });
       if (!binary) return { session: sessionToProto(view, events) };
       const session = sessionToProto(view);
-      session.$unknown = unknownEventFields(events, key.sessionId, SessionSchema.field.events.number);
-      return { session };
+      const parent = { schema: SessionSchema, message: session, wrapField: GetSessionResponseSchema.field.session.number };
+      return withEncodedEvents(ctx, create(GetSessionResponseSchema, { session }), parent, events, key.sessionId, SessionSchema.field.events.number);
     },
 
     async updateSession(req) {

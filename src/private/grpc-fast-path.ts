@@ -22,6 +22,7 @@ import {
   validateUniversalHandlerOptions,
 } from "@connectrpc/connect/protocol";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { attachedFrame, FRAME_ROOM, kTakesEncodedResponse } from "../api/encoded-response.js";
 import { clampGrpcTimeout } from "./timeout-clamp.js";
 import { clientCancelled, isClientGone } from "./call-outcome.js";
 import { unaryContext } from "./unary-context.js";
@@ -138,6 +139,7 @@ async function serveUnary(
   const responseHeaders: Record<string, string | number | readonly string[]> = {};
   const head: CallHead = { headers, url: path, method: "POST" };
   const contextValues = options.contextValues?.(head, { setHeader: (name, value) => (responseHeaders[name.toLowerCase()] = value) }) ?? createContextValues();
+  contextValues.set(kTakesEncodedResponse, true);
   const timeout = parseTimeout(clampGrpcTimeout(single(headers["grpc-timeout"])), opt.maxTimeoutMs);
   const responseHeader = new Headers();
   responseHeader.set("content-type", "application/grpc+proto");
@@ -178,13 +180,15 @@ async function serveUnary(
       body = await readRequest(stream, opt.readMaxBytes);
       const input = (await decodeRequest(body, method, compression.request, opt.readMaxBytes, stream)) as Message;
       const output = await invokeUnaryImplementation(method.spec, context, input, opt.interceptors);
-      body = method.serialization.getO(true).serialize(output);
-      let flags = 0;
+      // A response that carries its encoding is sent from it, framed in the room before it.
+      const frame = attachedFrame(output);
+      if (frame) checkWriteMaxBytes(frame.byteLength - FRAME_ROOM, opt.writeMaxBytes);
+      body = frame ? frame.subarray(FRAME_ROOM) : method.serialization.getO(true).serialize(output);
       if (compression.response && body.byteLength >= opt.compressMinBytes) {
-        body = await compression.response.compress(body);
-        flags = compressedFlag;
+        body = envelope(compressedFlag, await compression.response.compress(body));
+      } else {
+        body = frame ? envelopeInPlace(frame) : envelope(0, body);
       }
-      body = envelope(flags, body);
     } catch (error) {
       body = undefined;
       throw error;
@@ -287,6 +291,21 @@ function envelope(flags: number, data: Uint8Array): Buffer {
   frame.writeUInt32BE(data.byteLength, 1);
   frame.set(data, 5);
   return frame;
+}
+
+/** An uncompressed envelope written into an attached frame's room. */
+function envelopeInPlace(frame: Uint8Array): Buffer {
+  const envelope = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+  envelope[0] = 0;
+  envelope.writeUInt32BE(frame.byteLength - FRAME_ROOM, 1);
+  return envelope;
+}
+
+/** The write limit Connect's serialization enforces, for responses that skip it. */
+function checkWriteMaxBytes(size: number, writeMaxBytes: number): void {
+  if (size > writeMaxBytes) {
+    throw new ConnectError(`message size ${size} is larger than configured writeMaxBytes ${writeMaxBytes}`, Code.ResourceExhausted);
+  }
 }
 
 /**

@@ -48,7 +48,9 @@ export class PostgresStore extends SqlStore {
       backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.25),
       // Statements stay prepared, but are planned for their parameters: a generic plan made
       // while a table was small (a fresh deployment) or for a small app would stick otherwise.
-      connection: { application_name: "sessiond", plan_cache_mode: "force_custom_plan" },
+      // No JIT: the store's statements are short. A plan costed past jit_above_cost (a large scan, or
+      // one made with a disabled node type) compiled for 0.1–0.5 s here, for a query that ran in 6 ms.
+      connection: { application_name: "sessiond", plan_cache_mode: "force_custom_plan", jit: "off" },
     });
     const driver = new PostgresDriver(sql, parsed.max, parsed.schema, tables.migrations);
     const hub = new NotifyHub(sql, notifyChannel(parsed.schema, parsed.tablePrefix));

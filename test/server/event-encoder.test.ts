@@ -1,11 +1,12 @@
 import { create, fromBinary, type JsonObject, type JsonValue, toBinary } from "@bufbuild/protobuf";
-import { createClient } from "@connectrpc/connect";
+import { createClient, createContextValues, type HandlerContext } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { describe, expect, it } from "vitest";
-import { type Event, EventSchema } from "../../gen/sessiond/v1/session_pb.js";
-import { GetEventsResponseSchema, SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
+import { type Event, EventSchema, SessionSchema } from "../../gen/sessiond/v1/session_pb.js";
+import { GetEventsResponseSchema, GetSessionResponseSchema, ListEventsResponseSchema, SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
 import { eventToProto } from "../../src/api/convert.js";
-import { encodeEvent, encodeStoredEvents, encodedTail, unknownEventFields } from "../../src/api/private/event-encoder.js";
+import { attachedFrame, FRAME_ROOM, kTakesEncodedResponse } from "../../src/api/encoded-response.js";
+import { encodeEvent, encodeStoredEvents, encodedTail, unknownEventFields, withEncodedEvents } from "../../src/api/private/event-encoder.js";
 import { encodedStoredEvent } from "../../src/core/event-data.js";
 import { textProblem } from "../../src/core/json-check.js";
 import type { StoredEvent } from "../../src/core/types.js";
@@ -167,6 +168,42 @@ describe("event encoder", () => {
       expect(Buffer.from(fromTails.bytes).equals(Buffer.from(fromFields.bytes))).toBe(true);
       expect(fromTails.ends).toEqual(fromFields.ends);
     }
+  });
+});
+
+describe("responses with their encoding attached", () => {
+  const takes = { values: createContextValues().set(kTakesEncodedResponse, true) } as HandlerContext;
+  const declines = { values: createContextValues() } as HandlerContext;
+
+  it("frame exactly the bytes the binary serialization writes for the same message, nested or not", () => {
+    const next = random(5);
+    // No events, one, and enough for lengths of three bytes; a small head and one over 16 KiB.
+    for (const count of [0, 1, 300]) {
+      for (const token of ["", "t".repeat(20_000)]) {
+        const state: JsonObject = token === "" ? {} : { big: token, n: 1 };
+        const stored = Array.from({ length: count }, (_, i) => storedEvent(next, i, STORABLE));
+        // forked_from's number follows that of the events: the serialization still writes the events last.
+        const session = create(SessionSchema, { id: "s", appName: "a", userId: "u", state, lastSequence: 9n, forkedFrom: { sessionId: "p", sequence: 3n } });
+        const parent = { schema: SessionSchema, message: session, wrapField: GetSessionResponseSchema.field.session.number };
+        const wrapped = withEncodedEvents(takes, create(GetSessionResponseSchema, { session }), parent, stored, "s", SessionSchema.field.events.number);
+        const list = create(ListEventsResponseSchema, { nextPageToken: token });
+        const flat = withEncodedEvents(takes, list, { schema: ListEventsResponseSchema, message: list }, stored, "s", ListEventsResponseSchema.field.events.number);
+        for (const [response, schema] of [[wrapped, GetSessionResponseSchema], [flat, ListEventsResponseSchema]] as const) {
+          const frame = attachedFrame(response)!;
+          // The message still carries its events, through $unknown: serialized, it is the frame's encoding.
+          expect(Buffer.from(frame.subarray(FRAME_ROOM)).equals(Buffer.from(toBinary(schema as typeof ListEventsResponseSchema, response as never)))).toBe(true);
+        }
+        expect(fromBinary(GetSessionResponseSchema, attachedFrame(wrapped)!.subarray(FRAME_ROOM)).session!.events).toEqual(stored.map((e) => eventToProto(e, "s")));
+      }
+    }
+  });
+
+  it("are left unframed where the transport does not take them", () => {
+    const stored = [storedEvent(random(1), 0, STORABLE)];
+    const list = create(ListEventsResponseSchema, {});
+    const response = withEncodedEvents(declines, list, { schema: ListEventsResponseSchema, message: list }, stored, "s", 1);
+    expect(attachedFrame(response)).toBeUndefined();
+    expect(fromBinary(ListEventsResponseSchema, toBinary(ListEventsResponseSchema, response)).events).toEqual(stored.map((e) => eventToProto(e, "s")));
   });
 });
 

@@ -1,6 +1,6 @@
 import http2 from "node:http2";
-import { gzipSync } from "node:zlib";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, createContextValues } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthCheckRequestSchema } from "../../gen/grpc/health/v1/health_pb.js";
@@ -9,6 +9,9 @@ import {
   CreateSessionRequestSchema,
   GetEventsRequestSchema,
   GetSessionRequestSchema,
+  GetSessionResponseSchema,
+  ListEventsRequestSchema,
+  ListEventsResponseSchema,
 } from "../../gen/sessiond/v1/session_service_pb.js";
 import { HealthMonitor, healthService } from "../../src/ops/health.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
@@ -135,6 +138,38 @@ describe("gRPC fast path", () => {
     const unknownEncoding = await both({ ":path": `${SERVICE}/AppendEvent`, ...GRPC, "grpc-encoding": "snappy" }, append({ event: {} }), "router");
     expect(unknownEncoding[0]!.trailers["grpc-status"]).toBe("12");
   });
+
+  it("sends event-carrying responses as the router does, compressed or not, and refuses one over the write limit alike", async () => {
+    const key = { appName: "a", userId: "u", sessionId: "big" };
+    await both({ ":path": `${SERVICE}/CreateSession`, ...GRPC }, envelope(toBinary(CreateSessionRequestSchema, create(CreateSessionRequestSchema, key))));
+    // Nearly 1 MiB each (the event limit): 17 of them are more than a message may hold.
+    const big = (i: number) => append({ ...key, event: { id: `e${i}`, timestamp: { seconds: 1_700_000_000n }, content: { text: `${i}`.padEnd(1_000_000, "x") } } });
+    for (let i = 0; i < 2; i++) await both({ ":path": `${SERVICE}/AppendEvent`, ...GRPC }, big(i));
+    const getSession = envelope(toBinary(GetSessionRequestSchema, create(GetSessionRequestSchema, key)));
+    const listEvents = envelope(toBinary(ListEventsRequestSchema, create(ListEventsRequestSchema, { ...key, pageSize: 10 })));
+    const decoded = (res: RawResponse, schema: typeof GetSessionResponseSchema | typeof ListEventsResponseSchema) => {
+      const [message] = envelopes(res.body);
+      const data = message!.flags === 1 ? gunzipSync(message!.data) : message!.data;
+      return schema === GetSessionResponseSchema ? fromBinary(GetSessionResponseSchema, data).session!.events : fromBinary(ListEventsResponseSchema, data).events;
+    };
+    for (const extra of [{}, { "grpc-accept-encoding": "gzip" }]) {
+      const [fastSession, routerSession] = await both({ ":path": `${SERVICE}/GetSession`, ...GRPC, ...extra }, getSession);
+      expect(decoded(fastSession!, GetSessionResponseSchema).map((e) => e.id)).toEqual(["e0", "e1"]);
+      expect(decoded(fastSession!, GetSessionResponseSchema)).toEqual(decoded(routerSession!, GetSessionResponseSchema));
+      const [fastList, routerList] = await both({ ":path": `${SERVICE}/ListEvents`, ...GRPC, ...extra }, listEvents);
+      expect(decoded(fastList!, ListEventsResponseSchema)).toEqual(decoded(routerList!, ListEventsResponseSchema));
+    }
+    for (let i = 2; i < 17; i++) await both({ ":path": `${SERVICE}/AppendEvent`, ...GRPC }, big(i));
+    // Not through both(): the sizes in the messages differ by the varint sizes of the two servers' session times.
+    const answers = [];
+    for (const session of sessions) answers.push(await h2Request(session, { ":path": `${SERVICE}/GetSession`, ...GRPC }, getSession));
+    expect(paths[0]!.splice(0)).toEqual(["fast"]);
+    expect(paths[1]!.splice(0)).toEqual(["router"]);
+    for (const res of answers) {
+      expect(res.trailers["grpc-status"]).toBe("8");
+      expect(decodeURIComponent(String(res.trailers["grpc-message"]))).toMatch(/^message size \d+ is larger than configured writeMaxBytes 16777216$/);
+    }
+  }, 60_000);
 
   it("reports a call whose client resets the stream mid-request as CANCELED, and keeps serving", async () => {
     rejected[0]!.length = 0;

@@ -251,6 +251,13 @@ describe("postgres store", () => {
     expect(view.session.lastSequence).toBe(0);
   });
 
+  it("plans on its connections for the parameters and without JIT compilation", async () => {
+    // The settings are the connections' own, so they are read through the store's driver.
+    const { db } = store as unknown as { db: { run(sql: string): Promise<{ rows: Record<string, unknown>[] }> } };
+    expect((await db.run("SHOW jit")).rows).toEqual([{ jit: "off" }]);
+    expect((await db.run("SHOW plan_cache_mode")).rows).toEqual([{ plan_cache_mode: "force_custom_plan" }]);
+  });
+
   it("returns connections without an open transaction after failed appends", async () => {
     const name = isolationName("sessiond_tx");
     const single = await open(`${url}&max=1&application_name=${name}`);

@@ -1,9 +1,10 @@
-import type { JsonObject, JsonValue, UnknownField } from "@bufbuild/protobuf";
+import { type DescMessage, type JsonObject, type JsonValue, type Message, toBinary, type UnknownField } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
 import type { HandlerContext } from "@connectrpc/connect";
 import type { Event, EventActions } from "../../../gen/sessiond/v1/session_pb.js";
 import type { EventData, StoredEvent } from "../../core/types.js";
 import { eventToProto } from "../convert.js";
+import { attachFrame, FRAME_ROOM, takesEncodedResponse } from "../encoded-response.js";
 import { base64Size, varintSize, WireBuffer } from "./wire-buffer.js";
 
 /**
@@ -34,12 +35,13 @@ export function binaryResponse(ctx: HandlerContext): boolean {
 
 /**
  * Stored events encoded as the repeated message field `fieldNo` of their
- * parent: each event's tag, length and encoding, back to back in `bytes`.
- * Event i's field ends at `ends[i]`.
+ * parent: each event's tag, length and encoding, back to back in `bytes`
+ * from `start` (the bytes before it are free). Event i's field ends at `ends[i]`.
  */
 export interface EncodedEvents {
   readonly fieldNo: number;
   readonly bytes: Uint8Array;
+  readonly start: number;
   readonly ends: readonly number[];
 }
 
@@ -49,7 +51,7 @@ export interface EncodedEvents {
  * the tail, the bytes `toBinary` writes for the same event (fields in number
  * order); others are encoded from their fields.
  */
-export function encodeStoredEvents(events: readonly StoredEvent[], sessionId: string, fieldNo: number): EncodedEvents {
+export function encodeStoredEvents(events: readonly StoredEvent[], sessionId: string, fieldNo: number, room = 0): EncodedEvents {
   // Each event's size is guessed (ids counted as ASCII, as they almost always are) so that its length
   // prefix rarely has to move, and the page's so that the buffer rarely grows.
   const sizes = new Array<number>(events.length);
@@ -60,7 +62,8 @@ export function encodeStoredEvents(events: readonly StoredEvent[], sessionId: st
     sizes[i] = tail === undefined ? 0 : tailSize(tail) + e.id.length + sessionId.length + 16;
     total += (sizes[i] || GUESSED_EVENT_SIZE) + 6;
   }
-  const w = new WireBuffer(Math.max(total, 1024));
+  const w = new WireBuffer(Math.max(room + total, 1024));
+  w.pos = room;
   const ends = new Array<number>(events.length);
   const tag = ((fieldNo << 3) | WireType.LengthDelimited) >>> 0;
   for (let i = 0; i < events.length; i++) {
@@ -85,7 +88,7 @@ export function encodeStoredEvents(events: readonly StoredEvent[], sessionId: st
     w.join(mark);
     ends[i] = w.pos;
   }
-  return { fieldNo, bytes: w.bytes(), ends };
+  return { fieldNo, bytes: w.bytes(), start: room, ends };
 }
 
 /**
@@ -97,7 +100,7 @@ export function encodeStoredEvents(events: readonly StoredEvent[], sessionId: st
  */
 export function unknownEvents(encoded: EncodedEvents, from = 0, to = encoded.ends.length): UnknownField[] {
   if (to <= from) return [];
-  const start = from === 0 ? 0 : encoded.ends[from - 1]!;
+  const start = from === 0 ? encoded.start : encoded.ends[from - 1]!;
   const tagBytes = varintSize((encoded.fieldNo << 3) | WireType.LengthDelimited);
   return [{ no: encoded.fieldNo, wireType: WireType.LengthDelimited, data: encoded.bytes.subarray(start + tagBytes, encoded.ends[to - 1]) }];
 }
@@ -105,6 +108,54 @@ export function unknownEvents(encoded: EncodedEvents, from = 0, to = encoded.end
 /** Stored events as the `$unknown` of their parent message (see {@link encodeStoredEvents} and {@link unknownEvents}). */
 export function unknownEventFields(events: readonly StoredEvent[], sessionId: string, fieldNo: number): UnknownField[] {
   return unknownEvents(encodeStoredEvents(events, sessionId, fieldNo));
+}
+
+/**
+ * A binary response carrying `events` as the repeated field `fieldNo` of
+ * `parent`: the response itself, or its message field `wrapField`. Their
+ * encodings go into `parent.$unknown`; when the call's transport takes
+ * encoded responses, the response's whole encoding is attached as well,
+ * made in the events' buffer: the parent's other fields are written into
+ * room kept before the events, the wrapping field's tag and length before
+ * those. The bytes are those the binary serialization writes, which puts
+ * unknown fields last.
+ */
+export function withEncodedEvents<T extends Message>(
+  ctx: HandlerContext,
+  response: T,
+  parent: { schema: DescMessage; message: Message; wrapField?: number },
+  events: readonly StoredEvent[],
+  sessionId: string,
+  fieldNo: number,
+): T {
+  const { message, wrapField } = parent;
+  if (!takesEncodedResponse(ctx)) {
+    message.$unknown = unknownEventFields(events, sessionId, fieldNo);
+    return response;
+  }
+  const head = toBinary(parent.schema, message);
+  const wrapTag = wrapField === undefined ? 0 : ((wrapField << 3) | WireType.LengthDelimited) >>> 0;
+  const room = FRAME_ROOM + (wrapField === undefined ? 0 : varintSize(wrapTag) + 5) + head.length;
+  const encoded = encodeStoredEvents(events, sessionId, fieldNo, room);
+  message.$unknown = unknownEvents(encoded);
+  const bytes = encoded.bytes;
+  let start = room - head.length;
+  bytes.set(head, start);
+  if (wrapField !== undefined) {
+    const length = bytes.length - start;
+    start -= varintSize(wrapTag) + varintSize(length);
+    putVarint(bytes, putVarint(bytes, start, wrapTag), length);
+  }
+  return attachFrame(response, bytes.subarray(start - FRAME_ROOM));
+}
+
+function putVarint(bytes: Uint8Array, pos: number, value: number): number {
+  while (value > 0x7f) {
+    bytes[pos++] = (value & 0x7f) | 0x80;
+    value >>>= 7;
+  }
+  bytes[pos++] = value;
+  return pos;
 }
 
 /** Bytes assumed for an event encoded from its fields, when sizing the buffer. */
