@@ -72,8 +72,9 @@ export interface ServerOptions {
   /** Gzip/brotli responses of 1 KiB and more for clients that accept it (default off). */
   compressResponses?: boolean;
   /**
-   * Serve gRPC unary calls over HTTP/2 straight from the stream (default
-   * true); off, every call goes through connect-node's request handling.
+   * Serve gRPC unary and server-streaming calls over HTTP/2 straight from
+   * the stream (default true); off, every call goes through connect-node's
+   * request handling.
    * Both serve the same implementations, interceptors and limits.
    */
   grpcFastPath?: boolean;

@@ -12,34 +12,28 @@ import { createContextKey, type HandlerContext } from "@connectrpc/connect";
  * changed afterwards.
  */
 
-/** Bytes free in front of an attached encoding, for the gRPC envelope's flags and length. */
-export const FRAME_ROOM = 5;
+const ENCODING = Symbol("sessiond.encoding");
 
-const FRAME = Symbol("sessiond.frame");
-
-type WithFrame = { [FRAME]?: Uint8Array };
+type WithEncoding = { [ENCODING]?: Uint8Array };
 
 /**
- * Context value: the transport of this call takes attached encodings (see
- * {@link attachFrame}). Handlers build one only when it is set.
+ * Context value: the transport of this call sends attached encodings (see
+ * {@link attachEncoding}). Handlers attach them only when it is set.
  */
 export const kTakesEncodedResponse = createContextKey(false, { description: "transport sends attached response encodings" });
 
-/** Whether the call's transport takes attached encodings. */
+/** Whether the call's transport sends attached encodings. */
 export function takesEncodedResponse(ctx: HandlerContext): boolean {
   return ctx.values.get(kTakesEncodedResponse);
 }
 
-/**
- * Attaches the message's whole binary encoding as `frame`: {@link FRAME_ROOM}
- * free bytes, then the encoding.
- */
-export function attachFrame<T extends object>(message: T, frame: Uint8Array): T {
-  (message as WithFrame)[FRAME] = frame;
+/** Attaches `bytes`, the message's whole binary encoding. */
+export function attachEncoding<T extends object>(message: T, bytes: Uint8Array): T {
+  (message as WithEncoding)[ENCODING] = bytes;
   return message;
 }
 
-/** The frame attached to `message` (see {@link attachFrame}), if any. */
-export function attachedFrame(message: object): Uint8Array | undefined {
-  return (message as WithFrame)[FRAME];
+/** The encoding attached to `message`, if any. */
+export function attachedEncoding(message: object): Uint8Array | undefined {
+  return (message as WithEncoding)[ENCODING];
 }

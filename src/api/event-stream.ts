@@ -10,6 +10,7 @@ import type { Store } from "../stores/store.js";
 import { eventToProto } from "./convert.js";
 import { eventFilterOf } from "./event-handlers.js";
 import type { FollowHub } from "./follow-hub.js";
+import { attachEncoding, takesEncodedResponse } from "./encoded-response.js";
 import { binaryResponse, encodeStoredEvents, unknownEvents } from "./private/event-encoder.js";
 import { linkSignals, WakeSignal } from "./private/wake-signal.js";
 import { rangeEvents, readEffectiveRanges } from "./private/history.js";
@@ -67,7 +68,7 @@ export function getEventsHandler(options: EventStreamOptions) {
     const limit = nonNegative("limit", req.limit) || Number.POSITIVE_INFINITY;
     const offset = nonNegative("offset", req.offset);
     const effective = effectiveView("view", req.view);
-    const out: Output = { sessionId: key.sessionId, binary: binaryResponse(ctx) };
+    const out: Output = { sessionId: key.sessionId, binary: binaryResponse(ctx), attach: takesEncodedResponse(ctx) };
     if (!req.follow) {
       if (!effective) {
         yield* replay(store, key, out, { filter, afterSequence, limit, offset }, ctx.signal);
@@ -217,6 +218,8 @@ interface Output {
   sessionId: string;
   /** The response is serialized in the binary format: events go out pre-encoded. */
   binary: boolean;
+  /** The transport sends attached encodings: binary messages carry theirs. */
+  attach: boolean;
 }
 
 /** Yields events as bounded messages; returns their size. */
@@ -245,8 +248,12 @@ function pageMessages(events: StoredEvent[], out: Output): { messages: Message[]
   const encoded = encodeStoredEvents(events, sessionId, EVENTS_FIELD);
   const { ends } = encoded;
   const messages: Message[] = [];
-  const flush = (from: number, to: number) =>
-    messages.push({ $typeName: "sessiond.v1.GetEventsResponse", events: [], caughtUp: false, $unknown: unknownEvents(encoded, from, to) });
+  const flush = (from: number, to: number) => {
+    const message: Message = { $typeName: "sessiond.v1.GetEventsResponse", events: [], caughtUp: false, $unknown: unknownEvents(encoded, from, to) };
+    // The message has no other field: its encoding is its events'.
+    if (out.attach) attachEncoding(message, encoded.bytes.subarray(from === 0 ? encoded.start : ends[from - 1]!, ends[to - 1]));
+    messages.push(message);
+  };
   let start = 0;
   let size = 0;
   for (let i = 0; i < ends.length; i++) {

@@ -8,23 +8,19 @@ import {
   type MethodImplSpec,
 } from "@connectrpc/connect";
 import {
-  compressedFlag,
   compressionNegotiate,
   createAsyncIterable,
   createMethodSerializationLookup,
-  envelopeDecompress,
   invokeUnaryImplementation,
-  pipe,
-  transformDecompressEnvelope,
-  transformParseEnvelope,
-  transformSplitEnvelope,
+  transformInvokeImplementation,
   type UniversalHandlerOptions,
   validateUniversalHandlerOptions,
 } from "@connectrpc/connect/protocol";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { attachedFrame, FRAME_ROOM, kTakesEncodedResponse } from "../api/encoded-response.js";
+import { attachedEncoding, kTakesEncodedResponse } from "../api/encoded-response.js";
 import { clampGrpcTimeout } from "./timeout-clamp.js";
 import { clientCancelled, isClientGone } from "./call-outcome.js";
+import { decodeRequest, type Framed, frame, type MessageCodec, readRequest, writeFramed } from "./grpc-messages.js";
 import { unaryContext } from "./unary-context.js";
 
 /**
@@ -45,12 +41,12 @@ export interface CallHeadResponse {
 /** Takes an HTTP/2 stream and answers it, or returns false to leave it to the router. */
 export type StreamTaker = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean;
 
-/** What {@link grpcFastPath} needs: the router's own options and the unary methods it may serve. */
+/** What {@link grpcFastPath} needs: the router's own options and the methods it may serve. */
 export interface GrpcFastPathOptions {
   /** The options the Connect router was made with, interceptors and request gate included. */
   handlerOptions: Partial<UniversalHandlerOptions>;
-  /** Unary methods to serve; every other path goes to the router. */
-  unary: readonly MethodImplSpec[];
+  /** Unary and server-streaming methods to serve; every other path goes to the router. */
+  methods: readonly MethodImplSpec[];
   contextValues?: (req: CallHead, res: CallHeadResponse) => ContextValues;
   onWriteError(error: unknown, procedure: string): void;
 }
@@ -81,20 +77,21 @@ const CONTENT_TYPES = new Set(["application/grpc", "application/grpc+proto"]);
 const { NGHTTP2_NO_ERROR } = http2.constants;
 
 /**
- * gRPC (binary, HTTP/2) unary calls straight from the `node:http2` stream to
- * the method's implementation: one buffer for the request, one for the
- * response, no async-iterable pipeline and no compatibility request and
- * response objects. Everything else that makes a call what it is stays
- * Connect's: the handler context (deadline, shutdown and cancel signals),
- * the request gate, the interceptors, the serialization limits, compression
- * negotiation and the trailer encoding of errors, so a call ends the same on
- * either path. Requests this path does not take (other protocols, content
- * types, encodings it does not know, browsers' CORS requests, streaming
- * methods) go on to the router.
+ * gRPC (binary, HTTP/2) unary and server-streaming calls straight from the
+ * `node:http2` stream to the method's implementation: no async-iterable
+ * pipeline and no compatibility request and response objects, and response
+ * messages that carry their encoding (encoded-response.ts) are written from
+ * it. Everything else that makes a call what it is stays Connect's: the
+ * handler context (deadline, shutdown and cancel signals), the request
+ * gate, the interceptors, the serialization limits, compression negotiation
+ * and the trailer encoding of errors, so a call ends the same on either
+ * path. Requests this path does not take (other protocols, content types,
+ * encodings it does not know, browsers' CORS requests, client and bidi
+ * streaming) go on to the router.
  */
 export function grpcFastPath(options: GrpcFastPathOptions): StreamTaker {
   const opt = validateUniversalHandlerOptions(options.handlerOptions);
-  const methods = new Map(options.unary.map((spec) => [`/${spec.method.parent.typeName}/${spec.method.name}`, prepare(spec, opt)]));
+  const methods = new Map(options.methods.map((spec) => [`/${spec.method.parent.typeName}/${spec.method.name}`, prepare(spec, opt)]));
   const known = new Set(opt.acceptCompression.map((c) => c.name));
   return (stream, headers) => {
     if (headers[":method"] !== "POST" || headers.origin !== undefined) return false;
@@ -104,7 +101,7 @@ export function grpcFastPath(options: GrpcFastPathOptions): StreamTaker {
     if (encoding !== undefined && (typeof encoding !== "string" || (encoding !== "identity" && !known.has(encoding)))) return false;
     const method = methods.get(headers[":path"] ?? "");
     if (method === undefined) return false;
-    serveUnary(stream, headers, method, opt, options).catch((error: unknown) => {
+    serve(stream, headers, method, opt, options).catch((error: unknown) => {
       if (!isClientGone(error)) options.onWriteError(error, method.procedure);
     });
     return true;
@@ -114,21 +111,19 @@ export function grpcFastPath(options: GrpcFastPathOptions): StreamTaker {
 type Options = ReturnType<typeof validateUniversalHandlerOptions>;
 
 interface PreparedMethod {
-  readonly spec: MethodImplSpec & { kind: "unary" };
+  readonly spec: MethodImplSpec & { kind: "unary" | "server_streaming" };
   readonly procedure: string;
-  readonly serialization: ReturnType<typeof createMethodSerializationLookup>;
+  readonly input: MessageCodec;
+  readonly output: MessageCodec;
 }
 
 function prepare(spec: MethodImplSpec, opt: Options): PreparedMethod {
-  if (spec.kind !== "unary") throw new Error(`${spec.method.name} is not unary`);
-  return {
-    spec,
-    procedure: `${spec.method.parent.typeName}/${spec.method.name}`,
-    serialization: createMethodSerializationLookup(spec.method, opt.binaryOptions, opt.jsonOptions, opt),
-  };
+  if (spec.kind !== "unary" && spec.kind !== "server_streaming") throw new Error(`${spec.method.name} is neither unary nor server-streaming`);
+  const serialization = createMethodSerializationLookup(spec.method, opt.binaryOptions, opt.jsonOptions, opt);
+  return { spec, procedure: `${spec.method.parent.typeName}/${spec.method.name}`, input: serialization.getI(true), output: serialization.getO(true) };
 }
 
-async function serveUnary(
+async function serve(
   stream: http2.ServerHttp2Stream,
   headers: http2.IncomingHttpHeaders,
   method: PreparedMethod,
@@ -170,30 +165,30 @@ async function serveUnary(
   stream.once("close", cancel);
   stream.on("error", ignore);
 
-  let body: Uint8Array | undefined;
+  // Headers go out with the first message, or at the end: until then the implementation may still set them.
+  const respond = () => {
+    if (stream.headersSent) return;
+    // Node adds the `date` header (formatted once a second).
+    stream.respond({ ...responseHeaders, ...nodeHeaders(context.responseHeader), ":status": 200 }, { waitForTrailers: true });
+  };
+  const limits = { writeMaxBytes: opt.writeMaxBytes, compressMinBytes: opt.compressMinBytes };
+  const framed = (message: Message) => frame(attachedEncoding(message), message, method.output, limits, compression.response);
+  let last: Framed | undefined;
   let failure: unknown;
   try {
     if (opt.requestGate !== undefined) await opt.requestGate(context);
-    try {
-      // As on the router, a bad timeout fails the call before the body is read.
-      if (timeout.error) throw timeout.error;
-      body = await readRequest(stream, opt.readMaxBytes);
-      const input = (await decodeRequest(body, method, compression.request, opt.readMaxBytes, stream)) as Message;
-      const output = await invokeUnaryImplementation(method.spec, context, input, opt.interceptors);
-      // A response that carries its encoding is sent from it, framed in the room before it.
-      const frame = attachedFrame(output);
-      if (frame) checkWriteMaxBytes(frame.byteLength - FRAME_ROOM, opt.writeMaxBytes);
-      body = frame ? frame.subarray(FRAME_ROOM) : method.serialization.getO(true).serialize(output);
-      if (compression.response && body.byteLength >= opt.compressMinBytes) {
-        body = envelope(compressedFlag, await compression.response.compress(body));
-      } else {
-        body = frame ? envelopeInPlace(frame) : envelope(0, body);
-      }
-    } catch (error) {
-      body = undefined;
-      throw error;
+    // As on the router, a bad timeout fails the call before the body is read.
+    if (timeout.error) throw timeout.error;
+    const body = await readRequest(stream, opt.readMaxBytes);
+    const input = await decodeRequest(method.spec.kind === "unary" ? "unary" : "server-streaming", body, method.input, compression.request, opt.readMaxBytes, stream);
+    if (method.spec.kind === "unary") {
+      last = await framed(await invokeUnaryImplementation(method.spec, context, input, opt.interceptors));
+    } else {
+      const messages = transformInvokeImplementation(method.spec, context, opt.interceptors)(createAsyncIterable([input]));
+      await sendStream(stream, messages[Symbol.asyncIterator](), framed, respond, context.signal);
     }
   } catch (error) {
+    last = undefined;
     failure = error;
   }
   // As in Connect, the context ends with the call's error, and the error goes out in the trailers.
@@ -203,108 +198,49 @@ async function serveUnary(
   }
   if (stream.closed || stream.destroyed) return;
   answered = true;
-  // Node adds the `date` header (formatted once a second).
-  stream.respond({ ...responseHeaders, ...nodeHeaders(context.responseHeader), ":status": 200 }, { waitForTrailers: true });
+  respond();
   stream.once("wantTrailers", () => {
     stream.sendTrailers(nodeHeaders(context.responseTrailer));
     // An answer sent before the request was read in full (one too large, say) ends the upload.
     if (!stream.readableEnded) setImmediate(() => !stream.closed && stream.close(NGHTTP2_NO_ERROR));
   });
-  stream.end(body);
-}
-
-/** The request body, or as much of it as shows the envelope is too large; rejects when the client goes away. */
-function readRequest(stream: http2.ServerHttp2Stream, readMaxBytes: number): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    const done = () => {
-      stream.off("data", onData);
-      stream.off("end", done);
-      stream.off("close", onClose);
-      stream.off("aborted", onClose);
-      // A reset stream ends its readable side too; what arrived is not the whole request.
-      if (stream.aborted) reject(clientCancelled());
-      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length));
-    };
-    const onClose = () => reject(clientCancelled());
-    let checked = false;
-    const onData = (chunk: Buffer) => {
-      chunks.push(chunk);
-      length += chunk.length;
-      if (checked || length < 5) return;
-      checked = true;
-      // A declared size over the limit is an error already; the rest need not be read.
-      if ((chunks.length === 1 ? chunk : Buffer.concat(chunks, length)).readUInt32BE(1) > readMaxBytes) {
-        stream.pause();
-        done();
-      }
-    };
-    stream.on("data", onData);
-    stream.once("end", done);
-    stream.once("close", onClose);
-    stream.once("aborted", onClose);
-  });
+  if (last === undefined) {
+    stream.end();
+  } else {
+    stream.write(last.head);
+    stream.end(last.data);
+  }
 }
 
 /**
- * The one request message. A body that is not exactly one well-formed
- * envelope within the limits goes through Connect's own reader, so that it
- * fails with the same error as on the router.
+ * Writes a server stream's messages as the client takes them, asking for
+ * each only once the last is written. A write that fails (the client went
+ * away, or the call ended while the write waited) is thrown into the
+ * implementation, as the router does, so that the call ends with that
+ * error; a message that cannot be framed ends the implementation.
  */
-async function decodeRequest(
-  body: Uint8Array,
-  method: PreparedMethod,
-  compression: Parameters<typeof envelopeDecompress>[1],
-  readMaxBytes: number,
+async function sendStream(
   stream: http2.ServerHttp2Stream,
-): Promise<unknown> {
-  const parser = method.serialization.getI(true);
-  if (body.byteLength >= 5) {
-    const flags = body[0]!;
-    const length = ((body[1]! << 24) | (body[2]! << 16) | (body[3]! << 8) | body[4]!) >>> 0;
-    if (length <= readMaxBytes && body.byteLength === 5 + length && (flags === 0 || (flags === compressedFlag && compression !== null))) {
-      const data = flags === 0 ? body.subarray(5) : (await envelopeDecompress({ flags, data: body.subarray(5) }, compression, readMaxBytes)).data;
-      return parser.parse(data);
+  messages: AsyncIterator<unknown>,
+  framed: (message: Message) => Promise<Framed>,
+  respond: () => void,
+  signal: AbortSignal,
+): Promise<void> {
+  for (let r = await messages.next(); r.done !== true; r = await messages.next()) {
+    let next: Framed;
+    try {
+      next = await framed(r.value as Message);
+    } catch (error) {
+      await messages.return?.();
+      throw error;
     }
-  }
-  // Node ends a reset stream's readable side just before it reports the reset: a
-  // cut-off body is the client's cancel, not a malformed request, if the reset follows.
-  await new Promise((resolve) => setImmediate(resolve));
-  if (stream.aborted) throw clientCancelled();
-  const messages: unknown[] = [];
-  const it = pipe(
-    createAsyncIterable([body]),
-    transformSplitEnvelope(readMaxBytes),
-    transformDecompressEnvelope(compression, readMaxBytes),
-    transformParseEnvelope(parser),
-  );
-  for await (const message of it) messages.push(message);
-  if (messages.length === 0) throw new ConnectError("protocol error: missing input message for unary method", Code.Unimplemented);
-  if (messages.length > 1) throw new ConnectError("protocol error: received extra input message for unary method", Code.Unimplemented);
-  return messages[0];
-}
-
-function envelope(flags: number, data: Uint8Array): Buffer {
-  const frame = Buffer.allocUnsafe(5 + data.byteLength);
-  frame[0] = flags;
-  frame.writeUInt32BE(data.byteLength, 1);
-  frame.set(data, 5);
-  return frame;
-}
-
-/** An uncompressed envelope written into an attached frame's room. */
-function envelopeInPlace(frame: Uint8Array): Buffer {
-  const envelope = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
-  envelope[0] = 0;
-  envelope.writeUInt32BE(frame.byteLength - FRAME_ROOM, 1);
-  return envelope;
-}
-
-/** The write limit Connect's serialization enforces, for responses that skip it. */
-function checkWriteMaxBytes(size: number, writeMaxBytes: number): void {
-  if (size > writeMaxBytes) {
-    throw new ConnectError(`message size ${size} is larger than configured writeMaxBytes ${writeMaxBytes}`, Code.ResourceExhausted);
+    respond();
+    try {
+      await writeFramed(stream, next, signal);
+    } catch (error) {
+      await messages.throw?.(error);
+      throw error;
+    }
   }
 }
 

@@ -40,7 +40,7 @@ export interface RpcAdapterOptions extends ConnectRouterOptions {
 export interface RpcAdapter {
   /** Every protocol, over HTTP/1.1 and HTTP/2 (Node's compatibility objects). */
   handle: DualHandler;
-  /** gRPC unary calls straight from HTTP/2 streams; declines the rest, which go on to {@link handle}. */
+  /** gRPC unary and server-streaming calls straight from HTTP/2 streams; declines the rest, which go on to {@link handle}. */
   takeStream: StreamTaker;
 }
 
@@ -50,8 +50,9 @@ export interface RpcAdapter {
  * console; a client that cancels or disconnects ends its call as CANCELED;
  * deadlines beyond what a timer can hold are clamped; requests rejected as
  * malformed are answered INVALID_ARGUMENT and reported to `onRejected`.
- * Beside it, the same unary implementations, interceptors and request gate
- * serve gRPC calls on the fast path (grpc-fast-path.ts).
+ * Beside it, the same unary and server-streaming implementations,
+ * interceptors and request gate serve gRPC calls on the fast path
+ * (grpc-fast-path.ts).
  */
 export function rpcAdapter(options: RpcAdapterOptions): RpcAdapter {
   const tracker = new CallTracker(options.onRejected);
@@ -62,9 +63,9 @@ export function rpcAdapter(options: RpcAdapterOptions): RpcAdapter {
     interceptors: [tracker.first, ...(options.interceptors ?? []), tracker.last],
   };
   const router = createConnectRouter(handlerOptions);
-  const unary: MethodImplSpec[] = [];
-  options.routes(recordingUnary(router, options.grpc === false ? [] : unary));
-  const takeStream = grpcFastPath({ handlerOptions, unary, contextValues: options.streamContextValues, onWriteError: options.onWriteError });
+  const methods: MethodImplSpec[] = [];
+  options.routes(recordingFastMethods(router, options.grpc === false ? [] : methods));
+  const takeStream = grpcFastPath({ handlerOptions, methods, contextValues: options.streamContextValues, onWriteError: options.onWriteError });
   const handlers = new Map(router.handlers.map((h) => [h.requestPath, h]));
   const handle: DualHandler = (req, res) => {
     const handler = handlers.get((req.url ?? "").split("?", 1)[0]!);
@@ -94,11 +95,13 @@ export function rpcAdapter(options: RpcAdapterOptions): RpcAdapter {
 }
 
 /**
- * The router, noting the unary methods registered through it with the
- * router's own options; methods registered with options of their own stay
- * on the router alone.
+ * The router, noting the unary and server-streaming methods registered
+ * through it with the router's own options (the methods the fast path
+ * serves); methods registered with options of their own stay on the router
+ * alone.
  */
-function recordingUnary(router: ConnectRouter, unary: MethodImplSpec[]): ConnectRouter {
+function recordingFastMethods(router: ConnectRouter, methods: MethodImplSpec[]): ConnectRouter {
+  const fast = (kind: string) => kind === "unary" || kind === "server_streaming";
   const recording: ConnectRouter = {
     get handlers() {
       return router.handlers;
@@ -106,13 +109,13 @@ function recordingUnary(router: ConnectRouter, unary: MethodImplSpec[]): Connect
     service(service, implementation, handlerOptions) {
       router.service(service, implementation, handlerOptions);
       if (handlerOptions === undefined) {
-        for (const spec of Object.values(createServiceImplSpec(service, implementation).methods)) if (spec.kind === "unary") unary.push(spec);
+        for (const spec of Object.values(createServiceImplSpec(service, implementation).methods)) if (fast(spec.kind)) methods.push(spec);
       }
       return recording;
     },
     rpc(method, impl, handlerOptions) {
       router.rpc(method, impl, handlerOptions);
-      if (handlerOptions === undefined && method.methodKind === "unary") unary.push(createMethodImplSpec(method, impl));
+      if (handlerOptions === undefined && fast(method.methodKind)) methods.push(createMethodImplSpec(method, impl));
       return recording;
     },
   };

@@ -8,12 +8,14 @@ import {
   AppendEventRequestSchema,
   CreateSessionRequestSchema,
   GetEventsRequestSchema,
+  GetEventsResponseSchema,
   GetSessionRequestSchema,
   GetSessionResponseSchema,
   ListEventsRequestSchema,
   ListEventsResponseSchema,
 } from "../../gen/sessiond/v1/session_service_pb.js";
 import { HealthMonitor, healthService } from "../../src/ops/health.js";
+import { observeStream, outcomeCode } from "../../src/ops/rpc-outcome.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { type CallHead, type RejectedCall, type SessiondServer, startServer } from "../../src/server.js";
 import { MemoryStore } from "../../src/stores/memory.js";
@@ -30,13 +32,15 @@ function comparable(res: RawResponse) {
 }
 
 describe("gRPC fast path", () => {
-  // Two servers alike but for the path their gRPC unary calls take.
+  // Two servers alike but for the path their gRPC unary and server-streaming calls take.
   const servers: SessiondServer[] = [];
   const sessions: http2.ClientHttp2Session[] = [];
   // Per server, the path each call took: Node's compatibility request objects have a stream, a fast-path call's head has none.
   const paths: ("fast" | "router")[][] = [[], []];
   const rejected: RejectedCall[][] = [[], []];
   const seen: ((head: CallHead) => void)[] = [];
+  // Per server, how each stream ended, as the interceptors saw it.
+  const ended: string[][] = [[], []];
   beforeAll(async () => {
     for (const [index, grpcFastPath] of [true, false].entries()) {
       const store = new MemoryStore();
@@ -53,6 +57,10 @@ describe("gRPC fast path", () => {
           return createContextValues();
         },
         onRejectedCall: (call) => rejected[index]!.push(call),
+        interceptors: [(next) => async (req) => {
+          const res = await next(req);
+          return res.stream ? { ...res, message: observeStream(res.message, (error) => ended[index]!.push(`${req.method.name} ${outcomeCode(error)}`)) } : res;
+        }],
         services: (router) => router.service(Health, healthService(health)),
       });
       servers.push(server);
@@ -123,10 +131,15 @@ describe("gRPC fast path", () => {
     expect(fast!.headers["grpc-encoding"]).toBe("gzip");
   });
 
-  it("leaves streaming calls, JSON, gRPC-Web and Connect to connect-node, on the same port", async () => {
+  it("serves server streams too, ending them alike, and leaves JSON, gRPC-Web and Connect to connect-node, on the same port", async () => {
     const request = toBinary(GetEventsRequestSchema, create(GetEventsRequestSchema, { appName: "a", userId: "u", sessionId: "s" }));
-    const [stream] = await both({ ":path": `${SERVICE}/GetEvents`, ...GRPC }, envelope(request), "router");
+    const [stream] = await both({ ":path": `${SERVICE}/GetEvents`, ...GRPC }, envelope(request));
     expect(stream!.trailers["grpc-status"]).toBe("0");
+    const missing = toBinary(GetEventsRequestSchema, create(GetEventsRequestSchema, { appName: "a", userId: "u", sessionId: "missing" }));
+    const [notFound] = await both({ ":path": `${SERVICE}/GetEvents`, ...GRPC }, envelope(missing));
+    expect(notFound!.trailers["grpc-status"]).toBe("5");
+    const [twoRequests] = await both({ ":path": `${SERVICE}/GetEvents`, ...GRPC }, Buffer.concat([envelope(request), envelope(request)]));
+    expect(twoRequests!.trailers["grpc-status"]).toBe("12");
     const json = await both({ ":path": `${SERVICE}/GetSession`, "content-type": "application/grpc+json", te: "trailers" }, envelope(JSON.stringify({ appName: "a", userId: "u", sessionId: "s" })), "router");
     expect(json[0]!.trailers["grpc-status"]).toBe("0");
     const connect = await both({ ":path": `${SERVICE}/GetSession`, "content-type": "application/json" }, Buffer.from(JSON.stringify({ appName: "a", userId: "u", sessionId: "s" })), "router");
@@ -159,7 +172,17 @@ describe("gRPC fast path", () => {
       const [fastList, routerList] = await both({ ":path": `${SERVICE}/ListEvents`, ...GRPC, ...extra }, listEvents);
       expect(decoded(fastList!, ListEventsResponseSchema)).toEqual(decoded(routerList!, ListEventsResponseSchema));
     }
-    for (let i = 2; i < 17; i++) await both({ ":path": `${SERVICE}/AppendEvent`, ...GRPC }, big(i));
+    // A stream of messages of 1 MiB each, more than the flow-control window: written as the client takes them.
+    for (let i = 2; i < 12; i++) await both({ ":path": `${SERVICE}/AppendEvent`, ...GRPC }, big(i));
+    const getEvents = envelope(toBinary(GetEventsRequestSchema, create(GetEventsRequestSchema, key)));
+    const streamed = (res: RawResponse) =>
+      envelopes(res.body).flatMap((m) => fromBinary(GetEventsResponseSchema, m.flags === 1 ? gunzipSync(m.data) : m.data).events);
+    for (const extra of [{}, { "grpc-accept-encoding": "gzip" }]) {
+      const [fastStream, routerStream] = await both({ ":path": `${SERVICE}/GetEvents`, ...GRPC, ...extra }, getEvents);
+      expect(streamed(fastStream!).map((e) => e.id)).toEqual(Array.from({ length: 12 }, (_, i) => `e${i}`));
+      expect(streamed(fastStream!)).toEqual(streamed(routerStream!));
+    }
+    for (let i = 12; i < 17; i++) await both({ ":path": `${SERVICE}/AppendEvent`, ...GRPC }, big(i));
     // Not through both(): the sizes in the messages differ by the varint sizes of the two servers' session times.
     const answers = [];
     for (const session of sessions) answers.push(await h2Request(session, { ":path": `${SERVICE}/GetSession`, ...GRPC }, getSession));
@@ -170,6 +193,24 @@ describe("gRPC fast path", () => {
       expect(decodeURIComponent(String(res.trailers["grpc-message"]))).toMatch(/^message size \d+ is larger than configured writeMaxBytes 16777216$/);
     }
   }, 60_000);
+
+  it("ends a server stream at its deadline while the client reads nothing (the router waits for the client)", async () => {
+    const key = { appName: "a", userId: "u", sessionId: "stalled" };
+    await both({ ":path": `${SERVICE}/CreateSession`, ...GRPC }, envelope(toBinary(CreateSessionRequestSchema, create(CreateSessionRequestSchema, key))));
+    for (let i = 0; i < 6; i++) {
+      await both({ ":path": `${SERVICE}/AppendEvent`, ...GRPC }, append({ ...key, event: { content: { text: "x".repeat(1_000_000) } } }));
+    }
+    ended[0]!.length = 0;
+    const stream = sessions[0]!.request({ ":method": "POST", ":path": `${SERVICE}/GetEvents`, ...GRPC, "grpc-timeout": "300m" });
+    // Read nothing: the server's writes wait for the flow-control window.
+    stream.pause();
+    stream.end(envelope(toBinary(GetEventsRequestSchema, create(GetEventsRequestSchema, key))));
+    await expect.poll(() => ended[0], { timeout: 10_000 }).toEqual(["GetEvents deadline_exceeded"]);
+    const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("trailers", resolve));
+    stream.resume();
+    expect((await trailers)["grpc-status"]).toBe("4");
+    expect(paths[0]!.splice(0)).toEqual(["fast"]);
+  });
 
   it("reports a call whose client resets the stream mid-request as CANCELED, and keeps serving", async () => {
     rejected[0]!.length = 0;

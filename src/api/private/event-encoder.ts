@@ -4,7 +4,7 @@ import type { HandlerContext } from "@connectrpc/connect";
 import type { Event, EventActions } from "../../../gen/sessiond/v1/session_pb.js";
 import type { EventData, StoredEvent } from "../../core/types.js";
 import { eventToProto } from "../convert.js";
-import { attachFrame, FRAME_ROOM, takesEncodedResponse } from "../encoded-response.js";
+import { attachEncoding, takesEncodedResponse } from "../encoded-response.js";
 import { base64Size, varintSize, WireBuffer } from "./wire-buffer.js";
 
 /**
@@ -135,7 +135,7 @@ export function withEncodedEvents<T extends Message>(
   }
   const head = toBinary(parent.schema, message);
   const wrapTag = wrapField === undefined ? 0 : ((wrapField << 3) | WireType.LengthDelimited) >>> 0;
-  const room = FRAME_ROOM + (wrapField === undefined ? 0 : varintSize(wrapTag) + 5) + head.length;
+  const room = (wrapField === undefined ? 0 : varintSize(wrapTag) + 5) + head.length;
   const encoded = encodeStoredEvents(events, sessionId, fieldNo, room);
   message.$unknown = unknownEvents(encoded);
   const bytes = encoded.bytes;
@@ -146,7 +146,7 @@ export function withEncodedEvents<T extends Message>(
     start -= varintSize(wrapTag) + varintSize(length);
     putVarint(bytes, putVarint(bytes, start, wrapTag), length);
   }
-  return attachFrame(response, bytes.subarray(start - FRAME_ROOM));
+  return attachEncoding(response, bytes.subarray(start));
 }
 
 function putVarint(bytes: Uint8Array, pos: number, value: number): number {
