@@ -21,7 +21,7 @@ import { attachedEncoding, kTakesEncodedResponse } from "../api/encoded-response
 import { clampGrpcTimeout } from "./timeout-clamp.js";
 import { clientCancelled, isClientGone } from "./call-outcome.js";
 import { decodeRequest, type Framed, frame, type MessageCodec, readRequest, writeFramed } from "./grpc-messages.js";
-import { unaryContext } from "./unary-context.js";
+import { callContext } from "./call-context.js";
 
 /**
  * The head of an RPC as `ServerOptions.contextValues` sees it: the request's
@@ -140,7 +140,7 @@ async function serve(
   responseHeader.set("content-type", "application/grpc+proto");
   const responseTrailer = new Headers();
   responseTrailer.set("grpc-status", "0");
-  const context = unaryContext({
+  const context = callContext({
     method: method.spec.method,
     service: method.spec.method.parent,
     requestMethod: "POST",

@@ -1,9 +1,9 @@
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
-import { unaryContext, type UnaryContextInit } from "../../src/private/unary-context.js";
+import { callContext, type CallContextInit } from "../../src/private/call-context.js";
 
-const init = (over: Partial<UnaryContextInit> = {}): UnaryContextInit => ({
+const init = (over: Partial<CallContextInit> = {}): CallContextInit => ({
   method: SessionService.method.appendEvent,
   service: SessionService,
   protocolName: "grpc",
@@ -18,10 +18,10 @@ const init = (over: Partial<UnaryContextInit> = {}): UnaryContextInit => ({
   ...over,
 });
 
-describe("unary call context", () => {
+describe("fast-path call context", () => {
   it("ends with the call's reason, once, and leaves the shutdown signal without a listener", () => {
     const shutdown = new AbortController();
-    const ctx = unaryContext(init({ shutdownSignal: shutdown.signal }));
+    const ctx = callContext(init({ shutdownSignal: shutdown.signal }));
     expect(ctx.timeoutMs()).toBeUndefined();
     expect(ctx.requestHeader.get("x-a")).toBe("1");
     const done = new Error("done");
@@ -32,20 +32,20 @@ describe("unary call context", () => {
   });
 
   it("aborts with DEADLINE_EXCEEDED when the deadline passes, at once when none is left", async () => {
-    const ctx = unaryContext(init({ timeoutMs: 20 }));
+    const ctx = callContext(init({ timeoutMs: 20 }));
     expect(ctx.timeoutMs()).toBeGreaterThan(0);
     expect(ctx.timeoutMs()).toBeLessThanOrEqual(20);
     await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
     expect(ConnectError.from(ctx.signal.reason)).toMatchObject({ code: Code.DeadlineExceeded, rawMessage: "the operation timed out" });
-    expect(unaryContext(init({ timeoutMs: 0 })).signal.aborted).toBe(true);
+    expect(callContext(init({ timeoutMs: 0 })).signal.aborted).toBe(true);
   });
 
   it("aborts with the shutdown's reason, also when the server was already stopping", () => {
     const shutdown = new AbortController();
-    const ctx = unaryContext(init({ shutdownSignal: shutdown.signal, timeoutMs: 60_000 }));
+    const ctx = callContext(init({ shutdownSignal: shutdown.signal, timeoutMs: 60_000 }));
     const reason = new ConnectError("the server is shutting down", Code.Unavailable);
     shutdown.abort(reason);
     expect(ctx.signal.reason).toBe(reason);
-    expect(unaryContext(init({ shutdownSignal: shutdown.signal })).signal.reason).toBe(reason);
+    expect(callContext(init({ shutdownSignal: shutdown.signal })).signal.reason).toBe(reason);
   });
 });

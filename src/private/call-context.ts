@@ -1,8 +1,8 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextValues, type HandlerContext } from "@connectrpc/connect";
 
-/** What a unary call's context is made from. */
-export interface UnaryContextInit {
+/** What a fast-path call's context is made from. */
+export interface CallContextInit {
   readonly method: DescMethod;
   readonly service: DescService;
   readonly protocolName: string;
@@ -18,7 +18,7 @@ export interface UnaryContextInit {
 }
 
 /** A call's context and the means to end it. */
-export interface UnaryContext extends HandlerContext {
+export interface CallContext extends HandlerContext {
   /** Ends the call: the signal aborts with `reason` unless it already has. */
   abort(reason: unknown): void;
 }
@@ -32,7 +32,7 @@ export interface UnaryContext extends HandlerContext {
  * controller per source linked by listeners, and takes Headers the caller
  * built once instead of copying them.
  */
-export function unaryContext(init: UnaryContextInit): UnaryContext {
+export function callContext(init: CallContextInit): CallContext {
   const controller = new AbortController();
   const signal = controller.signal;
   const shutdown = init.shutdownSignal;
