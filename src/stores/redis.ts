@@ -63,6 +63,8 @@ const LAYOUT_VERSION = 1;
 export class RedisStore implements Store {
   readonly kind = "redis";
   readonly keepsEncodedTails = true;
+  // Replays of 1,000,000 events in the bench: 135k events/s reading 1,000 per call, 177k reading 4,000 in pipelined chunks.
+  readonly streamPageSize = 4 * EVENT_CHUNK;
   private readonly subscriber: RedisSubscriber;
   /** The second step of every write (see redis-app-slot.ts). */
   private readonly appSlot: AppSlot;
@@ -225,7 +227,7 @@ export class RedisStore implements Store {
     let skip = query.offset ?? 0;
     // Filters are matched here, on the events' fields, which encoded events come without.
     const encoded = query.encoded === true && Object.values(query.filter).every((v) => v === undefined);
-    const chunk = Math.min(EVENT_CHUNK, Math.max(100, query.limit + skip));
+    const chunk = Math.min(this.streamPageSize, Math.max(100, query.limit + skip));
     for (let from = query.afterSequence + 1; from <= last && page.length < query.limit; from += chunk) {
       for (const event of await readEventRange(this.client, k.events, from, Math.min(last, from + chunk - 1), encoded)) {
         if (!eventMatches(event, query.filter)) continue;

@@ -190,16 +190,22 @@ export async function appSessionKeys(client: Client, keys: RedisKeys, appName: s
   return [...found.values()];
 }
 
-/** Events with sequences from..to (inclusive), in order, read in HMGET chunks; `encoded` as in eventFromValue. */
+/**
+ * Events with sequences from..to (inclusive), in order, read in HMGET chunks
+ * sent together (one round trip); `encoded` as in eventFromValue.
+ */
 export async function readEventRange(client: Client, eventsKey: string, from: number, to: number, encoded = false): Promise<StoredEvent[]> {
+  const starts: number[] = [];
+  for (let start = from; start <= to; start += EVENT_CHUNK) starts.push(start);
+  const chunks = await Promise.all(
+    starts.map((start) => client.hmgetBuffer(eventsKey, ...Array.from({ length: Math.min(EVENT_CHUNK, to - start + 1) }, (_, i) => String(start + i)))),
+  );
   const events: StoredEvent[] = [];
-  for (let start = from; start <= to; start += EVENT_CHUNK) {
-    const fields = Array.from({ length: Math.min(EVENT_CHUNK, to - start + 1) }, (_, i) => String(start + i));
-    const values = await client.hmgetBuffer(eventsKey, ...fields);
+  chunks.forEach((values, c) => {
     values.forEach((value, i) => {
-      if (value !== null) events.push(eventFromValue(start + i, value, encoded));
+      if (value !== null) events.push(eventFromValue(starts[c]! + i, value, encoded));
     });
-  }
+  });
   return events;
 }
 
