@@ -29,13 +29,15 @@ const OFFSET_RECORD = EVENT_COLUMNS.map((name, i) => COLUMN_OF_RECORD[name]?.(i)
 /**
  * The common PostgreSQL append in one round trip and one statement (the
  * generic append takes five or more): it locks the session and writes the
- * batch only when none of its ids is stored and expected_last_sequence (if
- * set) matches, numbering the events after the locked last_sequence, and
- * merges the state deltas in SQL (jsonb `||`, then `-` the keys set to
- * null: the rule of applyDelta). Returns undefined when it wrote nothing
- * for those reasons, or when a concurrent append committed one of the ids
- * while this one waited for the lock (the statement's snapshot predates it,
- * so the unique index reports it); the generic append then decides.
+ * batch when expected_last_sequence (if set) matches, numbering the events
+ * after the locked last_sequence, and merges the state deltas in SQL (jsonb
+ * `||`, then `-` the keys set to null: the rule of applyDelta). Returns
+ * undefined when it wrote nothing: the expected sequence did not match, or
+ * one of the ids is stored already, which the unique index on (session_pk,
+ * id) reports and the statement's rollback undoes (a retried batch, or one
+ * racing another with the same ids); the generic append then decides.
+ * Looking the ids up first instead cost every append its planning and
+ * probes, for the rare retry.
  */
 export async function appendFresh(c: ReservedSql, tables: SqlTables, channel: string, key: SessionKey, batch: AppendBatch): Promise<AppendOutcome | undefined> {
   // An empty batch writes nothing, not even updated_at.
@@ -53,11 +55,7 @@ export async function appendFresh(c: ReservedSql, tables: SqlTables, channel: st
       SELECT pk, last_sequence FROM ${t("sessions")}
       WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId} FOR UPDATE
     ), ok AS (
-      SELECT pk, last_sequence FROM s
-      WHERE (${expected}::int8 IS NULL OR last_sequence = ${expected}::int8)
-        -- LIMIT 1 makes this one index probe per id rather than a scan of the session.
-        AND NOT EXISTS (SELECT 1 FROM unnest(${draft.inserts.map((e) => e.id)}::text[]) AS wanted (id)
-          CROSS JOIN LATERAL (SELECT 1 FROM ${t("events")} e WHERE e.session_pk = s.pk AND e.id = wanted.id LIMIT 1) e)
+      SELECT pk, last_sequence FROM s WHERE (${expected}::int8 IS NULL OR last_sequence = ${expected}::int8)
     ), inserted AS (
       INSERT INTO ${t("events")} (session_pk, ${c.unsafe(INSERT_COLUMNS)})
       SELECT ok.pk, ${c.unsafe(OFFSET_RECORD)} FROM ok, jsonb_array_elements(${c.json(records)}) AS r
