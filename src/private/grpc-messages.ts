@@ -6,9 +6,9 @@ import {
   createAsyncIterable,
   envelopeDecompress,
   pipe,
+  type Serialization,
   transformDecompressEnvelope,
   transformParseEnvelope,
-  type Serialization,
   transformSplitEnvelope,
 } from "@connectrpc/connect/protocol";
 import { clientCancelled } from "./call-outcome.js";
@@ -146,7 +146,7 @@ export function writeFramed(stream: http2.ServerHttp2Stream, { head, data }: Fra
     };
     const onDrain = () => settle();
     const onClose = () => settle(clientCancelled());
-    const onAbort = () => settle(signal.reason);
+    const onAbort = () => settle(signal.reason ?? clientCancelled());
     stream.once("drain", onDrain);
     stream.once("close", onClose);
     if (signal.aborted) onAbort();
