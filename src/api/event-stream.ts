@@ -11,7 +11,7 @@ import { eventToProto } from "./convert.js";
 import { eventFilterOf } from "./event-handlers.js";
 import type { FollowHub } from "./follow-hub.js";
 import { attachEncoding, takesEncodedResponse } from "./encoded-response.js";
-import { binaryResponse, encodeStoredEvents, unknownEvents } from "./private/event-encoder.js";
+import { binaryResponse, encodeStoredEvents, eventFields, fieldStart, unknownEvents } from "./private/event-encoder.js";
 import { linkSignals, WakeSignal } from "./private/wake-signal.js";
 import { rangeEvents, readEffectiveRanges } from "./private/history.js";
 import { effectiveView, nonNegative, sessionKeyOf } from "./validate.js";
@@ -251,13 +251,13 @@ function pageMessages(events: StoredEvent[], out: Output): { messages: Message[]
   const flush = (from: number, to: number) => {
     const message: Message = { $typeName: "sessiond.v1.GetEventsResponse", events: [], caughtUp: false, $unknown: unknownEvents(encoded, from, to) };
     // The message has no other field: its encoding is its events'.
-    if (out.attach) attachEncoding(message, encoded.bytes.subarray(from === 0 ? encoded.start : ends[from - 1]!, ends[to - 1]));
+    if (out.attach) attachEncoding(message, eventFields(encoded, from, to));
     messages.push(message);
   };
   let start = 0;
   let size = 0;
   for (let i = 0; i < ends.length; i++) {
-    const n = ends[i]! - (i === 0 ? encoded.start : ends[i - 1]!);
+    const n = ends[i]! - fieldStart(encoded, i);
     if (i > start && (i - start >= streamBounds.maxEvents || size + n > streamBounds.maxBytes)) {
       flush(start, i);
       start = i;
@@ -266,7 +266,7 @@ function pageMessages(events: StoredEvent[], out: Output): { messages: Message[]
     size += n;
   }
   if (start < ends.length) flush(start, ends.length);
-  const bytes = ends.length === 0 ? 0 : ends.at(-1)!;
+  const bytes = ends.length === 0 ? 0 : ends.at(-1)! - encoded.start;
   return { messages, bytes };
 }
 

@@ -113,14 +113,24 @@ type Options = ReturnType<typeof validateUniversalHandlerOptions>;
 interface PreparedMethod {
   readonly spec: MethodImplSpec & { kind: "unary" | "server_streaming" };
   readonly procedure: string;
+  /** The method's kind as Connect's protocol errors name it. */
+  readonly kindName: "unary" | "server-streaming";
   readonly input: MessageCodec;
   readonly output: MessageCodec;
+  readonly limits: { writeMaxBytes: number; compressMinBytes: number };
 }
 
 function prepare(spec: MethodImplSpec, opt: Options): PreparedMethod {
   if (spec.kind !== "unary" && spec.kind !== "server_streaming") throw new Error(`${spec.method.name} is neither unary nor server-streaming`);
   const serialization = createMethodSerializationLookup(spec.method, opt.binaryOptions, opt.jsonOptions, opt);
-  return { spec, procedure: `${spec.method.parent.typeName}/${spec.method.name}`, input: serialization.getI(true), output: serialization.getO(true) };
+  return {
+    spec,
+    procedure: `${spec.method.parent.typeName}/${spec.method.name}`,
+    kindName: spec.kind === "unary" ? "unary" : "server-streaming",
+    input: serialization.getI(true),
+    output: serialization.getO(true),
+    limits: { writeMaxBytes: opt.writeMaxBytes, compressMinBytes: opt.compressMinBytes },
+  };
 }
 
 async function serve(
@@ -171,8 +181,7 @@ async function serve(
     // Node adds the `date` header (formatted once a second).
     stream.respond({ ...responseHeaders, ...nodeHeaders(context.responseHeader), ":status": 200 }, { waitForTrailers: true });
   };
-  const limits = { writeMaxBytes: opt.writeMaxBytes, compressMinBytes: opt.compressMinBytes };
-  const framed = (message: Message) => frame(attachedEncoding(message), message, method.output, limits, compression.response);
+  const framed = (message: Message) => frame(attachedEncoding(message), message, method.output, method.limits, compression.response);
   let last: Framed | undefined;
   let failure: unknown;
   try {
@@ -180,7 +189,7 @@ async function serve(
     // As on the router, a bad timeout fails the call before the body is read.
     if (timeout.error) throw timeout.error;
     const body = await readRequest(stream, opt.readMaxBytes);
-    const input = await decodeRequest(method.spec.kind === "unary" ? "unary" : "server-streaming", body, method.input, compression.request, opt.readMaxBytes, stream);
+    const input = await decodeRequest(method.kindName, body, method.input, compression.request, opt.readMaxBytes, stream);
     if (method.spec.kind === "unary") {
       last = await framed(await invokeUnaryImplementation(method.spec, context, input, opt.interceptors));
     } else {

@@ -5,7 +5,7 @@ import type { Event, EventActions } from "../../../gen/sessiond/v1/session_pb.js
 import type { EventData, StoredEvent } from "../../core/types.js";
 import { eventToProto } from "../convert.js";
 import { attachEncoding, takesEncodedResponse } from "../encoded-response.js";
-import { base64Size, varintSize, WireBuffer } from "./wire-buffer.js";
+import { base64Size, putVarint, varintSize, WireBuffer } from "./wire-buffer.js";
 
 /**
  * A direct binary encoder for Event messages. The generic encoder turns
@@ -100,9 +100,18 @@ export function encodeStoredEvents(events: readonly StoredEvent[], sessionId: st
  */
 export function unknownEvents(encoded: EncodedEvents, from = 0, to = encoded.ends.length): UnknownField[] {
   if (to <= from) return [];
-  const start = from === 0 ? encoded.start : encoded.ends[from - 1]!;
   const tagBytes = varintSize((encoded.fieldNo << 3) | WireType.LengthDelimited);
-  return [{ no: encoded.fieldNo, wireType: WireType.LengthDelimited, data: encoded.bytes.subarray(start + tagBytes, encoded.ends[to - 1]) }];
+  return [{ no: encoded.fieldNo, wireType: WireType.LengthDelimited, data: eventFields(encoded, from, to).subarray(tagBytes) }];
+}
+
+/** Where event i's field (its tag first) starts in `encoded.bytes`. */
+export function fieldStart(encoded: EncodedEvents, i: number): number {
+  return i === 0 ? encoded.start : encoded.ends[i - 1]!;
+}
+
+/** The fields of events from..to (from < to), tags included: a view, not a copy. */
+export function eventFields(encoded: EncodedEvents, from: number, to: number): Uint8Array {
+  return encoded.bytes.subarray(fieldStart(encoded, from), encoded.ends[to - 1]);
 }
 
 /** Stored events as the `$unknown` of their parent message (see {@link encodeStoredEvents} and {@link unknownEvents}). */
@@ -147,15 +156,6 @@ export function withEncodedEvents<T extends Message>(
     putVarint(bytes, putVarint(bytes, start, wrapTag), length);
   }
   return attachEncoding(response, bytes.subarray(start));
-}
-
-function putVarint(bytes: Uint8Array, pos: number, value: number): number {
-  while (value > 0x7f) {
-    bytes[pos++] = (value & 0x7f) | 0x80;
-    value >>>= 7;
-  }
-  bytes[pos++] = value;
-  return pos;
 }
 
 /** Bytes assumed for an event encoded from its fields, when sizing the buffer. */

@@ -34,14 +34,7 @@ export class WireBuffer {
   /** An unsigned varint below 2^32 (tags, lengths). */
   uint32(value: number): this {
     this.ensure(5);
-    const buf = this.buf;
-    let pos = this.pos;
-    while (value > 0x7f) {
-      buf[pos++] = (value & 0x7f) | 0x80;
-      value >>>= 7;
-    }
-    buf[pos++] = value;
-    this.pos = pos;
+    this.pos = putVarint(this.buf, this.pos, value);
     return this;
   }
 
@@ -158,6 +151,16 @@ export class WireBuffer {
     this.pos += length;
     return this;
   }
+}
+
+/** Writes an unsigned varint below 2^32 at `pos`; returns the position after it. */
+export function putVarint(bytes: Uint8Array, pos: number, value: number): number {
+  while (value > 0x7f) {
+    bytes[pos++] = (value & 0x7f) | 0x80;
+    value >>>= 7;
+  }
+  bytes[pos++] = value;
+  return pos;
 }
 
 /** Bytes of a uint32 varint. */
