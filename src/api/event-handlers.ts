@@ -13,6 +13,7 @@ import { nowUs } from "../core/time.js";
 import type { AssignedEvent, EventFilter, SessionKey } from "../core/types.js";
 import type { Store } from "../stores/store.js";
 import { assignedToProto, eventToProto } from "./convert.js";
+import { structsOf } from "./json-request.js";
 import { binaryResponse, encodedTail, withEncodedEvents } from "./private/event-encoder.js";
 import { collectRangeEvents, readEffectiveRanges } from "./private/history.js";
 import { checkText, effectiveView, nonNegative, pageSize, pendingEvents, sessionKeyOf, timeUs } from "./validate.js";
@@ -29,7 +30,11 @@ export function eventHandlers(store: Store, onAppended: AppendListener): EventHa
     const { pending, partialIndexes } = pendingEvents(field, events, now);
     const expectedLastSequence = expected === undefined ? undefined : nonNegative("expected_last_sequence", expected);
     const durable = pending.filter((_, i) => !partialIndexes.has(i));
-    if (store.keepsEncodedTails) for (const p of durable) p.event.encodedTail = encodedTail(p.event);
+    if (store.keepsEncodedTails) {
+      pending.forEach((p, i) => {
+        if (!partialIndexes.has(i)) p.event.encodedTail = encodedTail(p.event, structsOf(events[i]!));
+      });
+    }
     let assigned: AssignedEvent[] = [];
     let lastSequence: number;
     if (durable.length > 0) {

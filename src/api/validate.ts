@@ -8,6 +8,7 @@ import { limits } from "../core/limits.js";
 import { splitDelta } from "../core/state.js";
 import type { JsonObject, PendingEvent, SessionKey } from "../core/types.js";
 import { actionsFromProto, timestampToUs } from "./convert.js";
+import { structsOf } from "./json-request.js";
 
 /**
  * Request validation. Every check throws INVALID_ARGUMENT naming the field
@@ -159,8 +160,12 @@ export function pendingEvents(
     const id = e.id === "" ? randomUUID() : requireId(`${at}.id`, e.id);
     if (seen.has(id)) throw invalidArgument(`${at}.id`, `repeats id ${JSON.stringify(id)} within the request`);
     seen.add(id);
-    checkJson(`${at}.content`, e.content);
-    checkJson(`${at}.metadata`, e.metadata);
+    // Content and metadata decoded straight to text were checked by that decoder.
+    const structs = structsOf(e);
+    const contentText = structs?.content?.text;
+    const metadataText = structs?.metadata?.text;
+    if (contentText === undefined) checkJson(`${at}.content`, e.content);
+    if (metadataText === undefined) checkJson(`${at}.metadata`, e.metadata);
     if (e.actions) checkActions(`${at}.actions`, e.actions);
     const { scoped, stored } = splitDelta(e.actions?.stateDelta);
     const event = {
@@ -178,11 +183,22 @@ export function pendingEvents(
       errorMessage: checkStorableText(`${at}.error_message`, e.errorMessage),
       longRunningToolIds: e.longRunningToolIds.map((t, j) => requireId(`${at}.long_running_tool_ids[${j}]`, t)),
       interrupted: e.interrupted,
+      json: structs && { content: contentText, metadata: metadataText },
     };
-    const size = Buffer.byteLength(JSON.stringify([event.content, event.actions, event.metadata, event.errorMessage]));
+    // The bytes of JSON.stringify([content, actions, metadata, errorMessage]), from the texts where known.
+    const size =
+      5 +
+      jsonBytes(contentText, event.content) +
+      jsonBytes(undefined, event.actions) +
+      jsonBytes(metadataText, event.metadata) +
+      jsonBytes(undefined, event.errorMessage);
     if (size > limits.maxEventBytes) throw invalidArgument(at, `is larger than ${limits.maxEventBytes} bytes`);
     if (e.partial) partialIndexes.add(i);
     pending.push({ event, delta: scoped });
   });
   return { pending, partialIndexes };
+}
+
+function jsonBytes(text: string | undefined, value: unknown): number {
+  return Buffer.byteLength(text ?? JSON.stringify(value));
 }

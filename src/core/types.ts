@@ -101,6 +101,18 @@ export interface EventData {
    * fastest returns them: the encoder decodes them into place.
    */
   encodedTail?: Uint8Array | string;
+  /**
+   * The JSON text of `content` and `metadata` (what `JSON.stringify`
+   * writes for them) where the request carried it, for stores to write
+   * instead of encoding the values again. Only appends set it.
+   */
+  json?: EventJson;
+}
+
+/** JSON text of an event's JSON values, where known. */
+export interface EventJson {
+  content?: string;
+  metadata?: string;
 }
 
 /** An event as stored, with the sequence the server assigned. */

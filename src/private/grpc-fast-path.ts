@@ -18,6 +18,7 @@ import {
 } from "@connectrpc/connect/protocol";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { attachedEncoding, kTakesEncodedResponse } from "../api/encoded-response.js";
+import { jsonTextRequestDecoder } from "../api/json-request.js";
 import { clampGrpcTimeout } from "./timeout-clamp.js";
 import { clientCancelled, isClientGone } from "./call-outcome.js";
 import { decodeRequest, type Framed, frame, type MessageCodec, readRequest, writeFramed } from "./grpc-messages.js";
@@ -127,10 +128,16 @@ function prepare(spec: MethodImplSpec, opt: Options): PreparedMethod {
     spec,
     procedure: `${spec.method.parent.typeName}/${spec.method.name}`,
     kindName: spec.kind === "unary" ? "unary" : "server-streaming",
-    input: serialization.getI(true),
+    input: takingJsonText(spec.method, serialization.getI(true)),
     output: serialization.getO(true),
     limits: { writeMaxBytes: opt.writeMaxBytes, compressMinBytes: opt.compressMinBytes },
   };
+}
+
+/** The method's request codec, decoding requests with JSON as text where sessiond can (see api/json-request.ts). */
+function takingJsonText(method: MethodImplSpec["method"], codec: MessageCodec): MessageCodec {
+  const decode = jsonTextRequestDecoder(method);
+  return decode === undefined ? codec : { serialize: codec.serialize, parse: (data) => decode(data) ?? codec.parse(data) };
 }
 
 async function serve(

@@ -112,6 +112,8 @@ export class MemoryStore implements Store {
     const plan = planAppend(batch, entry.record.lastSequence, stored);
     if (plan.inserts.length === 0) return plan.outcome;
     for (const event of plan.inserts) {
+      // The JSON text is for stores that write text; held here it would double the event's memory.
+      if (event.json !== undefined) event.json = undefined;
       entry.events.push(event);
       entry.byId.set(event.id, event);
     }

@@ -1,6 +1,8 @@
 import http2 from "node:http2";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { BinaryWriter } from "@bufbuild/protobuf/wire";
+import { StructSchema } from "@bufbuild/protobuf/wkt";
 import { Code, createContextValues } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthCheckRequestSchema } from "../../gen/grpc/health/v1/health_pb.js";
@@ -18,6 +20,7 @@ import { HealthMonitor, healthService } from "../../src/ops/health.js";
 import { observeStream, outcomeCode } from "../../src/ops/rpc-outcome.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { type CallHead, type RejectedCall, type SessiondServer, startServer } from "../../src/server.js";
+import { limits } from "../../src/core/limits.js";
 import { MemoryStore } from "../../src/stores/memory.js";
 import { envelope, envelopes, h2Request, type RawResponse } from "../wire/raw-clients.js";
 
@@ -114,6 +117,41 @@ describe("gRPC fast path", () => {
       const [a, b] = await both(headers, body);
       for (const key of ["grpc-status", "grpc-message", "grpc-status-details-bin"]) expect(a!.trailers[key]).toEqual(b!.trailers[key]);
     }
+  });
+
+  it("takes append requests' JSON as text with the same outcome as the generic decoder, for the forms it leaves too", async () => {
+    const w = () => new BinaryWriter();
+    const value = (write: (v: BinaryWriter) => BinaryWriter) => write(w()).finish();
+    const entry = (key: string | Uint8Array, v: Uint8Array) =>
+      w().tag(1, 2).bytes((typeof key === "string" ? w().tag(1, 2).string(key) : w().tag(1, 2).bytes(key)).tag(2, 2).bytes(v).finish()).finish();
+    const deep = (levels: number): Uint8Array => (levels === 0 ? new Uint8Array() : entry("d", value((v) => v.tag(5, 2).bytes(deep(levels - 1)))));
+    // Content bytes by case; the ones the text decoder leaves to protobuf-es among them.
+    const contents: [string, Uint8Array][] = [
+      ["plain", toBinary(StructSchema, create(StructSchema))],
+      ["nested", Buffer.concat([entry("list", value((v) => v.tag(6, 2).bytes(w().tag(1, 2).bytes(value((x) => x.tag(2, 1).double(-0))).finish()))), entry("ü", value((v) => v.tag(3, 2).string("✓\n")))])],
+      ["a repeated key", Buffer.concat([entry("k", value((v) => v.tag(2, 1).double(1))), entry("k", value((v) => v.tag(3, 2).string("last")))])],
+      ["an index key", Buffer.concat([entry("b", value((v) => v.tag(4, 0).bool(true))), entry("7", value((v) => v.tag(1, 0).uint32(0)))])],
+      ["NaN", entry("n", value((v) => v.tag(2, 1).double(Number.NaN)))],
+      ["U+0000", entry("s", value((v) => v.tag(3, 2).string("a\u0000")))],
+      ["invalid UTF-8", entry("s", value((v) => v.tag(3, 2).bytes(Uint8Array.of(0xff))))],
+      ["invalid UTF-8 in a key", entry(Uint8Array.of(0xc3), value((v) => v.tag(4, 0).bool(false)))],
+      ["too deep", deep(limits.maxJsonDepth)],
+      ["deepest", deep(limits.maxJsonDepth - 1)],
+    ];
+    for (const [name, content] of contents) {
+      const event = w().tag(1, 2).string(`json-${name}`).tag(6, 2).string("agent").tag(9, 2).bytes(content).tag(11, 2).bytes(content).finish();
+      const body = envelope(w().tag(1, 2).string("a").tag(2, 2).string("u").tag(3, 2).string("s").tag(4, 2).bytes(event).finish());
+      const [fast, router] = await both({ ":path": `${SERVICE}/AppendEvent`, ...GRPC }, body);
+      for (const key of ["grpc-status", "grpc-message"]) expect(fast!.trailers[key], `${name}: ${key}`).toEqual(router!.trailers[key]);
+    }
+    const list = envelope(toBinary(ListEventsRequestSchema, create(ListEventsRequestSchema, { appName: "a", userId: "u", sessionId: "s", pageSize: 1000 })));
+    const [fast, router] = await both({ ":path": `${SERVICE}/ListEvents`, ...GRPC }, list);
+    const stored = (res: RawResponse) =>
+      fromBinary(ListEventsResponseSchema, envelopes(res.body)[0]!.data)
+        .events.filter((e) => e.id.startsWith("json-"))
+        .map((e) => JSON.stringify([e.id, e.content, e.metadata]));
+    expect(stored(fast!)).toEqual(stored(router!));
+    expect(stored(fast!).map((e) => JSON.parse(e)[0])).toEqual(["json-plain", "json-nested", "json-a repeated key", "json-an index key", "json-deepest"]);
   });
 
   it("rejects an oversized message from its declared size alike, and the connection stays usable", async () => {

@@ -267,8 +267,10 @@ describe("postgres store", () => {
     const stale = { events: [{ event: event("c2", 2), delta: splitDelta(undefined).scoped }], expectedLastSequence: 0, nowUs: 2 };
     await expectError(single.appendEvents(k, stale), "aborted", "expected_last_sequence");
     await expectError(append(single, "x", { ...key, sessionId: "missing" }), "not_found", "missing");
-    const [busy] = await admin`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = ${name} AND state <> 'idle'`;
-    expect(busy!.n).toBe(0);
+    // The last read's COMMIT is not waited for: the connection must come back to idle, not stay in a transaction.
+    const busy = async () => (await admin`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = ${name} AND state <> 'idle'`)[0]!.n as number;
+    for (const deadline = Date.now() + 10_000; (await busy()) > 0 && Date.now() < deadline; ) await new Promise((resolve) => setImmediate(resolve));
+    expect(await busy()).toBe(0);
     // The session's row lock is free: another pool appends at once.
     expect((await append(store, "c3", k)).lastSequence).toBe(2);
   });
@@ -295,8 +297,10 @@ describe("postgres store", () => {
       expect(events.map((e) => e.id)).toEqual([`p${i}`]);
       expect(view.appState.pipe).not.toBe(-1);
     }
-    const [busy] = await admin`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = ${name} AND state <> 'idle'`;
-    expect(busy!.n).toBe(0);
+    // The last read's COMMIT is not waited for: the connection must come back to idle, not stay in a transaction.
+    const busy = async () => (await admin`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = ${name} AND state <> 'idle'`)[0]!.n as number;
+    for (const deadline = Date.now() + 10_000; (await busy()) > 0 && Date.now() < deadline; ) await new Promise((resolve) => setImmediate(resolve));
+    expect(await busy()).toBe(0);
   });
 
   it("fails a statement with an undefined parameter instead of leaving its connection hanging", async () => {

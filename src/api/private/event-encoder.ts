@@ -5,6 +5,7 @@ import type { Event, EventActions } from "../../../gen/sessiond/v1/session_pb.js
 import type { EventData, StoredEvent } from "../../core/types.js";
 import { eventToProto } from "../convert.js";
 import { attachEncoding, takesEncodedResponse } from "../encoded-response.js";
+import type { EventStructs } from "../json-request.js";
 import { base64Size, putVarint, varintSize, WireBuffer } from "./wire-buffer.js";
 
 /**
@@ -173,9 +174,9 @@ const scratch = new WireBuffer();
  * only when set), as a read writes them from the row: the tail holds for a
  * fork's renumbered copy too.
  */
-export function encodedTail(event: EventData): Uint8Array {
+export function encodedTail(event: EventData, structs?: EventStructs): Uint8Array {
   scratch.pos = 0;
-  writeEvent(scratch, eventToProto({ ...event, id: "", sequence: 0 }, ""));
+  writeEvent(scratch, eventToProto({ ...event, id: "", sequence: 0 }, ""), structs);
   return Uint8Array.prototype.slice.call(scratch.bytes());
 }
 
@@ -187,7 +188,7 @@ export function encodeEvent(event: Event): Uint8Array {
 }
 
 // Tags are (field number << 3 | wire type), precomputed.
-function writeEvent(w: WireBuffer, e: Event): void {
+function writeEvent(w: WireBuffer, e: Event, structs?: EventStructs): void {
   if (e.id !== "") w.uint32(0x0a).string(e.id);
   if (e.sessionId !== "") w.uint32(0x12).string(e.sessionId);
   if (e.sequence != BigInt(0)) w.uint32(0x18).int64(e.sequence);
@@ -203,13 +204,15 @@ function writeEvent(w: WireBuffer, e: Event): void {
     if (ts.$unknown !== undefined) writeUnknown(w, ts.$unknown);
     w.join(mark);
   }
-  if (e.content !== undefined) writeStructField(w, 0x4a, e.content);
+  if (structs?.content) w.uint32(0x4a).uint32(structs.content.bytes.length).raw(structs.content.bytes);
+  else if (e.content !== undefined) writeStructField(w, 0x4a, e.content);
   if (e.actions !== undefined) {
     const mark = w.uint32(0x52).fork();
     writeActions(w, e.actions);
     w.join(mark);
   }
-  if (e.metadata !== undefined) writeStructField(w, 0x5a, e.metadata);
+  if (structs?.metadata) w.uint32(0x5a).uint32(structs.metadata.bytes.length).raw(structs.metadata.bytes);
+  else if (e.metadata !== undefined) writeStructField(w, 0x5a, e.metadata);
   if (e.partial !== false) w.uint32(0x60).bool(e.partial);
   if (e.turnComplete !== false) w.uint32(0x68).bool(e.turnComplete);
   if (e.errorCode !== "") w.uint32(0x72).string(e.errorCode);

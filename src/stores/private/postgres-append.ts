@@ -1,7 +1,7 @@
 import type { PendingQuery, ReservedSql, Row } from "postgres";
 import { planAppend } from "../../core/append.js";
 import { sessionNotFound } from "../../core/errors.js";
-import type { AppendBatch, AppendOutcome, JsonObject, JsonValue, SessionKey } from "../../core/types.js";
+import type { AppendBatch, AppendOutcome, JsonObject, SessionKey } from "../../core/types.js";
 import type { SqlTables } from "../sql/dialect.js";
 import { EVENT_COLUMNS, eventValues } from "../sql/rows.js";
 import { begin, commit, pipeline } from "./postgres-driver.js";
@@ -48,7 +48,7 @@ export async function appendFresh(c: ReservedSql, tables: SqlTables, channel: st
   const t = (name: keyof SqlTables) => c.unsafe(tables[name]) as Fragment;
   const ok = c`ok`;
   const expected = batch.expectedLastSequence ?? null;
-  const records = draft.inserts.map((event) => eventValues(event, (us) => us, (b) => b.toString("base64"), (json) => json) as JsonValue[]);
+  const records = draft.inserts.map((event) => eventValues(event, (us) => us, (b) => b.toString("base64"), (value, text) => (text === undefined ? value : new KnownJson(text))));
   const state = own ? c`, state = (state || ${c.json(own)}::jsonb) - ${nullKeys(own)}::text[]` : c``;
   const statement = c`
     WITH s AS (
@@ -58,7 +58,7 @@ export async function appendFresh(c: ReservedSql, tables: SqlTables, channel: st
       SELECT pk, last_sequence FROM s WHERE (${expected}::int8 IS NULL OR last_sequence = ${expected}::int8)
     ), inserted AS (
       INSERT INTO ${t("events")} (session_pk, ${c.unsafe(INSERT_COLUMNS)})
-      SELECT ok.pk, ${c.unsafe(OFFSET_RECORD)} FROM ok, jsonb_array_elements(${c.json(records)}) AS r
+      SELECT ok.pk, ${c.unsafe(OFFSET_RECORD)} FROM ok, jsonb_array_elements(${c.json(recordsJson(records))}) AS r
     ), updated AS (
       UPDATE ${t("sessions")} AS u SET last_sequence = ok.last_sequence + ${draft.inserts.length}::int8,
         updated_at = ${timestamp(c, draft.updateTimeUs)} ${state}
@@ -85,6 +85,27 @@ export async function appendFresh(c: ReservedSql, tables: SqlTables, channel: st
   const base = Number(row.last_sequence);
   for (const assigned of draft.outcome.events) assigned.sequence += base;
   return { events: draft.outcome.events, lastSequence: base + draft.outcome.lastSequence };
+}
+
+/** A JSON value given as its text. */
+class KnownJson {
+  constructor(readonly text: string) {}
+}
+
+/** The records as one JSON array, with the values known as text written verbatim. */
+function recordsJson(records: unknown[][]): string {
+  let text = "[";
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    text += i === 0 ? "[" : ",[";
+    for (let j = 0; j < record.length; j++) {
+      const value = record[j];
+      const json = value instanceof KnownJson ? value.text : (JSON.stringify(value) ?? "null");
+      text += j === 0 ? json : `,${json}`;
+    }
+    text += "]";
+  }
+  return `${text}]`;
 }
 
 /** A TIMESTAMPTZ from integer microseconds since the epoch. */

@@ -12,8 +12,10 @@ import type { EventData, ForkOrigin, JsonObject, SessionKey, SessionRecord, Sess
 
 /** The JSON of an event without its sequence (the field it is stored under) and its encoded tail. */
 function eventJson(event: EventData): string {
-  const { sequence: _, encodedTail: __, ...data } = event as StoredEvent;
-  return JSON.stringify(data);
+  const { sequence: _, encodedTail: __, json, content, metadata, ...data } = event as StoredEvent;
+  // Content and metadata go last, as the text the request carried where it did.
+  const rest = JSON.stringify(data);
+  return `${rest.slice(0, -1)},"content":${json?.content ?? JSON.stringify(content ?? null)},"metadata":${json?.metadata ?? JSON.stringify(metadata ?? null)}}`;
 }
 
 /** Marks a stored value that starts with the id and the encoded tail (JSON values start with "{"). */

@@ -67,10 +67,22 @@ export function utcDatetime(us: number): string {
   );
 }
 
-/** JSON text of a value, or null. */
-export function jsonText(value: unknown): string | null {
+/** JSON text of a value (given as `text` where it is known), or null. */
+export function jsonText(value: unknown, text?: string): string | null {
+  if (text !== undefined) return text;
   return value === null || value === undefined ? null : JSON.stringify(value);
 }
+
+/**
+ * A JSON column's value as `json` makes it, given the value's JSON text
+ * where that is known.
+ */
+function jsonColumn(event: StoredEvent, key: "content" | "metadata", json: JsonColumn): unknown {
+  return json(event[key], event.json?.[key]);
+}
+
+/** Makes a JSON column's value from the value or, where known, its JSON text. */
+export type JsonColumn = (value: JsonObject | EventActions | string[] | null, text?: string) => unknown;
 
 /** A JSON column's value, whether the driver returned text or parsed it already. */
 export function parseJson<T = JsonObject>(value: unknown): T | null {
@@ -89,7 +101,7 @@ export function eventValues(
   event: StoredEvent,
   time: (us: number) => unknown,
   bytes: (b: Buffer) => unknown = (b) => b,
-  json: (value: JsonObject | EventActions | string[] | null) => unknown = jsonText,
+  json: JsonColumn = jsonText,
 ): unknown[] {
   const tail = event.encodedTail && tailBytes(event.encodedTail);
   return [
@@ -100,9 +112,9 @@ export function eventValues(
     event.author,
     event.branch,
     time(event.timestampUs),
-    json(event.content),
+    jsonColumn(event, "content", json),
     json(event.actions),
-    json(event.metadata),
+    jsonColumn(event, "metadata", json),
     event.turnComplete ? 1 : 0,
     event.errorCode,
     event.errorMessage,
