@@ -1,7 +1,9 @@
 import { create } from "@bufbuild/protobuf";
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Event } from "../../gen/sessiond/v1/session_pb.js";
 import {
+  AppendEventResponseSchema,
+  AppendEventsResponseSchema,
   type EventFilter as EventFilterMessage,
   ListEventsResponseSchema,
   type SessionService,
@@ -14,7 +16,8 @@ import type { AssignedEvent, EventFilter, SessionKey } from "../core/types.js";
 import type { Store } from "../stores/store.js";
 import { assignedToProto, eventToProto } from "./convert.js";
 import { structsOf } from "./json-request.js";
-import { binaryResponse, encodedTail, withEncodedEvents } from "./private/event-encoder.js";
+import { attachEncoding, takesEncodedResponse } from "./encoded-response.js";
+import { binaryResponse, encodeAppendResponse, encodedTail, withEncodedEvents } from "./private/event-encoder.js";
 import { collectRangeEvents, readEffectiveRanges } from "./private/history.js";
 import { checkText, effectiveView, nonNegative, pageSize, pendingEvents, sessionKeyOf, timeUs } from "./validate.js";
 
@@ -56,18 +59,18 @@ export function eventHandlers(store: Store, onAppended: AppendListener): EventHa
   }
 
   return {
-    async appendEvent(req) {
+    async appendEvent(req, ctx) {
       const key = sessionKeyOf(req);
       const { replies, lastSequence } = await append(key, "event", req.event ? [req.event] : [], req.expectedLastSequence);
       if (replies.length === 0) throw missingEvent();
-      return { event: replies[0], sessionLastSequence: lastSequence };
+      return withAppendEncoding(ctx, create(AppendEventResponseSchema, { event: replies[0], sessionLastSequence: lastSequence }), replies, lastSequence);
     },
 
-    async appendEvents(req) {
+    async appendEvents(req, ctx) {
       const key = sessionKeyOf(req);
       if (req.events.length === 0) throw missingEvent("events");
       const { replies, lastSequence } = await append(key, "events", req.events, req.expectedLastSequence);
-      return { events: replies, sessionLastSequence: lastSequence };
+      return withAppendEncoding(ctx, create(AppendEventsResponseSchema, { events: replies, sessionLastSequence: lastSequence }), replies, lastSequence);
     },
 
     async listEvents(req, ctx) {
@@ -90,6 +93,11 @@ export function eventHandlers(store: Store, onAppended: AppendListener): EventHa
       return withEncodedEvents(ctx, response, parent, page, key.sessionId, ListEventsResponseSchema.field.events.number);
     },
   };
+}
+
+/** The response, with its encoding attached where the transport sends it (see encoded-response.ts). */
+function withAppendEncoding<T extends object>(ctx: HandlerContext, response: T, replies: Event[], lastSequence: bigint): T {
+  return takesEncodedResponse(ctx) ? attachEncoding(response, encodeAppendResponse(replies, lastSequence)) : response;
 }
 
 /** Domain filter and start cursor of a request's EventFilter. */

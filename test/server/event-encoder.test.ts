@@ -3,10 +3,17 @@ import { createClient, createContextValues, type HandlerContext } from "@connect
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { describe, expect, it } from "vitest";
 import { type Event, EventSchema, SessionSchema } from "../../gen/sessiond/v1/session_pb.js";
-import { GetEventsResponseSchema, GetSessionResponseSchema, ListEventsResponseSchema, SessionService } from "../../gen/sessiond/v1/session_service_pb.js";
-import { eventToProto } from "../../src/api/convert.js";
+import {
+  AppendEventResponseSchema,
+  AppendEventsResponseSchema,
+  GetEventsResponseSchema,
+  GetSessionResponseSchema,
+  ListEventsResponseSchema,
+  SessionService,
+} from "../../gen/sessiond/v1/session_service_pb.js";
+import { assignedToProto, eventToProto } from "../../src/api/convert.js";
 import { attachedEncoding, kTakesEncodedResponse } from "../../src/api/encoded-response.js";
-import { encodeEvent, encodeStoredEvents, encodedTail, unknownEventFields, withEncodedEvents } from "../../src/api/private/event-encoder.js";
+import { encodeAppendResponse, encodeEvent, encodeStoredEvents, encodedTail, unknownEventFields, withEncodedEvents } from "../../src/api/private/event-encoder.js";
 import { encodedStoredEvent } from "../../src/core/event-data.js";
 import type { StoredEvent } from "../../src/core/types.js";
 import { startServer } from "../../src/server.js";
@@ -24,6 +31,24 @@ describe("event encoder", () => {
       if (!Buffer.from(actual).equals(Buffer.from(expected))) {
         expect(fromBinary(EventSchema, actual)).toEqual(fromBinary(EventSchema, expected));
         expect.fail(`event ${i}: bytes differ from toBinary`);
+      }
+    }
+  });
+
+  it("encodes append responses as toBinary does", () => {
+    const next = random(9);
+    for (let i = 0; i < 300; i++) {
+      const count = i === 0 ? 0 : 1 + Math.floor(next() * 5);
+      const events = Array.from({ length: count }, (_, k) => {
+        const reply = assignedToProto({ id: `${STRINGS[k % STRINGS.length]}-${i}`, sequence: Math.floor(next() * 2 ** 40), timestampUs: Math.floor(next() * 2 ** 52) - 2 ** 40 }, next() < 0.5 ? "" : "sess");
+        return next() < 0.2 ? { ...reply, sequence: 0n, partial: true } : reply;
+      });
+      const last = BigInt(Math.floor(next() * 3) === 0 ? 0 : Math.floor(next() * 2 ** 50));
+      const many = toBinary(AppendEventsResponseSchema, create(AppendEventsResponseSchema, { events, sessionLastSequence: last }));
+      expect(Buffer.from(encodeAppendResponse(events, last)).equals(Buffer.from(many)), `response ${i}`).toBe(true);
+      if (count === 1) {
+        const one = toBinary(AppendEventResponseSchema, create(AppendEventResponseSchema, { event: events[0], sessionLastSequence: last }));
+        expect(Buffer.from(encodeAppendResponse(events, last)).equals(Buffer.from(one))).toBe(true);
       }
     }
   });

@@ -180,6 +180,22 @@ export function encodedTail(event: EventData, structs?: EventStructs): Uint8Arra
   return Uint8Array.prototype.slice.call(scratch.bytes());
 }
 
+/**
+ * The binary encoding of an append's response, AppendEvent's and
+ * AppendEvents' alike (the events as field 1, the session's last sequence
+ * as field 2), as `toBinary` writes it.
+ */
+export function encodeAppendResponse(events: readonly Event[], lastSequence: bigint): Uint8Array {
+  const w = new WireBuffer(64 + events.length * 96);
+  for (const event of events) {
+    const mark = w.uint32(0x0a).fork();
+    writeEvent(w, event);
+    w.join(mark);
+  }
+  if (lastSequence !== 0n) w.uint32(0x10).int64(lastSequence);
+  return w.bytes();
+}
+
 /** The encoding of one event without a length prefix (as `toBinary` returns it). */
 export function encodeEvent(event: Event): Uint8Array {
   const w = new WireBuffer(1024);
