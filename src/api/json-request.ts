@@ -22,6 +22,8 @@ import { WireReader } from "./private/wire-reader.js";
 export interface StructText {
   text: string;
   bytes: Uint8Array;
+  /** The object parsed from the text: the text holds while the event's field is still this object. */
+  value: JsonObject;
 }
 
 /** An event's content and metadata, where they were decoded to text. */
@@ -32,9 +34,20 @@ const STRUCTS = Symbol("sessiond.structs");
 
 type DecodedEvent = Event & { [STRUCTS]?: EventStructs };
 
-/** An event's content and metadata as text and bytes, where they were decoded so. */
+/**
+ * An event's content and metadata as text and bytes, where they were
+ * decoded so and the event still holds the objects made from them (an
+ * interceptor may have replaced one).
+ */
 export function structsOf(event: Event): EventStructs | undefined {
-  return (event as DecodedEvent)[STRUCTS];
+  const structs = (event as DecodedEvent)[STRUCTS];
+  if (structs === undefined) return undefined;
+  const { content, metadata } = structs;
+  if ((content === undefined || content.value === event.content) && (metadata === undefined || metadata.value === event.metadata)) return structs;
+  return {
+    ...(content?.value === event.content ? { content } : {}),
+    ...(metadata?.value === event.metadata ? { metadata } : {}),
+  };
 }
 
 /** A decoder of the method's binary requests that takes their JSON as text, or undefined for methods without one. */
@@ -193,8 +206,9 @@ function readStruct(r: WireReader, end: number, event: DecodedEvent, name: "cont
   const start = r.pos;
   const text = structJsonText(r, end);
   if (text === undefined || r.pos !== end) return false;
-  event[name] = JSON.parse(text) as JsonObject;
-  (event[STRUCTS] ??= {})[name] = { text, bytes: r.buf.subarray(start, end) };
+  const value = JSON.parse(text) as JsonObject;
+  event[name] = value;
+  (event[STRUCTS] ??= {})[name] = { text, bytes: r.buf.subarray(start, end), value };
   return true;
 }
 

@@ -216,6 +216,14 @@ describe("append requests with JSON as text", () => {
     const decoded = decodeEvent(good) as ReturnType<typeof fromBinary<typeof AppendEventRequestSchema>>;
     expect(toJson(AppendEventRequestSchema, decoded)).toEqual(toJson(AppendEventRequestSchema, fromBinary(AppendEventRequestSchema, good)));
     expect(structsOf(decoded.event!)?.metadata?.text).toBe('{"m":[true]}');
+    // A field replaced after decoding (by an interceptor, say) drops its text.
+    const changed = decodeEvent(good) as typeof decoded;
+    changed.event!.content = { other: true };
+    expect(structsOf(changed.event!)?.content).toBeUndefined();
+    expect(structsOf(changed.event!)?.metadata?.text).toBe('{"m":[true]}');
+    const [pending] = pendingEvents("event", [changed.event!], 1).pending;
+    expect(pending!.event.json).toEqual({ content: undefined, metadata: '{"m":[true]}' });
+    expect(pending!.event.content).toEqual({ other: true });
     // The actions beyond a state delta go through protobuf-es, and come out the same.
     const rich = one({ actions: { stateDelta: { k: 1 }, artifactDelta: { f: 2n }, escalate: false, custom: { c: null } } });
     expect(toJson(AppendEventRequestSchema, decodeEvent(rich) as never)).toEqual(toJson(AppendEventRequestSchema, fromBinary(AppendEventRequestSchema, rich)));
