@@ -99,16 +99,26 @@ export function eventToProto(e: StoredEvent, sessionId: string): Event {
 
 /** Only what the server assigned: the reply to an append. */
 export function assignedToProto(a: AssignedEvent, sessionId: string): Event {
+  const event = emptyEvent();
+  event.id = a.id;
+  event.sessionId = sessionId;
+  event.sequence = BigInt(a.sequence);
+  event.timestamp = timestampFromUs(a.timestampUs);
+  return event;
+}
+
+/** An event message with every field at its default (as `create(EventSchema)` makes it, without its cost). */
+export function emptyEvent(): Event {
   return {
     $typeName: "sessiond.v1.Event",
-    id: a.id,
-    sessionId,
-    sequence: BigInt(a.sequence),
+    id: "",
+    sessionId: "",
+    sequence: 0n,
     invocationId: "",
     agentId: "",
     author: "",
     branch: "",
-    timestamp: timestampFromUs(a.timestampUs),
+    timestamp: undefined,
     content: undefined,
     actions: undefined,
     metadata: undefined,

@@ -2,6 +2,7 @@ import { type DescMethod, fromBinary, type JsonObject, type Message } from "@buf
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { type Event, type EventActions, EventActionsSchema } from "../../gen/sessiond/v1/session_pb.js";
 import { AppendEventRequestSchema, AppendEventsRequestSchema } from "../../gen/sessiond/v1/session_service_pb.js";
+import { emptyEvent } from "./convert.js";
 import { structJsonText } from "./private/struct-json.js";
 import { WireReader } from "./private/wire-reader.js";
 
@@ -111,27 +112,7 @@ function appendRequest(r: WireReader, typeName: string, repeated: boolean): Mess
 }
 
 function readEvent(r: WireReader, end: number): Event | undefined {
-  const event: DecodedEvent = {
-    $typeName: "sessiond.v1.Event",
-    id: "",
-    sessionId: "",
-    sequence: 0n,
-    invocationId: "",
-    agentId: "",
-    author: "",
-    branch: "",
-    timestamp: undefined,
-    content: undefined,
-    actions: undefined,
-    metadata: undefined,
-    partial: false,
-    turnComplete: false,
-    errorCode: "",
-    errorMessage: "",
-    longRunningToolIds: [],
-    interrupted: false,
-    [STRUCTS]: undefined,
-  };
+  const event: DecodedEvent = emptyEvent();
   while (r.pos < end) {
     const tag = r.varint(end);
     // What a case read, or undefined or false when it was not taken (the half-read event is then dropped).
