@@ -86,6 +86,7 @@ describe("Struct bytes to JSON text", () => {
       { z: -0, n: 5e-324, big: 1.7976931348623157e308, e: 1e21, f: 1e-7, i: 2 ** 53 + 2 },
       { "": "", " ": " ", "ключ": "значение", "k😀": "😀🎉", "日本": "語" },
       { escapes: "\"\\\n\r\t\b\f\u0001\u001f\u007f\u2028\u2029", slash: "/" },
+      { quote: 'say "hi"', 'k"ey': 'a"', backslash: "back\\slash", "k\\": "\u007f", "k\n": "\u001f" },
       { t: true, f: false, n: null },
       JSON.parse('{"__proto__": {"polluted": true}, "constructor": 1, "toString": "x"}') as JsonObject,
       { replacement: "\ufffd", bom: "\ufeffstart" },

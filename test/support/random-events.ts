@@ -13,7 +13,7 @@ export function random(seed: number) {
   };
 }
 
-export const STRINGS = ["", "a", "héllo wörld", "日本語テキスト", "emoji 😀🎉", "x".repeat(127), "y".repeat(128), "z".repeat(20_000), "é".repeat(100), "ü".repeat(9_000), "\u0000\n\t\"", "lone \ud800 surrogate", "0", "__proto__"];
+export const STRINGS = ["", "a", "héllo wörld", "日本語テキスト", "emoji 😀🎉", "x".repeat(127), "y".repeat(128), "z".repeat(20_000), "é".repeat(100), "ü".repeat(9_000), "\u0000\n\t\"", "lone \ud800 surrogate", "0", "__proto__", 'say "hi"', "back\\slash", "tab\tonly"];
 export const NUMBERS = [0, -0, 1, -1, 0.5, -2.25, 1e21, -1e-7, Number.MAX_SAFE_INTEGER, Number.MIN_VALUE, 2 ** 53 + 2, 1.7976931348623157e308];
 
 /** The strings a server accepts: no U+0000, no lone surrogate. */
