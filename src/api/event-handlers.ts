@@ -12,7 +12,7 @@ import { decodeEventToken, encodeEventToken, queryFingerprint } from "../core/cu
 import { rangesAfter } from "../core/effective-history.js";
 import { invalidArgument } from "../core/errors.js";
 import { nowUs } from "../core/time.js";
-import type { AssignedEvent, EventFilter, SessionKey } from "../core/types.js";
+import type { AssignedEvent, EventFilter, PendingEvent, SessionKey } from "../core/types.js";
 import type { Store } from "../stores/store.js";
 import { assignedToProto, eventToProto } from "./convert.js";
 import { attachEncoding, takesEncodedResponse } from "./encoded-response.js";
@@ -32,12 +32,12 @@ export function eventHandlers(store: Store, onAppended: AppendListener): EventHa
     const now = nowUs();
     const { pending, partialIndexes } = pendingEvents(field, events, now);
     const expectedLastSequence = expected === undefined ? undefined : nonNegative("expected_last_sequence", expected);
-    const durable = pending.filter((_, i) => !partialIndexes.has(i));
-    if (store.keepsEncodedTails) {
-      pending.forEach((p, i) => {
-        if (!partialIndexes.has(i)) p.event.encodedTail = encodedTail(p.event, structsOf(events[i]!));
-      });
-    }
+    const durable: PendingEvent[] = [];
+    pending.forEach((p, i) => {
+      if (partialIndexes.has(i)) return;
+      if (store.keepsEncodedTails) p.event.encodedTail = encodedTail(p.event, structsOf(events[i]!));
+      durable.push(p);
+    });
     let assigned: AssignedEvent[] = [];
     let lastSequence: number;
     if (durable.length > 0) {

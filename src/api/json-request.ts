@@ -111,72 +111,72 @@ function appendRequest(r: WireReader, typeName: string, repeated: boolean): Mess
   return request as unknown as Message;
 }
 
+// The scalar fields of Event by tag, (field number << 3) | wire type; fields 16 and 17 take two-byte tags.
+const STRING_FIELDS = new Map<number, "id" | "sessionId" | "invocationId" | "agentId" | "author" | "branch" | "errorCode" | "errorMessage">([
+  [0x0a, "id"],
+  [0x12, "sessionId"],
+  [0x22, "invocationId"],
+  [0x2a, "agentId"],
+  [0x32, "author"],
+  [0x3a, "branch"],
+  [0x72, "errorCode"],
+  [0x7a, "errorMessage"],
+]);
+const BOOL_FIELDS = new Map<number, "partial" | "turnComplete" | "interrupted">([
+  [0x60, "partial"],
+  [0x68, "turnComplete"],
+  [0x88, "interrupted"],
+]);
+
 function readEvent(r: WireReader, end: number): Event | undefined {
   const event: DecodedEvent = emptyEvent();
   while (r.pos < end) {
     const tag = r.varint(end);
-    // What a case read, or undefined or false when it was not taken (the half-read event is then dropped).
-    let ok: unknown;
+    const text = STRING_FIELDS.get(tag);
+    if (text !== undefined) {
+      const value = r.string(end);
+      if (value === undefined) return undefined;
+      event[text] = value;
+      continue;
+    }
+    const flag = BOOL_FIELDS.get(tag);
+    if (flag !== undefined) {
+      const value = r.int64(end);
+      if (value === undefined) return undefined;
+      event[flag] = value !== 0n;
+      continue;
+    }
+    // Whether the field was taken; a half-read event is dropped.
+    let taken: boolean;
     switch (tag) {
-      case 0x0a:
-        ok = event.id = r.string(end) as string;
+      case 0x18: {
+        const sequence = r.int64(end);
+        taken = sequence !== undefined;
+        if (taken) event.sequence = sequence!;
         break;
-      case 0x12:
-        ok = event.sessionId = r.string(end) as string;
-        break;
-      case 0x18:
-        ok = event.sequence = r.int64(end) as bigint;
-        break;
-      case 0x22:
-        ok = event.invocationId = r.string(end) as string;
-        break;
-      case 0x2a:
-        ok = event.agentId = r.string(end) as string;
-        break;
-      case 0x32:
-        ok = event.author = r.string(end) as string;
-        break;
-      case 0x3a:
-        ok = event.branch = r.string(end) as string;
-        break;
+      }
       case 0x42:
-        ok = event.timestamp === undefined && (event.timestamp = readTimestamp(r, r.length(end)));
+        taken = event.timestamp === undefined && (event.timestamp = readTimestamp(r, r.length(end))) !== undefined;
         break;
       case 0x4a:
-        ok = event.content === undefined && readStruct(r, r.length(end), event, "content");
+        taken = event.content === undefined && readStruct(r, r.length(end), event, "content");
         break;
       case 0x52:
-        ok = event.actions === undefined && (event.actions = readActions(r, r.length(end)));
+        taken = event.actions === undefined && (event.actions = readActions(r, r.length(end))) !== undefined;
         break;
       case 0x5a:
-        ok = event.metadata === undefined && readStruct(r, r.length(end), event, "metadata");
-        break;
-      case 0x60:
-      case 0x68:
-      case 0x88: {
-        const b = readBool(r, end);
-        if (b === undefined) return undefined;
-        if (tag === 0x60) event.partial = b;
-        else if (tag === 0x68) event.turnComplete = b;
-        else event.interrupted = b;
-        continue;
-      }
-      case 0x72:
-        ok = event.errorCode = r.string(end) as string;
-        break;
-      case 0x7a:
-        ok = event.errorMessage = r.string(end) as string;
+        taken = event.metadata === undefined && readStruct(r, r.length(end), event, "metadata");
         break;
       case 0x82: {
         const id = r.string(end);
-        if (id !== undefined) event.longRunningToolIds.push(id);
-        ok = id;
+        taken = id !== undefined;
+        if (taken) event.longRunningToolIds.push(id!);
         break;
       }
       default:
-        return undefined;
+        taken = false;
     }
-    if (ok === undefined || ok === false) return undefined;
+    if (!taken) return undefined;
   }
   return r.pos === end ? event : undefined;
 }
@@ -186,7 +186,7 @@ function readStruct(r: WireReader, end: number, event: DecodedEvent, name: "cont
   if (end < 0) return false;
   const start = r.pos;
   const text = structJsonText(r, end);
-  if (text === undefined || r.pos !== end) return false;
+  if (text === undefined) return false;
   const value = JSON.parse(text) as JsonObject;
   event[name] = value;
   (event[STRUCTS] ??= {})[name] = { text, bytes: r.buf.subarray(start, end), value };
@@ -200,7 +200,7 @@ function readActions(r: WireReader, end: number): EventActions | undefined {
   const deltaEnd = r.field(0x0a, end);
   if (deltaEnd === end) {
     const text = structJsonText(r, end);
-    if (text !== undefined && r.pos === end) {
+    if (text !== undefined) {
       return { $typeName: "sessiond.v1.EventActions", artifactDelta: {}, transferToAgent: "", stateDelta: JSON.parse(text) as JsonObject };
     }
   }
@@ -224,9 +224,4 @@ function readTimestamp(r: WireReader, end: number): Timestamp | undefined {
     } else return undefined;
   }
   return r.pos === end ? timestamp : undefined;
-}
-
-function readBool(r: WireReader, end: number): boolean | undefined {
-  const n = r.int64(end);
-  return n === undefined ? undefined : n !== 0n;
 }
