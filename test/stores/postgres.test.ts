@@ -258,6 +258,35 @@ describe("postgres store", () => {
     expect((await db.run("SHOW plan_cache_mode")).rows).toEqual([{ plan_cache_mode: "force_custom_plan" }]);
   });
 
+  it("appends through a plan made once that probes sessions by index, however small the table was when it was made", async () => {
+    const { url: own, schema: ownSchema } = await freshSchema();
+    // One connection, so the plan made by the first append is the one the later appends use.
+    const single = await open(`${own}&max=1`);
+    const { db } = single as unknown as { db: { run(sql: string): Promise<unknown> } };
+    const sessions = admin(`${ownSchema}.sessions`);
+    const k = { ...key, sessionId: "planned" };
+    await createSession(single, k);
+    // Statistics of a one-row table, kept while the table grows: a plan made now would scan it sequentially.
+    await admin`ALTER TABLE ${sessions} SET (autovacuum_enabled = false)`;
+    await admin`ANALYZE ${sessions}`;
+    await append(single, "p0", k);
+    await admin`INSERT INTO ${sessions} (app_name, user_id, id, created_at, updated_at)
+      SELECT 'app', 'user', 'other-' || g, now(), now() FROM generate_series(1, 20000) AS g`;
+    const scans = async () => {
+      // Statistics reach shared memory when the connection that counted them goes idle after this.
+      await db.run("SELECT pg_stat_force_next_flush()");
+      const [row] = await admin`SELECT seq_scan::int AS seq, idx_scan::int AS idx FROM pg_stat_user_tables WHERE schemaname = ${ownSchema} AND relname = 'sessions'`;
+      return row as { seq: number; idx: number };
+    };
+    const before = await scans();
+    for (let i = 1; i <= 5; i++) await append(single, `p${i}`, k);
+    const after = await scans();
+    expect(after.seq - before.seq).toBe(0);
+    // Each append probes sessions by index at least twice: its lookup by name and the foreign key check.
+    expect(after.idx - before.idx).toBeGreaterThanOrEqual(10);
+    expect((await single.readEvents(k, { filter: {}, afterSequence: 0, limit: 10 })).map((e) => e.id)).toEqual(["p0", "p1", "p2", "p3", "p4", "p5"]);
+  });
+
   it("returns connections without an open transaction after failed appends", async () => {
     const name = isolationName("sessiond_tx");
     const single = await open(`${url}&max=1&application_name=${name}`);

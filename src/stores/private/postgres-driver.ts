@@ -171,14 +171,15 @@ export async function pipeline(c: ReservedSql, statements: PromiseLike<RowList<R
 }
 
 /**
- * BEGIN, for pipelines that keep the transaction open. Under a call deadline
- * the transaction's statements and lock waits are bounded by the time left
- * (SET LOCAL, sent in the same simple query, so it costs no round trip).
+ * BEGIN, for pipelines that keep the transaction open, followed by the
+ * `settings` (SET LOCAL statements) in the same simple query, so they cost
+ * no round trip. Under a call deadline the transaction's statements and
+ * lock waits are bounded by the time left.
  */
-export function begin(c: ReservedSql, mode = ""): Fragment {
+export function begin(c: ReservedSql, mode = "", settings: readonly string[] = []): Fragment {
   const budget = callBudgetMs();
-  const bound = budget === undefined ? "" : `; SET LOCAL statement_timeout = ${budget}; SET LOCAL lock_timeout = ${budget}`;
-  return c.unsafe(`BEGIN ${mode}${bound}`) as Fragment;
+  const bounds = budget === undefined ? [] : [`SET LOCAL statement_timeout = ${budget}`, `SET LOCAL lock_timeout = ${budget}`];
+  return c.unsafe([`BEGIN ${mode}`, ...settings, ...bounds].join("; ")) as Fragment;
 }
 
 /**
