@@ -1,7 +1,7 @@
 import postgres from "postgres";
 import type { SessionKey } from "../core/types.js";
 import { BOUND_AS_TEXT, PostgresDriver, postgresError } from "./private/postgres-driver.js";
-import { appendFresh } from "./private/postgres-append.js";
+import { PostgresAppend } from "./private/postgres-append.js";
 import { NotifyHub, notifyChannel, sessionTopic } from "./private/postgres-notify.js";
 import { parsePostgresUrl } from "./private/postgres-options.js";
 import { postgresSchema, postgresTables } from "./private/postgres-schema.js";
@@ -54,6 +54,7 @@ export class PostgresStore extends SqlStore {
     });
     const driver = new PostgresDriver(sql, parsed.max, parsed.schema, tables.migrations);
     const hub = new NotifyHub(sql, notifyChannel(parsed.schema, parsed.tablePrefix));
+    const appender = new PostgresAppend(tables, hub.channel);
     const schemaExists = async () => (await driver.run("SELECT 1 FROM pg_namespace WHERE nspname = ?", [parsed.schema])).rows.length > 0;
     const notify = async (tx: { run(sql: string, args: unknown[]): Promise<unknown> }, keys: SessionKey[]) => {
       await tx.run("SELECT pg_notify(?, topic) FROM jsonb_array_elements_text(?) AS topic", [hub.channel, JSON.stringify(keys.map(sessionTopic))]);
@@ -82,7 +83,7 @@ export class PostgresStore extends SqlStore {
       // bytea arrives as hex text, which the driver turns into a Buffer: base64 is a third of the size less and decodes faster.
       encodedAsBase64: (column) => `encode(${column}, 'base64')`,
       // One round trip for the common append instead of five or more.
-      append: (key, batch) => driver.use((c) => appendFresh(c, tables, hub.channel, key, batch), true),
+      append: (key, batch) => driver.use((c) => appender.append(c, key, batch), true),
       notify,
     };
     try {

@@ -26,75 +26,113 @@ const COLUMN_OF_RECORD: Partial<Record<(typeof EVENT_COLUMNS)[number], (i: numbe
 const INSERT_COLUMNS = EVENT_COLUMNS.map((name) => `"${name}"`).join(", ");
 const OFFSET_RECORD = EVENT_COLUMNS.map((name, i) => COLUMN_OF_RECORD[name]?.(i) ?? `r->>${i}`).join(", ");
 
+/** Sessions' primary keys by session key, most recently appended last; bounded. */
+const KNOWN_SESSIONS = 10_000;
+
 /**
  * The common PostgreSQL append in one round trip and one statement (the
  * generic append takes five or more): it locks the session and writes the
  * batch when expected_last_sequence (if set) matches, numbering the events
  * after the locked last_sequence, and merges the state deltas in SQL (jsonb
- * `||`, then `-` the keys set to null: the rule of applyDelta). Returns
- * undefined when it wrote nothing: the expected sequence did not match, or
- * one of the ids is stored already, which the unique index on (session_pk,
- * id) reports and the statement's rollback undoes (a retried batch, or one
- * racing another with the same ids); the generic append then decides.
- * Looking the ids up first instead cost every append its planning and
- * probes, for the rare retry.
+ * `||`, then `-` the keys set to null: the rule of applyDelta). `append`
+ * returns undefined when it wrote nothing: the expected sequence did not
+ * match, or one of the ids is stored already, which the unique index on
+ * (session_pk, id) reports and the statement's rollback undoes (a retried
+ * batch, or one racing another with the same ids); the generic append then
+ * decides. Looking the ids up first instead cost every append its planning
+ * and probes, for the rare retry.
+ *
+ * A session appended to before is found by its primary key, remembered
+ * from the last append, and its key compared in the locked row; that
+ * statement is planned once per connection (see {@link BY_PRIMARY_KEY}).
+ * A remembered key that no longer matches (the session was deleted, or
+ * deleted and created again) sends the append on by session key.
  */
-export async function appendFresh(c: ReservedSql, tables: SqlTables, channel: string, key: SessionKey, batch: AppendBatch): Promise<AppendOutcome | undefined> {
-  // An empty batch writes nothing, not even updated_at.
-  if (batch.events.length === 0) return undefined;
-  // Numbered from 0: the statement adds the locked last_sequence, and planAppend below gives the same result.
-  const draft = planAppend({ ...batch, expectedLastSequence: undefined }, 0, new Map());
-  const { app, user, session: own } = draft.delta;
-  const t = (name: keyof SqlTables) => c.unsafe(tables[name]) as Fragment;
-  const ok = c`ok`;
-  const expected = batch.expectedLastSequence ?? null;
-  const records = draft.inserts.map((event) => eventValues(event, (us) => us, (b) => b.toString("base64"), (value, text) => (text === undefined ? value : new KnownJson(text))));
-  const state = own ? c`, state = (state || ${c.json(own)}::jsonb) - ${nullKeys(own)}::text[]` : c``;
-  const statement = c`
-    WITH s AS (
-      SELECT pk, last_sequence FROM ${t("sessions")}
-      WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId} FOR UPDATE
-    ), ok AS (
-      SELECT pk, last_sequence FROM s WHERE (${expected}::int8 IS NULL OR last_sequence = ${expected}::int8)
-    ), inserted AS (
-      INSERT INTO ${t("events")} (session_pk, ${c.unsafe(INSERT_COLUMNS)})
-      SELECT ok.pk, ${c.unsafe(OFFSET_RECORD)} FROM ok, jsonb_array_elements(${c.json(recordsJson(records))}) AS r
-    ), updated AS (
-      UPDATE ${t("sessions")} AS u SET last_sequence = ok.last_sequence + ${draft.inserts.length}::int8,
-        updated_at = ${timestamp(c, draft.updateTimeUs)} ${state}
-      FROM ok WHERE u.pk = ok.pk RETURNING 1
-    )
-    ${app ? c`, app AS (${sharedUpsert(c, t("appStates"), [key.appName], app, batch.nowUs, ok)})` : c``}
-    ${user ? c`, usr AS (${sharedUpsert(c, t("userStates"), [key.appName, key.userId], user, batch.nowUs, ok)})` : c``}
-    SELECT s.last_sequence, (SELECT count(*) FROM updated)::int AS applied,
-      (SELECT pg_notify(${channel}, ${sessionTopic(key)}) FROM ok) AS notified
-    FROM s`;
-  let rows: Row[];
-  try {
-    rows = (await pipeline(c, [begin(c, "", GENERIC_PLAN), statement, ...commit(c)]))[1]!;
-  } catch (error) {
-    if ((error as { code?: string }).code === "23505") return undefined;
-    throw error;
+export class PostgresAppend {
+  private readonly known = new Map<string, string>();
+
+  constructor(
+    private readonly tables: SqlTables,
+    private readonly channel: string,
+  ) {}
+
+  async append(c: ReservedSql, key: SessionKey, batch: AppendBatch): Promise<AppendOutcome | undefined> {
+    // An empty batch writes nothing, not even updated_at.
+    if (batch.events.length === 0) return undefined;
+    const name = JSON.stringify([key.appName, key.userId, key.sessionId]);
+    const pk = this.known.get(name);
+    this.known.delete(name);
+    const located = (pk !== undefined && (await this.write(c, key, batch, pk))) || (await this.write(c, key, batch, undefined));
+    if (located === false) throw sessionNotFound(key);
+    if (located.pk !== undefined) {
+      if (this.known.size >= KNOWN_SESSIONS) this.known.delete(this.known.keys().next().value!);
+      this.known.set(name, located.pk);
+    }
+    return located.outcome;
   }
-  const row = rows[0];
-  if (!row) throw sessionNotFound(key);
-  if (row.applied === 0) return undefined;
-  // The draft's assignments shifted by the locked last_sequence are planAppend's for it (the tests compare the two).
-  const base = Number(row.last_sequence);
-  for (const assigned of draft.outcome.events) assigned.sequence += base;
-  return { events: draft.outcome.events, lastSequence: base + draft.outcome.lastSequence };
+
+  /** The append with the session found by `pk` (planned once) or by its key (per call); false when it is not there. */
+  private async write(c: ReservedSql, key: SessionKey, batch: AppendBatch, pk: string | undefined): Promise<false | { pk?: string; outcome: AppendOutcome | undefined }> {
+    // Numbered from 0: the statement adds the locked last_sequence, and planAppend below gives the same result.
+    const draft = planAppend({ ...batch, expectedLastSequence: undefined }, 0, new Map());
+    const { app, user, session: own } = draft.delta;
+    const t = (name: keyof SqlTables) => c.unsafe(this.tables[name]) as Fragment;
+    const ok = c`ok`;
+    const expected = batch.expectedLastSequence ?? null;
+    const records = draft.inserts.map((event) => eventValues(event, (us) => us, (b) => b.toString("base64"), (value, text) => (text === undefined ? value : new KnownJson(text))));
+    const state = own ? c`, state = (state || ${c.json(own)}::jsonb) - ${nullKeys(own)}::text[]` : c``;
+    // By primary key, the key columns are compared in the select list, where no index can be chosen for them.
+    const locate =
+      pk === undefined
+        ? c`SELECT pk, last_sequence, true AS same FROM ${t("sessions")}
+            WHERE app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId} FOR UPDATE`
+        : c`SELECT pk, last_sequence, (app_name = ${key.appName} AND user_id = ${key.userId} AND id = ${key.sessionId}) AS same
+            FROM ${t("sessions")} WHERE pk = ${pk}::int8 FOR UPDATE`;
+    const statement = c`
+      WITH s AS (${locate}), ok AS (
+        SELECT pk, last_sequence FROM s WHERE same AND (${expected}::int8 IS NULL OR last_sequence = ${expected}::int8)
+      ), inserted AS (
+        INSERT INTO ${t("events")} (session_pk, ${c.unsafe(INSERT_COLUMNS)})
+        SELECT ok.pk, ${c.unsafe(OFFSET_RECORD)} FROM ok, jsonb_array_elements(${c.json(recordsJson(records))}) AS r
+      ), updated AS (
+        UPDATE ${t("sessions")} AS u SET last_sequence = ok.last_sequence + ${draft.inserts.length}::int8,
+          updated_at = ${timestamp(c, draft.updateTimeUs)} ${state}
+        FROM ok WHERE u.pk = ok.pk RETURNING 1
+      )
+      ${app ? c`, app AS (${sharedUpsert(c, t("appStates"), [key.appName], app, batch.nowUs, ok)})` : c``}
+      ${user ? c`, usr AS (${sharedUpsert(c, t("userStates"), [key.appName, key.userId], user, batch.nowUs, ok)})` : c``}
+      SELECT s.pk::text AS pk, s.same, s.last_sequence, (SELECT count(*) FROM updated)::int AS applied,
+        (SELECT pg_notify(${this.channel}, ${sessionTopic(key)}) FROM ok) AS notified
+      FROM s`;
+    let rows: Row[];
+    try {
+      rows = (await pipeline(c, [begin(c, "", pk === undefined ? [] : BY_PRIMARY_KEY), statement, ...commit(c)]))[1]!;
+    } catch (error) {
+      if ((error as { code?: string }).code === "23505") return { pk, outcome: undefined };
+      throw error;
+    }
+    const row = rows[0];
+    if (!row?.same) return false;
+    if (row.applied === 0) return { pk: row.pk as string, outcome: undefined };
+    // The draft's assignments shifted by the locked last_sequence are planAppend's for it (the tests compare the two).
+    const base = Number(row.last_sequence);
+    for (const assigned of draft.outcome.events) assigned.sequence += base;
+    return { pk: row.pk as string, outcome: { events: draft.outcome.events, lastSequence: base + draft.outcome.lastSequence } };
+  }
 }
 
 /**
- * The append statement is planned once per connection, not per call as the
- * store's other statements are (force_custom_plan): planning it took
- * 0.3 ms of the 0.8 ms PostgreSQL spent on a one-event append, and it has
- * no plan choice that depends on its parameters, only unique-key lookups
- * (sessions by name and by pk, the foreign key check). Without sequential
- * scans those are index probes at any table size; with them, a plan made
- * while the sessions table was small would scan it until the next ANALYZE.
+ * Settings of the append by primary key: planned once per connection, not
+ * per call as the store's other statements are (force_custom_plan), which
+ * took 0.3 ms of the 0.8 ms PostgreSQL spent on a one-event append. A kept
+ * plan is safe for it because every table it reads is looked up by primary
+ * key (the session, the row to update, the foreign key check of each
+ * event), and without sequential scans that has one plan, whatever the
+ * statistics. By session key it is not: with the statistics of a table of
+ * one session, every index starting with app_name ties with the unique
+ * key, and a kept plan could go on scanning all of an app's sessions.
  */
-const GENERIC_PLAN = ["SET LOCAL plan_cache_mode = force_generic_plan", "SET LOCAL enable_seqscan = off"];
+const BY_PRIMARY_KEY = ["SET LOCAL plan_cache_mode = force_generic_plan", "SET LOCAL enable_seqscan = off"];
 
 /** A JSON value given as its text. */
 class KnownJson {
