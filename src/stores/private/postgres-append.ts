@@ -26,7 +26,7 @@ const COLUMN_OF_RECORD: Partial<Record<(typeof EVENT_COLUMNS)[number], (i: numbe
 const INSERT_COLUMNS = EVENT_COLUMNS.map((name) => `"${name}"`).join(", ");
 const OFFSET_RECORD = EVENT_COLUMNS.map((name, i) => COLUMN_OF_RECORD[name]?.(i) ?? `r->>${i}`).join(", ");
 
-/** Sessions' primary keys by session key, most recently appended last; bounded. */
+/** How many sessions' primary keys an appender remembers (the least recently appended to are forgotten first). */
 const KNOWN_SESSIONS = 10_000;
 
 /**
