@@ -59,27 +59,28 @@ export class PostgresAppend {
   async append(c: ReservedSql, key: SessionKey, batch: AppendBatch): Promise<AppendOutcome | undefined> {
     // An empty batch writes nothing, not even updated_at.
     if (batch.events.length === 0) return undefined;
-    const name = JSON.stringify([key.appName, key.userId, key.sessionId]);
-    const pk = this.known.get(name);
-    this.known.delete(name);
-    const located = (pk !== undefined && (await this.write(c, key, batch, pk))) || (await this.write(c, key, batch, undefined));
+    // Numbered from 0: the statement adds the locked last_sequence, and so does write() to the assignments.
+    const draft = planAppend({ ...batch, expectedLastSequence: undefined }, 0, new Map());
+    const records = draft.inserts.map((event) => eventValues(event, (us) => us, (b) => b.toString("base64"), (value, text) => (text === undefined ? value : new KnownJson(text))));
+    // The notification topic, a hash of the key, also names the session here: a collision only sends the append on by key.
+    const write = { key, batch, draft, records: recordsJson(records), topic: sessionTopic(key) };
+    const pk = this.known.get(write.topic);
+    this.known.delete(write.topic);
+    const located = (pk !== undefined && (await this.write(c, write, pk))) || (await this.write(c, write, undefined));
     if (located === false) throw sessionNotFound(key);
     if (located.pk !== undefined) {
       if (this.known.size >= KNOWN_SESSIONS) this.known.delete(this.known.keys().next().value!);
-      this.known.set(name, located.pk);
+      this.known.set(write.topic, located.pk);
     }
     return located.outcome;
   }
 
   /** The append with the session found by `pk` (planned once) or by its key (per call); false when it is not there. */
-  private async write(c: ReservedSql, key: SessionKey, batch: AppendBatch, pk: string | undefined): Promise<false | { pk?: string; outcome: AppendOutcome | undefined }> {
-    // Numbered from 0: the statement adds the locked last_sequence, and planAppend below gives the same result.
-    const draft = planAppend({ ...batch, expectedLastSequence: undefined }, 0, new Map());
+  private async write(c: ReservedSql, { key, batch, draft, records, topic }: Write, pk: string | undefined): Promise<false | { pk?: string; outcome: AppendOutcome | undefined }> {
     const { app, user, session: own } = draft.delta;
     const t = (name: keyof SqlTables) => c.unsafe(this.tables[name]) as Fragment;
     const ok = c`ok`;
     const expected = batch.expectedLastSequence ?? null;
-    const records = draft.inserts.map((event) => eventValues(event, (us) => us, (b) => b.toString("base64"), (value, text) => (text === undefined ? value : new KnownJson(text))));
     const state = own ? c`, state = (state || ${c.json(own)}::jsonb) - ${nullKeys(own)}::text[]` : c``;
     // By primary key, the key columns are compared in the select list, where no index can be chosen for them.
     const locate =
@@ -93,7 +94,7 @@ export class PostgresAppend {
         SELECT pk, last_sequence FROM s WHERE same AND (${expected}::int8 IS NULL OR last_sequence = ${expected}::int8)
       ), inserted AS (
         INSERT INTO ${t("events")} (session_pk, ${c.unsafe(INSERT_COLUMNS)})
-        SELECT ok.pk, ${c.unsafe(OFFSET_RECORD)} FROM ok, jsonb_array_elements(${c.json(recordsJson(records))}) AS r
+        SELECT ok.pk, ${c.unsafe(OFFSET_RECORD)} FROM ok, jsonb_array_elements(${c.json(records)}) AS r
       ), updated AS (
         UPDATE ${t("sessions")} AS u SET last_sequence = ok.last_sequence + ${draft.inserts.length}::int8,
           updated_at = ${timestamp(c, draft.updateTimeUs)} ${state}
@@ -102,7 +103,7 @@ export class PostgresAppend {
       ${app ? c`, app AS (${sharedUpsert(c, t("appStates"), [key.appName], app, batch.nowUs, ok)})` : c``}
       ${user ? c`, usr AS (${sharedUpsert(c, t("userStates"), [key.appName, key.userId], user, batch.nowUs, ok)})` : c``}
       SELECT s.pk::text AS pk, s.same, s.last_sequence, (SELECT count(*) FROM updated)::int AS applied,
-        (SELECT pg_notify(${this.channel}, ${sessionTopic(key)}) FROM ok) AS notified
+        (SELECT pg_notify(${this.channel}, ${topic}) FROM ok) AS notified
       FROM s`;
     let rows: Row[];
     try {
@@ -133,6 +134,16 @@ export class PostgresAppend {
  * key, and a kept plan could go on scanning all of an app's sessions.
  */
 const BY_PRIMARY_KEY = ["SET LOCAL plan_cache_mode = force_generic_plan", "SET LOCAL enable_seqscan = off"];
+
+/** One append, prepared once for either way of finding its session. */
+interface Write {
+  key: SessionKey;
+  batch: AppendBatch;
+  draft: ReturnType<typeof planAppend>;
+  /** The events' column values as one JSON array. */
+  records: string;
+  topic: string;
+}
 
 /** A JSON value given as its text. */
 class KnownJson {
