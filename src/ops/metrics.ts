@@ -147,7 +147,6 @@ export class ServerMetrics {
     return timedStore(store, this.storeSeconds);
   }
 
-  /** Exports `sessiond_store_up`: 1 while `isUp()` (the health probe) says the store answers. */
   /** Exports the number of open follow streams, read from `count` at each scrape. */
   reportFollowers(count: () => number): void {
     new Gauge({

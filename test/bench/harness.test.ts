@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -8,6 +11,7 @@ import { appendEventFrames, echoFrames, getEventsFrame, getSessionFrame, leanApp
 import { countField, frameBytes, leanClient } from "../../bench/lean-client.js";
 import { EchoService, registerEcho } from "../../bench/echo-service.js";
 import { sessiondEvent } from "../../bench/events.js";
+import { busyAreas } from "../../bench/profile-summary.js";
 import { markdownTable, value } from "../../bench/report.js";
 import { percentile, summarize, timeInterleaved } from "../../bench/stats.js";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -56,6 +60,40 @@ describe("bench report", () => {
     expect(lines).toHaveLength(4);
     expect(lines[2]).toBe("| AppendEvent, 64 clients | memory | 1,234 req/s | echo: 2,000 req/s | 0.62× | ≥ 0.7× echo | no | 102 MB |  |");
     expect(lines[3]).toContain("| unavailable |");
+  });
+});
+
+describe("bench profile summary", () => {
+  it("splits busy samples by area: node, packages, sessiond layers, GC and native", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sessiond-profile-"));
+    const frame = (functionName: string, url: string, hitCount: number) => ({ callFrame: { functionName, url, lineNumber: 0 }, hitCount });
+    const nodes = [
+      frame("(idle)", "", 50),
+      frame("(garbage collector)", "", 10),
+      frame("(program)", "", 10),
+      frame("write", "node:internal/http2/core", 20),
+      frame("readStruct", `file://${process.cwd()}/dist/src/api/private/struct-json.js`, 25),
+      frame("append", `file://${process.cwd()}/dist/src/stores/memory.js`, 15),
+      frame("startServer", `file://${process.cwd()}/dist/src/server.js`, 5),
+      frame("observe", `file://${process.cwd()}/node_modules/prom-client/lib/histogram.js`, 10),
+      frame("fromBinary", `file://${process.cwd()}/node_modules/@bufbuild/protobuf/dist/esm/from-binary.js`, 5),
+    ].map((node, id) => ({ id, ...node }));
+    const path = join(dir, "server.cpuprofile");
+    writeFileSync(path, JSON.stringify({ nodes }));
+    try {
+      expect(busyAreas(path)).toEqual([
+        { area: "src/api", percent: 25 },
+        { area: "node", percent: 20 },
+        { area: "src/stores", percent: 15 },
+        { area: "(garbage collector)", percent: 10 },
+        { area: "(program)", percent: 10 },
+        { area: "prom-client", percent: 10 },
+        { area: "src", percent: 5 },
+        { area: "@bufbuild/protobuf", percent: 5 },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 });
 
