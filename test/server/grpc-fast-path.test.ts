@@ -27,9 +27,12 @@ import { envelope, envelopes, h2Request, type RawResponse } from "../wire/raw-cl
 const SERVICE = "/sessiond.v1.SessionService";
 const GRPC = { "content-type": "application/grpc", te: "trailers" };
 
-/** What must be the same on both paths: status, the headers and trailers that are not per call, the messages' kinds. */
+/**
+ * What must be the same on both paths: status, the headers and trailers that are not per call, the messages' kinds.
+ * A JSON answer's length is per call too: its times print as many fractional digits as they need.
+ */
 function comparable(res: RawResponse) {
-  const { date: _date, "x-request-id": _id, ...headers } = res.headers;
+  const { date: _date, "x-request-id": _id, "content-length": _length, ...headers } = res.headers;
   const { ...trailers } = res.trailers;
   return { status: res.status, headers, trailers, rstCode: res.rstCode, envelopes: envelopes(res.body).map((e) => e.flags) };
 }
