@@ -2,10 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppendBatch, EventData, JsonObject, SessionKey } from "../../src/core/types.js";
 import { MemoryStore } from "../../src/stores/memory.js";
 import { PostgresStore } from "../../src/stores/postgres.js";
+import { KnownJson, recordsJson } from "../../src/stores/private/postgres-append.js";
 import type { SqlDialect } from "../../src/stores/sql/dialect.js";
 import type { SqlDriver } from "../../src/stores/sql/driver.js";
 import { SqlStore } from "../../src/stores/sql/sql-store.js";
 import type { Store } from "../../src/stores/store.js";
+import { jsonValue, random } from "../support/random-events.js";
 import { type IsolatedStore, testStores } from "../support/stores.js";
 import { create, event, freshKey, pending } from "./spec/context.js";
 
@@ -87,4 +89,18 @@ describe("postgres append hook", () => {
       expect(await run(generic, freshKey(), steps)).toEqual(reference);
     });
   }
+});
+
+describe("postgres append records", () => {
+  it("writes each record as JSON.stringify does, splicing the values known as JSON text", () => {
+    const next = random(11);
+    for (let round = 0; round < 300; round++) {
+      const values: unknown[][] = Array.from({ length: 1 + Math.floor(next() * 4) }, () =>
+        Array.from({ length: Math.floor(next() * 6) }, () => (next() < 0.2 ? [NaN, Infinity, -Infinity, undefined][Math.floor(next() * 4)] : jsonValue(next, 3))),
+      );
+      const known = values.map((record) => record.map((value) => (next() < 0.3 && value !== undefined ? new KnownJson(JSON.stringify(value)) : value)));
+      const text = recordsJson(known);
+      expect(text).toBe(JSON.stringify(values.map((record) => record.map((value) => (value === undefined ? null : value)))));
+    }
+  });
 });
