@@ -185,20 +185,25 @@ export function pendingEvents(
       interrupted: e.interrupted,
       json: structs && { content: contentText, metadata: metadataText },
     };
-    // The bytes of JSON.stringify([content, actions, metadata, errorMessage]), from the texts where known.
-    const size =
-      5 +
-      jsonBytes(contentText, event.content) +
-      jsonBytes(undefined, event.actions) +
-      jsonBytes(metadataText, event.metadata) +
-      jsonBytes(undefined, event.errorMessage);
-    if (size > limits.maxEventBytes) throw invalidArgument(at, `is larger than ${limits.maxEventBytes} bytes`);
+    if (overEventBytes([contentText ?? JSON.stringify(event.content), JSON.stringify(event.actions), metadataText ?? JSON.stringify(event.metadata), JSON.stringify(event.errorMessage)])) {
+      throw invalidArgument(at, `is larger than ${limits.maxEventBytes} bytes`);
+    }
     if (e.partial) partialIndexes.add(i);
     pending.push({ event, delta: scoped });
   });
   return { pending, partialIndexes };
 }
 
-function jsonBytes(text: string | undefined, value: unknown): number {
-  return Buffer.byteLength(text ?? JSON.stringify(value));
+/**
+ * Whether JSON.stringify([content, actions, metadata, errorMessage]), given
+ * the four values' JSON, takes more than maxEventBytes in UTF-8. A UTF-16
+ * unit takes at most 3 bytes, so texts short enough need no count.
+ */
+function overEventBytes(texts: string[]): boolean {
+  let units = 5;
+  for (const text of texts) units += text.length;
+  if (units * 3 <= limits.maxEventBytes) return false;
+  let bytes = 5;
+  for (const text of texts) bytes += Buffer.byteLength(text);
+  return bytes > limits.maxEventBytes;
 }

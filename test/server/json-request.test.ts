@@ -243,3 +243,17 @@ describe("append requests with JSON as text", () => {
     expect(jsonTextRequestDecoder(SessionService.method.getSession)).toBeUndefined();
   });
 });
+
+describe("event size limit", () => {
+  it("holds an event to maxEventBytes of JSON in UTF-8, to the byte, whatever its characters", () => {
+    // JSON.stringify([content, null, null, ""]) around a content of {"t":"…"}: 15 + 8 bytes besides the text.
+    const room = limits.maxEventBytes - 23;
+    for (const char of ["x", "é", "日", "😀"]) {
+      const width = Buffer.byteLength(char);
+      const text = char.repeat(Math.floor(room / width)) + "x".repeat(room % width);
+      const event = (t: string) => create(EventSchema, { author: "a", content: { t } });
+      expect(pendingEvents("event", [event(text)], 1).pending).toHaveLength(1);
+      expect(() => pendingEvents("event", [event(`${text}x`)], 1)).toThrow(`event: is larger than ${limits.maxEventBytes} bytes`);
+    }
+  });
+});
