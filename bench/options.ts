@@ -45,8 +45,8 @@ export interface BenchOptions {
   outDir: string;
   /** Write CPU profiles of the server processes into this directory. */
   profileDir?: string;
-  /** Serve gRPC unary calls through connect-node too (`sessiond serve --no-grpc-fast-path`), to compare. */
-  noGrpcFastPath: boolean;
+  /** Flags of `sessiond serve` for the sessiond server processes (`--no-grpc-fast-path`, `--no-metrics`, ...), to compare with the defaults. */
+  serveFlags: string[];
 }
 
 /** Help text of `npm run bench -- --help`. */
@@ -74,6 +74,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --profile                 CPU profiles of the server processes into <out>/profiles
   --no-grpc-fast-path       sessiond servers run with --no-grpc-fast-path (all calls
                             through connect-node), to compare with the default
+  --serve-flag=F            sessiond servers run with this sessiond serve flag too
+                            (repeatable), e.g. --serve-flag=--no-metrics
+                            --serve-flag=--log-level=silent
 `;
 
 /** Parses the command line; throws with a message naming the bad flag. */
@@ -102,6 +105,7 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
       out: { type: "string" },
       profile: { type: "boolean" },
       "no-grpc-fast-path": { type: "boolean" },
+      "serve-flag": { type: "string", multiple: true },
     },
   });
   if (values.help) return "help";
@@ -138,6 +142,6 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     timeoutSeconds: int("timeout", 3600, 180),
     outDir: values.out ?? "bench/results",
     profileDir: values.profile ? join(values.out ?? "bench/results", "profiles") : undefined,
-    noGrpcFastPath: values["no-grpc-fast-path"] ?? false,
+    serveFlags: [...(values["no-grpc-fast-path"] ? ["--no-grpc-fast-path"] : []), ...(values["serve-flag"] ?? [])],
   };
 }

@@ -90,7 +90,7 @@ async function runStore(options: BenchOptions, store: BenchStore, baselines: Wor
         storeUrl: storeUrl ?? store.url,
         label: `${store.name}-${label}`,
         profileDir: options.profileDir,
-        noGrpcFastPath: options.noGrpcFastPath,
+        serveFlags: options.serveFlags,
       }),
     echoServer: (label, kind = "connect") =>
       startServerProcess({ echo: kind, label: `${store.name}-${label}`, profileDir: options.profileDir }),

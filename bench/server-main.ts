@@ -4,7 +4,8 @@
  * `sessiond serve` does by default (request log at info level, metrics,
  * health, reflection; auth is off on loopback without keys); the request
  * log is written as to stdout (in batches, synchronously), but to /dev/null
- * since stdout carries the ready line. With `--echo connect` a bare server over an empty
+ * since stdout carries the ready line. `--serve-flag=F` (repeatable) adds a
+ * flag of `sessiond serve`. With `--echo connect` a bare server over an empty
  * memory store also serves the echo service; `--echo grpc-js` and
  * `--echo http2` serve it on those servers instead (bench/echo-servers.ts).
  * Prints one JSON line with the URL once listening, and drains on SIGTERM.
@@ -18,7 +19,7 @@ import { startGrpcJsEcho, startHttp2Echo } from "./echo-servers.js";
 import { registerEcho } from "./echo-service.js";
 
 const { values } = parseArgs({
-  options: { store: { type: "string" }, echo: { type: "string" }, port: { type: "string" }, "no-grpc-fast-path": { type: "boolean" } },
+  options: { store: { type: "string" }, echo: { type: "string" }, port: { type: "string" }, "serve-flag": { type: "string", multiple: true } },
   strict: true,
 });
 const port = values.port ?? "0";
@@ -36,7 +37,7 @@ async function start(): Promise<{ url: string; store: string; close(graceMs: num
   }
   if (values.echo !== undefined) throw new Error(`--echo: unknown kind ${JSON.stringify(values.echo)}`);
   const flags = ["--store", values.store ?? "memory:", "--host", "127.0.0.1", "--port", port, "--no-ui"];
-  const config = parseServeArgs(values["no-grpc-fast-path"] ? [...flags, "--no-grpc-fast-path"] : flags, {});
+  const config = parseServeArgs([...flags, ...(values["serve-flag"] ?? [])], {});
   const sessiond = await startSessiond(config, { logDestination: batchedDestination("/dev/null") });
   return { url: sessiond.server.url, store: config.storeUrl.slice(0, config.storeUrl.indexOf(":")), close: (grace) => sessiond.close(grace) };
 }

@@ -13,8 +13,8 @@ export interface ServerSpec {
   profileDir?: string;
   /** Names the profile file. */
   label: string;
-  /** Run sessiond with --no-grpc-fast-path. */
-  noGrpcFastPath?: boolean;
+  /** Flags of `sessiond serve` beyond the store's; ignored with `echo`. */
+  serveFlags?: readonly string[];
 }
 
 /** A running server process with its memory figures. */
@@ -40,7 +40,7 @@ const running = new Set<ServerProcess>();
 /** Starts `server-main.js` on a free loopback port and waits until it listens. */
 export async function startServerProcess(spec: ServerSpec): Promise<ServerProcess> {
   const nodeArgs = spec.profileDir ? ["--cpu-prof", "--cpu-prof-dir", spec.profileDir, "--cpu-prof-name", `${spec.label}.cpuprofile`] : [];
-  const serverArgs = spec.echo ? ["--echo", spec.echo] : ["--store", spec.storeUrl ?? "memory:", ...(spec.noGrpcFastPath ? ["--no-grpc-fast-path"] : [])];
+  const serverArgs = spec.echo ? ["--echo", spec.echo] : ["--store", spec.storeUrl ?? "memory:", ...(spec.serveFlags ?? []).map((flag) => `--serve-flag=${flag}`)];
   const args = [...nodeArgs, MAIN, "--port", "0", ...serverArgs];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe", "ipc"] });
   let stderr = "";

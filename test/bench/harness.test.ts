@@ -11,6 +11,7 @@ import { appendEventFrames, echoFrames, getEventsFrame, getSessionFrame, leanApp
 import { countField, frameBytes, leanClient } from "../../bench/lean-client.js";
 import { EchoService, registerEcho } from "../../bench/echo-service.js";
 import { sessiondEvent } from "../../bench/events.js";
+import { parseOptions } from "../../bench/options.js";
 import { busyAreas } from "../../bench/profile-summary.js";
 import { markdownTable, value } from "../../bench/report.js";
 import { percentile, summarize, timeInterleaved } from "../../bench/stats.js";
@@ -21,6 +22,13 @@ import { startServer } from "../../src/server.js";
 import { MemoryStore } from "../../src/stores/memory.js";
 
 describe("bench statistics", () => {
+  it("passes --no-grpc-fast-path and each --serve-flag on to the sessiond servers, in order", () => {
+    const options = parseOptions(["--no-grpc-fast-path", "--serve-flag=--no-metrics", "--serve-flag=--log-level=silent"]);
+    expect(options !== "help" && options.serveFlags).toEqual(["--no-grpc-fast-path", "--no-metrics", "--log-level=silent"]);
+    const defaults = parseOptions([]);
+    expect(defaults !== "help" && defaults.serveFlags).toEqual([]);
+  });
+
   it("takes nearest-rank percentiles", () => {
     const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
     expect(percentile(sorted, 50)).toBe(50);
