@@ -18,6 +18,13 @@ export type EchoKind = "connect" | "grpc-js" | "http2";
 /** The echo kinds, in the order the tables list them. */
 export const ECHO_KINDS: readonly EchoKind[] = ["http2", "grpc-js", "connect"];
 
+/** How the tables name each echo server. */
+export const ECHO_NAMES: Record<EchoKind, string> = {
+  http2: "bare node:http2 echo",
+  "grpc-js": "@grpc/grpc-js server echo",
+  connect: "connect-node echo",
+};
+
 const ECHO_PATH = `/${echoMethod.parent.typeName}/${echoMethod.name}`;
 
 /** A listening echo server of a kind other than "connect". */

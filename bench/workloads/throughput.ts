@@ -1,5 +1,5 @@
 import { benchName, sessionClient, type Workload } from "../context.js";
-import type { EchoKind } from "../echo-servers.js";
+import { ECHO_NAMES, type EchoKind } from "../echo-servers.js";
 import { appendEventFrames, echoFrames, leanAppendEvent, leanEcho } from "../lean-calls.js";
 import { leanClient } from "../lean-client.js";
 import { type ResultRow, value } from "../report.js";
@@ -12,8 +12,8 @@ const FRAMES_PER_CLIENT = 16;
 /**
  * Workload: many concurrent lean clients (one HTTP/2 connection each)
  * appending to distinct sessions of a memory store vs the same clients
- * calling the grpc-js and the connect-node echo servers, in alternating
- * slices; requests per second.
+ * calling the grpc-js, the connect-node and the bare node:http2 echo
+ * servers, in alternating slices; requests per second.
  */
 export const throughput: Workload = async (ctx) => {
   const { clients, seconds } = ctx.options;
@@ -29,8 +29,8 @@ export const throughput: Workload = async (ctx) => {
       return appendEventFrames(key, c * FRAMES_PER_CLIENT, FRAMES_PER_CLIENT);
     }),
   );
-  // The quick run keeps to the targeted baseline.
-  const kinds: EchoKind[] = ctx.options.quick ? ["grpc-js"] : ["grpc-js", "connect"];
+  // The quick run keeps to the targeted baseline; the bare node:http2 echo is the runtime's floor, for reference.
+  const kinds: EchoKind[] = ctx.options.quick ? ["grpc-js"] : ["grpc-js", "connect", "http2"];
   const echoes = await Promise.all(kinds.map((kind) => ctx.echoServer(`throughput-${kind}`, kind)));
   const echoed = echoFrames(0, FRAMES_PER_CLIENT);
   const sessiondClients = Array.from({ length: clients }, () => leanClient(server.url));
@@ -47,20 +47,21 @@ export const throughput: Workload = async (ctx) => {
   for (const client of [...sessiondClients, ...echoClients.flat()]) client.close();
   await Promise.all([server.stop(), ...echoes.map((echo) => echo.stop())]);
 
-  const targets: Record<string, { text: string; min: number }> = {
+  const targets: Partial<Record<EchoKind, { text: string; min: number }>> = {
     "grpc-js": { text: "≥ 1.0× grpc-js echo", min: 1.0 },
     connect: { text: "≥ 0.7× connect-node echo", min: 0.7 },
   };
   return kinds.map((kind, k): ResultRow => {
     const ratio = sessiond! / echoRates[k]!;
+    const target = targets[kind];
     return {
       workload: `AppendEvent, ${clients} clients, lean client`,
       store: "memory",
       sessiond: value(sessiond!, "req/s"),
-      baseline: { name: `${kind === "grpc-js" ? "@grpc/grpc-js server" : "connect-node"} echo`, figure: value(echoRates[k]!, "req/s") },
+      baseline: { name: ECHO_NAMES[kind], figure: value(echoRates[k]!, "req/s") },
       ratio,
-      target: targets[kind]!.text,
-      met: ratio >= targets[kind]!.min,
+      target: target?.text ?? "–",
+      met: target && ratio >= target.min,
       serverPeakMb,
       note: `${seconds} s per side in alternating slices; echo server peak ${echoPeaks[k]} MB`,
     };

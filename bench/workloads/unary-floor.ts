@@ -1,5 +1,5 @@
 import { benchName, sessionClient, type Workload, warmupFor } from "../context.js";
-import { ECHO_KINDS, type EchoKind } from "../echo-servers.js";
+import { ECHO_KINDS, ECHO_NAMES } from "../echo-servers.js";
 import { sessiondEvent } from "../events.js";
 import { appendEventFrames, echoFrames, leanAppendEvent, leanEcho } from "../lean-calls.js";
 import { leanClient } from "../lean-client.js";
@@ -7,12 +7,6 @@ import { latency, type ResultRow } from "../report.js";
 import { type LatencySummary, timeInterleaved } from "../stats.js";
 
 const FLOOR_STORE = "memory:";
-
-const ECHO_NAMES: Record<EchoKind, string> = {
-  http2: "bare node:http2 echo",
-  "grpc-js": "@grpc/grpc-js server echo",
-  connect: "connect-node echo",
-};
 
 /**
  * Workload: the unary floor. AppendEvent of one event on a memory store,

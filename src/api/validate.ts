@@ -157,9 +157,12 @@ export function pendingEvents(
   const partialIndexes = new Set<number>();
   events.forEach((e, i) => {
     const at = events.length === 1 && field === "event" ? field : `${field}[${i}]`;
+    // Only the client's ids can repeat: a generated one is a random UUID, and hashing it into the set was a sizable part of validation.
     const id = e.id === "" ? randomUUID() : requireId(`${at}.id`, e.id);
-    if (seen.has(id)) throw invalidArgument(`${at}.id`, `repeats id ${JSON.stringify(id)} within the request`);
-    seen.add(id);
+    if (e.id !== "") {
+      if (seen.has(id)) throw invalidArgument(`${at}.id`, `repeats id ${JSON.stringify(id)} within the request`);
+      seen.add(id);
+    }
     // Content and metadata decoded straight to text were checked by that decoder.
     const structs = structsOf(e);
     const contentText = structs?.content?.text;
@@ -168,6 +171,9 @@ export function pendingEvents(
     if (metadataText === undefined) checkJson(`${at}.metadata`, e.metadata);
     if (e.actions) checkActions(`${at}.actions`, e.actions);
     const { scoped, stored } = splitDelta(e.actions?.stateDelta);
+    const actions = e.actions ? actionsFromProto(e.actions, stored) : null;
+    // Measured here anyway, the actions' JSON is handed on so that stores do not encode them again.
+    const actionsText = JSON.stringify(actions);
     const event = {
       id,
       invocationId: checkText(`${at}.invocation_id`, e.invocationId, limits.maxIdLength * 2),
@@ -176,16 +182,16 @@ export function pendingEvents(
       branch: checkText(`${at}.branch`, e.branch),
       timestampUs: storedTimeUs(`${at}.timestamp`, e.timestamp) ?? nowUs,
       content: e.content ?? null,
-      actions: e.actions ? actionsFromProto(e.actions, stored) : null,
+      actions,
       metadata: e.metadata ?? null,
       turnComplete: e.turnComplete,
       errorCode: checkText(`${at}.error_code`, e.errorCode),
       errorMessage: checkStorableText(`${at}.error_message`, e.errorMessage),
       longRunningToolIds: e.longRunningToolIds.map((t, j) => requireId(`${at}.long_running_tool_ids[${j}]`, t)),
       interrupted: e.interrupted,
-      json: structs && { content: contentText, metadata: metadataText },
+      json: { content: contentText, metadata: metadataText, actions: actions === null ? undefined : actionsText },
     };
-    if (overEventBytes([contentText ?? JSON.stringify(event.content), JSON.stringify(event.actions), metadataText ?? JSON.stringify(event.metadata), JSON.stringify(event.errorMessage)])) {
+    if (overEventBytes([contentText ?? JSON.stringify(event.content), actionsText, metadataText ?? JSON.stringify(event.metadata), JSON.stringify(event.errorMessage)])) {
       throw invalidArgument(at, `is larger than ${limits.maxEventBytes} bytes`);
     }
     if (e.partial) partialIndexes.add(i);

@@ -102,9 +102,9 @@ export interface EventData {
    */
   encodedTail?: Uint8Array | string;
   /**
-   * The JSON text of `content` and `metadata` (what `JSON.stringify`
-   * writes for them) where the request carried it, for stores to write
-   * instead of encoding the values again. Only appends set it.
+   * The JSON text of `content`, `actions` and `metadata` (what
+   * `JSON.stringify` writes for them) where validation has it, for stores
+   * to write instead of encoding the values again. Only appends set it.
    */
   json?: EventJson;
 }
@@ -112,6 +112,7 @@ export interface EventData {
 /** JSON text of an event's JSON values, where known. */
 export interface EventJson {
   content?: string;
+  actions?: string;
   metadata?: string;
 }
 

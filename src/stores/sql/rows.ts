@@ -77,7 +77,7 @@ export function jsonText(value: unknown, text?: string): string | null {
  * A JSON column's value as `json` makes it, given the value's JSON text
  * where that is known.
  */
-function jsonColumn(event: StoredEvent, key: "content" | "metadata", json: JsonColumn): unknown {
+function jsonColumn(event: StoredEvent, key: "content" | "actions" | "metadata", json: JsonColumn): unknown {
   return json(event[key], event.json?.[key]);
 }
 
@@ -113,7 +113,7 @@ export function eventValues(
     event.branch,
     time(event.timestampUs),
     jsonColumn(event, "content", json),
-    json(event.actions),
+    jsonColumn(event, "actions", json),
     jsonColumn(event, "metadata", json),
     event.turnComplete ? 1 : 0,
     event.errorCode,
