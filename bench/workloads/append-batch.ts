@@ -2,6 +2,7 @@ import { benchName, sessionClient, type Workload, warmupFor } from "../context.j
 import { rawEventRow, sessiondEvent } from "../events.js";
 import { appendEventsFrames, leanAppendEvents } from "../lean-calls.js";
 import { leanClient } from "../lean-client.js";
+import { APPEND_STATEMENTS, statementNote, statementProbe } from "../pg-statements.js";
 import { latency, type ResultRow } from "../report.js";
 import { type LatencySummary, timeInterleaved } from "../stats.js";
 
@@ -23,12 +24,15 @@ export const appendBatch: Workload = async (ctx) => {
   const frames = appendEventsFrames(key, bounds.warmup + bounds.iterations, n);
   const sessionId = benchName("raw_batch");
   let sequence = 0;
+  // Counted from here: the setup above is not part of the comparison.
+  const statements = await statementProbe(pg.sql);
   server.resetPeak();
   const [sessiond, typed, raw] = (await timeInterleaved(bounds, [
     (i) => leanAppendEvents(lean, frames[i]!),
     (i) => client.appendEvents({ ...key, events: Array.from({ length: n }, (_, k) => sessiondEvent(i * n + k)) }),
     (i) => pg.insertBatch(Array.from({ length: n }, (_, k) => rawEventRow(sessionId, ++sequence, i * n + k))),
   ])) as [LatencySummary, LatencySummary, LatencySummary];
+  const split = statements && statementNote(await statements.read(APPEND_STATEMENTS));
   const serverPeakMb = server.peakMb();
   lean.close();
   await server.stop();
@@ -44,6 +48,7 @@ export const appendBatch: Workload = async (ctx) => {
       target: "≤ 1.5× raw (p50)",
       met: ratio <= 1.5,
       serverPeakMb,
+      note: split,
     },
     {
       workload: `AppendEvents (${n} events), typed client`,

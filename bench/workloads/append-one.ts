@@ -2,6 +2,7 @@ import { benchName, sessionClient, type Workload, warmupFor } from "../context.j
 import { adkEvent, rawEventRow, sessiondEvent } from "../events.js";
 import { appendEventFrames, leanAppendEvent } from "../lean-calls.js";
 import { leanClient } from "../lean-client.js";
+import { APPEND_STATEMENTS, statementNote, statementProbe } from "../pg-statements.js";
 import { latency, type ResultRow } from "../report.js";
 import { type LatencySummary, timeInterleaved } from "../stats.js";
 
@@ -25,12 +26,15 @@ export const appendOne: Workload = async (ctx) => {
   const frames = appendEventFrames(key, 0, total + adkBounds.warmup + adkBounds.iterations);
   const sessionId = benchName("raw_one");
   let sequence = 0;
+  // Counted from here: the setup above is not part of the comparison.
+  const statements = await statementProbe(pg.sql);
   server.resetPeak();
   const [sessiond, typed, raw] = (await timeInterleaved(bounds, [
     (i) => leanAppendEvent(lean, frames[i]!),
     (i) => client.appendEvent({ ...key, event: sessiondEvent(i) }),
     (i) => pg.insertOne(rawEventRow(sessionId, ++sequence, i)),
   ])) as [LatencySummary, LatencySummary, LatencySummary];
+  const split = statements && statementNote(await statements.read(APPEND_STATEMENTS));
 
   // ADK is slower, so it gets fewer calls; sessiond is sampled alongside again for its ratio.
   const session = await adk.createSession(benchName("adk_one"));
@@ -54,6 +58,7 @@ export const appendOne: Workload = async (ctx) => {
       target: "≤ 2.5× raw (p50)",
       met: vsRaw <= 2.5,
       serverPeakMb,
+      note: split,
     },
     {
       workload: "AppendEvent (1 event), lean client",

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import postgres from "postgres";
 import { describe, expect, it } from "vitest";
 import { resolveStore } from "../../bench/context.js";
 import { startGrpcJsEcho, startHttp2Echo } from "../../bench/echo-servers.js";
@@ -12,6 +13,7 @@ import { countField, frameBytes, leanClient } from "../../bench/lean-client.js";
 import { EchoService, registerEcho } from "../../bench/echo-service.js";
 import { sessiondEvent } from "../../bench/events.js";
 import { parseOptions } from "../../bench/options.js";
+import { APPEND_STATEMENTS, statementNote, statementProbe } from "../../bench/pg-statements.js";
 import { busyAreas } from "../../bench/profile-summary.js";
 import { markdownTable, value } from "../../bench/report.js";
 import { percentile, summarize, timeInterleaved } from "../../bench/stats.js";
@@ -20,6 +22,8 @@ import { EventSchema } from "../../gen/sessiond/v1/session_pb.js";
 import { AppendEventResponseSchema, GetEventsResponseSchema } from "../../gen/sessiond/v1/session_service_pb.js";
 import { startServer } from "../../src/server.js";
 import { MemoryStore } from "../../src/stores/memory.js";
+import { startPrivatePostgres } from "../faults/support/instances.js";
+import { serviceUrls } from "../support/stores.js";
 
 describe("bench statistics", () => {
   it("passes --no-grpc-fast-path and each --serve-flag on to the sessiond servers, in order", () => {
@@ -191,4 +195,44 @@ describe("bench lean client", () => {
       await server.close(1000);
     }
   });
+});
+
+describe("bench statement statistics", () => {
+  it("is off, creating nothing, where the server does not collect statement statistics", async () => {
+    const sql = postgres(serviceUrls.postgres, { max: 1, onnotice: () => {} });
+    try {
+      const [row] = await sql`SELECT current_setting('shared_preload_libraries') AS libraries`;
+      const preloaded = String(row!.libraries).includes("pg_stat_statements");
+      const before = await sql`SELECT count(*)::int AS n FROM pg_extension`;
+      expect((await statementProbe(sql)) === undefined).toBe(!preloaded);
+      if (!preloaded) expect(await sql`SELECT count(*)::int AS n FROM pg_extension`).toEqual(before);
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it("counts PostgreSQL's execution and WAL of each contender's statements where the server does", async () => {
+    const instance = await startPrivatePostgres({ shared_preload_libraries: "pg_stat_statements" });
+    const sql = postgres(instance.url, { max: 1, onnotice: () => {} });
+    try {
+      const probe = await statementProbe(sql);
+      expect(probe).toBeDefined();
+      await sql`CREATE TABLE raw_events (n int)`;
+      await sql`INSERT INTO raw_events VALUES (0)`;
+      await probe!.reset();
+      for (let i = 1; i <= 5; i++) await sql`INSERT INTO raw_events VALUES (${i})`;
+      // sessiond's statement starts on a new line, as its template does.
+      await sql.unsafe("\n      WITH s AS (SELECT 1 AS x) SELECT x FROM s");
+      const figures = await probe!.read(APPEND_STATEMENTS);
+      expect(figures.raw).toMatchObject({ calls: 5 });
+      expect(figures.raw!.walBytes).toBeGreaterThan(0);
+      expect(figures.raw!.meanMs).toBeGreaterThan(0);
+      expect(figures.sessiond).toMatchObject({ calls: 1, walBytes: 0 });
+      expect(statementNote(figures)).toMatch(/^PostgreSQL's execution per call \(pg_stat_statements\): sessiond \d+\.\d{3} ms, 0\.0 KB WAL; raw \d+\.\d{3} ms, \d+\.\d KB WAL$/);
+      expect(statementNote({ ...figures, sessiond: undefined })).toBeUndefined();
+    } finally {
+      await sql.end();
+      await instance.destroy();
+    }
+  }, 120_000);
 });

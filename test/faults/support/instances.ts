@@ -94,8 +94,8 @@ function privateDir(kind: string): string {
   return dir;
 }
 
-/** A private PostgreSQL: initdb and postgres as the postgres user. */
-export async function startPrivatePostgres(): Promise<PrivateInstance> {
+/** A private PostgreSQL: initdb and postgres as the postgres user, with `settings` as `-c name=value` on top of the suite's. */
+export async function startPrivatePostgres(settings: Record<string, string> = {}): Promise<PrivateInstance> {
   const dir = privateDir("pg");
   const { uid, gid } = await uidOf("postgres");
   chownSync(dir, uid, gid);
@@ -108,7 +108,7 @@ export async function startPrivatePostgres(): Promise<PrivateInstance> {
     dir,
     `postgres://postgres@127.0.0.1:${port}/postgres`,
     () =>
-      spawn(join(bin, "postgres"), ["-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=60", "-c", "fsync=off"], {
+      spawn(join(bin, "postgres"), ["-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=60", "-c", "fsync=off", ...Object.entries(settings).flatMap(([name, value]) => ["-c", `${name}=${value}`])], {
         uid,
         gid,
         stdio: ["ignore", "pipe", "pipe"],
