@@ -17,12 +17,14 @@ export interface ServerSpec {
   serveFlags?: readonly string[];
 }
 
-/** A running server process with its memory figures. */
+/** A running server process with its memory and CPU figures. */
 export interface ServerProcess {
   readonly url: string;
   readonly pid: number;
   /** Resident memory now, in MB. */
   rssMb(): number;
+  /** CPU time the process (all its threads) has used so far, in milliseconds; 0 when it is gone. */
+  cpuMs(): number;
   /** Highest resident memory since start or the last {@link resetPeak}, in MB. */
   peakMb(): number;
   /** Starts a new peak window (kernel high-water mark where allowed, plus sampling). */
@@ -62,6 +64,7 @@ export async function startServerProcess(spec: ServerSpec): Promise<ServerProces
     url,
     pid,
     rssMb: sample,
+    cpuMs: () => processCpuMs(pid),
     peakMb() {
       sample();
       return Math.max(peak, readStatus(pid, "VmHWM"));
@@ -98,6 +101,18 @@ function readStatus(pid: number, field: "VmRSS" | "VmHWM"): number {
   try {
     const match = readFileSync(`/proc/${pid}/status`, "utf8").match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"));
     return match ? Number(match[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time of a process, all threads: utime + stime from /proc/<pid>/stat, which counts in USER_HZ ticks (100 a second); 0 when it is gone. */
+export function processCpuMs(pid: number): number {
+  try {
+    // The command name (field 2) is parenthesized and may hold spaces; utime and stime are fields 14 and 15.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return 0;
   }

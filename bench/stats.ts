@@ -75,25 +75,34 @@ export async function rate(clients: number, seconds: number, op: (client: number
   return { calls, seconds: (performance.now() - start) / 1000 };
 }
 
+/** A contender of {@link alternatingRates}: its call, and the CPU time (ms) of the server answering it. */
+export interface RateContender {
+  call: (client: number) => Promise<unknown>;
+  serverCpuMs: () => number;
+}
+
+/** A contender's requests per second, and its server's CPU time per call in microseconds over its own slices. */
+export interface RateFigure {
+  perSecond: number;
+  serverCpuUsPerCall: number;
+}
+
 /**
  * Requests per second of each contender, measured in alternating slices
  * that add up to `seconds` each, so load changes hit all of them alike.
  */
-export async function alternatingRates(
-  clients: number,
-  seconds: number,
-  slices: number,
-  ops: ((client: number) => Promise<unknown>)[],
-): Promise<number[]> {
-  const totals = ops.map(() => ({ calls: 0, seconds: 0 }));
+export async function alternatingRates(clients: number, seconds: number, slices: number, contenders: RateContender[]): Promise<RateFigure[]> {
+  const totals = contenders.map(() => ({ calls: 0, seconds: 0, cpuMs: 0 }));
   for (let s = 0; s < slices; s++) {
-    for (const [k, op] of ops.entries()) {
-      const r = await rate(clients, seconds / slices, op);
+    for (const [k, contender] of contenders.entries()) {
+      const cpuBefore = contender.serverCpuMs();
+      const r = await rate(clients, seconds / slices, contender.call);
+      totals[k]!.cpuMs += contender.serverCpuMs() - cpuBefore;
       totals[k]!.calls += r.calls;
       totals[k]!.seconds += r.seconds;
     }
   }
-  return totals.map((t) => t.calls / t.seconds);
+  return totals.map((t) => ({ perSecond: t.calls / t.seconds, serverCpuUsPerCall: (t.cpuMs * 1000) / t.calls }));
 }
 
 /** Milliseconds since `start` (a performance.now() value). */

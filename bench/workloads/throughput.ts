@@ -3,7 +3,7 @@ import { ECHO_NAMES, type EchoKind } from "../echo-servers.js";
 import { appendEventFrames, echoFrames, leanAppendEvent, leanEcho } from "../lean-calls.js";
 import { leanClient } from "../lean-client.js";
 import { type ResultRow, value } from "../report.js";
-import { alternatingRates, rate } from "../stats.js";
+import { alternatingRates, type RateFigure, rate } from "../stats.js";
 
 const THROUGHPUT_STORE = "memory:";
 /** Distinct requests each client cycles through (the server assigns ids, so repeats are fine). */
@@ -41,7 +41,10 @@ export const throughput: Workload = async (ctx) => {
   for (const op of [append, ...echoCalls]) await rate(clients, warmupSeconds, op);
   server.resetPeak();
   for (const echo of echoes) echo.resetPeak();
-  const [sessiond, ...echoRates] = await alternatingRates(clients, seconds, Math.min(5, seconds), [append, ...echoCalls]);
+  const [sessiond, ...echoRates] = await alternatingRates(clients, seconds, Math.min(5, seconds), [
+    { call: append, serverCpuMs: server.cpuMs },
+    ...echoCalls.map((call, k) => ({ call, serverCpuMs: echoes[k]!.cpuMs })),
+  ]);
   const serverPeakMb = server.peakMb();
   const echoPeaks = echoes.map((echo) => Math.round(echo.peakMb()));
   for (const client of [...sessiondClients, ...echoClients.flat()]) client.close();
@@ -52,18 +55,26 @@ export const throughput: Workload = async (ctx) => {
     connect: { text: "≥ 0.7× connect-node echo", min: 0.7 },
   };
   return kinds.map((kind, k): ResultRow => {
-    const ratio = sessiond! / echoRates[k]!;
+    const echoRate = echoRates[k]!;
+    const ratio = sessiond!.perSecond / echoRate.perSecond;
     const target = targets[kind];
     return {
       workload: `AppendEvent, ${clients} clients, lean client`,
       store: "memory",
-      sessiond: value(sessiond!, "req/s"),
-      baseline: { name: ECHO_NAMES[kind], figure: value(echoRates[k]!, "req/s") },
+      sessiond: value(sessiond!.perSecond, "req/s"),
+      baseline: { name: ECHO_NAMES[kind], figure: value(echoRate.perSecond, "req/s") },
       ratio,
       target: target?.text ?? "–",
       met: target && ratio >= target.min,
       serverPeakMb,
-      note: `${seconds} s per side in alternating slices; echo server peak ${echoPeaks[k]} MB`,
+      note:
+        `${seconds} s per side in alternating slices; echo server peak ${echoPeaks[k]} MB; ` +
+        `server CPU per call ${cpuUs(sessiond!)} (sessiond), ${cpuUs(echoRate)} (echo)`,
     };
   });
 };
+
+/** A server's CPU time per call, all its threads counted. */
+function cpuUs(figure: RateFigure): string {
+  return `${figure.serverCpuUsPerCall.toFixed(0)} µs`;
+}

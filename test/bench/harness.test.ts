@@ -16,7 +16,8 @@ import { parseOptions } from "../../bench/options.js";
 import { APPEND_STATEMENTS, statementNote, statementProbe } from "../../bench/pg-statements.js";
 import { busyAreas } from "../../bench/profile-summary.js";
 import { markdownTable, value } from "../../bench/report.js";
-import { percentile, summarize, timeInterleaved } from "../../bench/stats.js";
+import { processCpuMs } from "../../bench/server-process.js";
+import { alternatingRates, percentile, summarize, timeInterleaved } from "../../bench/stats.js";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { EventSchema } from "../../gen/sessiond/v1/session_pb.js";
 import { AppendEventResponseSchema, GetEventsResponseSchema } from "../../gen/sessiond/v1/session_service_pb.js";
@@ -31,6 +32,31 @@ describe("bench statistics", () => {
     expect(options !== "help" && options.serveFlags).toEqual(["--no-grpc-fast-path", "--no-metrics", "--log-level=silent"]);
     const defaults = parseOptions([]);
     expect(defaults !== "help" && defaults.serveFlags).toEqual([]);
+  });
+
+  it("counts each contender's server CPU over its own slices only", async () => {
+    const cpu = [0, 0];
+    const figures = await alternatingRates(2, 0.2, 2, [
+      { call: async () => ((cpu[0]! += 3), new Promise((resolve) => setImmediate(resolve))), serverCpuMs: () => cpu[0]! },
+      { call: async () => ((cpu[1]! += 1), new Promise((resolve) => setImmediate(resolve))), serverCpuMs: () => cpu[1]! },
+    ]);
+    expect(figures.map((f) => f.serverCpuUsPerCall)).toEqual([3000, 1000]);
+    expect(figures.every((f) => f.perSecond > 0)).toBe(true);
+  });
+
+  it("reads a process's CPU time from /proc as the process itself counts it", () => {
+    const before = processCpuMs(process.pid);
+    const start = process.cpuUsage();
+    let spent = 0;
+    while (spent < 300) {
+      const used = process.cpuUsage(start);
+      spent = (used.user + used.system) / 1000;
+    }
+    const counted = processCpuMs(process.pid) - before;
+    // Ticks are 10 ms; other threads of this process (GC, I/O) may add to it.
+    expect(counted).toBeGreaterThanOrEqual(spent - 20);
+    expect(counted).toBeLessThan(spent * 2 + 20);
+    expect(processCpuMs(2 ** 22 + 1)).toBe(0);
   });
 
   it("takes nearest-rank percentiles", () => {
