@@ -13,7 +13,8 @@ const FRAMES_PER_CLIENT = 16;
  * Workload: many concurrent lean clients (one HTTP/2 connection each)
  * appending to distinct sessions of a memory store vs the same clients
  * calling the grpc-js, the connect-node and the bare node:http2 echo
- * servers, in alternating slices; requests per second.
+ * servers, in alternating slices; requests per second, and each server's
+ * CPU time per call, which bounds them (each server has one event loop).
  */
 export const throughput: Workload = async (ctx) => {
   const { clients, seconds } = ctx.options;
