@@ -17,13 +17,14 @@ export interface StatementFigures {
  * sees sessiond's store and the raw driver alike.
  */
 export interface StatementProbe {
-  /** Forgets what was counted so far. */
-  reset(): Promise<void>;
-  /** Figures of the statements starting with each prefix, summed over their normalized forms. */
+  /** Figures, since the probe was made, of the statements starting with each prefix, summed over their normalized forms. */
   read<K extends string>(prefixes: Record<K, string>): Promise<Record<K, StatementFigures | undefined>>;
 }
 
-/** A probe on the database `sql` is connected to, or undefined where the server does not collect statement statistics. */
+/**
+ * A probe on the database `sql` is connected to, counting from now (it
+ * resets the statistics), or undefined where the server does not collect them.
+ */
 export async function statementProbe(sql: postgres.Sql): Promise<StatementProbe | undefined> {
   // Checked first so that nothing is created in a database whose server would not fill the view.
   const [loaded] = await sql`SELECT current_setting('shared_preload_libraries') ~ 'pg_stat_statements' AS yes`;
@@ -36,17 +37,17 @@ export async function statementProbe(sql: postgres.Sql): Promise<StatementProbe 
     return undefined;
   }
   return {
-    async reset() {
-      await sql`SELECT pg_stat_statements_reset()`;
-    },
     async read(prefixes) {
+      const names = Object.keys(prefixes) as (keyof typeof prefixes)[];
+      const rows = await sql`
+        SELECT p.i, sum(s.calls)::float8 AS calls, sum(s.total_exec_time)::float8 AS ms, sum(s.wal_bytes)::float8 AS wal
+        FROM unnest(${names.map((name) => prefixes[name])}::text[]) WITH ORDINALITY AS p(prefix, i)
+        LEFT JOIN pg_stat_statements s ON starts_with(ltrim(s.query, E' \\t\\n\\r'), p.prefix)
+        GROUP BY p.i`;
       const result = {} as Record<keyof typeof prefixes, StatementFigures | undefined>;
-      for (const [name, prefix] of Object.entries(prefixes) as [keyof typeof prefixes, string][]) {
-        const [row] = await sql`
-          SELECT sum(calls)::float8 AS calls, sum(total_exec_time)::float8 AS ms, sum(wal_bytes)::float8 AS wal
-          FROM pg_stat_statements WHERE starts_with(ltrim(query, E' \\t\\n\\r'), ${prefix})`;
-        const calls = Number(row?.calls ?? 0);
-        result[name] = calls === 0 ? undefined : { calls, meanMs: Number(row!.ms) / calls, walBytes: Number(row!.wal) / calls };
+      for (const row of rows) {
+        const calls = Number(row.calls ?? 0);
+        result[names[Number(row.i) - 1]!] = calls === 0 ? undefined : { calls, meanMs: Number(row.ms) / calls, walBytes: Number(row.wal) / calls };
       }
       return result;
     },

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnServe, type ServeProcess } from "../support/cli-process.js";
 import { audit, type Audit, Ledger, retryUnacknowledged, runWriters } from "./support/batches.js";
-import { startPrivateRedis } from "./support/instances.js";
+import { startPrivateRedis } from "../support/private-instances.js";
 import { clientsOf, recordFigures } from "./support/load.js";
 import { seededRandom, suiteSeed } from "./support/random.js";
 import { storeUrls } from "./support/store-urls.js";

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnServe } from "../support/cli-process.js";
 import { clientsOf, codeOf, count, recordFigures, type Tally, watchHealth } from "./support/load.js";
-import { type PrivateInstance, startPrivateMariadb, startPrivatePostgres, startPrivateRedis } from "./support/instances.js";
+import { type PrivateInstance, startPrivateMariadb, startPrivatePostgres, startPrivateRedis } from "../support/private-instances.js";
 
 const OUTAGES = 2;
 const OUTAGE_MS = 1500;

@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 
 const run = promisify(execFile);
 
-/** A database server this suite owns: on a free port, under a temp folder, stopped and started by PID. */
+/** A database server a test owns: on a free port, under a temp folder, stopped and started by PID. */
 export interface PrivateInstance {
   readonly kind: "postgres" | "mariadb" | "redis";
   /** A store URL for sessiond. */
@@ -90,7 +90,7 @@ function supervise(
 }
 
 function privateDir(kind: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `sessiond-faults-${kind}-`));
+  const dir = mkdtempSync(join(tmpdir(), `sessiond-private-${kind}-`));
   return dir;
 }
 
